@@ -1,0 +1,3 @@
+from notes_builder.cli import main
+
+main()
