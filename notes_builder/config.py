@@ -1,0 +1,400 @@
+"""The one place where notes configuration is declared and validated.
+
+A notes project is either a folder with `notes.yaml` or a single Markdown file whose YAML front matter
+holds the same keys. Each section of the configuration is a dataclass below; `_build` checks the YAML
+against the dataclass's type hints, so adding an option means adding one typed field with a default.
+Every error names the YAML file, line and column of the offending value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import os
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from notes_builder.errors import ConfigError, Location, UsageError
+
+CONFIG_NAME = "notes.yaml"
+DATA_ENV_VAR = "NOTES_DATA"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+YamlPath = tuple[str | int, ...]
+KEY = ":key"  # positions[(*path, KEY)] is where the key itself is written; positions[path] is its value
+
+
+@dataclass
+class TemplateOptions:
+    """How the PDF looks."""
+
+    code_style: str = "friendly"  # any Pygments style name
+    engine: str = "pdflatex"  # pdflatex | xelatex
+    paper: str = "a4paper"
+    font_size: int = 11
+    line_numbers: bool = True
+    toc: bool = False
+    cjk_font: str = "gbsn"  # CJKutf8 family under pdflatex (gbsn, gkai)
+    cjk_main_font: str = "Noto Serif CJK SC"  # xeCJK font under xelatex
+
+
+@dataclass
+class AllowOptions:
+    """Opt-ins for things notes must not do by default."""
+
+    raw_latex: bool = False  # ```{=latex} blocks and raw LaTeX environments in Markdown
+    tex_primitives: bool = False  # \def, \input, \write... inside math or raw LaTeX
+
+
+@dataclass
+class LintConfig:
+    """`notes lint` settings; also read from `[tool.notes.lint]` in pyproject.toml."""
+
+    select: list[str] = field(default_factory=list)  # empty: every rule
+    ignore: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    extra_macros: dict[str, int] = field(default_factory=dict)  # macro name (no backslash) -> argument count
+
+
+@dataclass
+class TrainingConfig:
+    """`notes train-figures`: the experiment whose numbers and figures the notes quote."""
+
+    data: str = "../../shared/data/HAPT-RawData.zip"  # relative to the notes folder
+    data_url: str = ""
+    data_sha256: str = ""
+    task: str = "walking"  # walking | dynamic | six
+    hidden_size: int = 32
+    dense_size: int = 20
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 0.002
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    seed: int = 1
+    val_volunteers: list[int] = field(default_factory=lambda: [1, 7, 16, 25])
+    threads: int = 0  # 0: torch's default
+    device: str = "auto"  # auto | cpu | cuda
+
+
+@dataclass
+class Symbol:
+    """One row of the notes' symbol table."""
+
+    symbol: str  # LaTeX math, without dollars
+    meaning: str
+    shape: str = ""
+    location: Location | None = None
+
+
+@dataclass
+class NotesConfig:
+    """A whole notes project, resolved: absolute paths, validated values."""
+
+    source: Path  # notes.yaml, or the single .md file
+    root: Path  # folder that relative paths are resolved against
+    title: str = "Notes"
+    author: str = ""
+    date: str = ""
+    language: str = "en"  # en | zh | mixed
+    output: str = ""  # PDF file stem; default from the folder or file name
+    sections: list[Path] = field(default_factory=list)
+    symbols: list[Symbol] = field(default_factory=list)
+    macros: dict[str, str] = field(default_factory=dict)  # \name -> body with #1..#9
+    results: Path | None = None
+    compile_timeout: float = 120.0
+    template: TemplateOptions = field(default_factory=TemplateOptions)
+    allow: AllowOptions = field(default_factory=AllowOptions)
+    lint: LintConfig = field(default_factory=LintConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    single_file: bool = False
+    positions: dict[YamlPath, tuple[int, int]] = field(default_factory=dict, repr=False)
+
+    def location_of(self, *path: str | int, key: bool = False) -> Location:
+        """Where a value (or, with key=True, its key) was written in the config file."""
+        if key and (*path, KEY) in self.positions:
+            path = (*path, KEY)
+        while path and path not in self.positions:
+            path = path[:-1]
+        line, column = self.positions.get(path, (0, 0))
+        return Location(self.source, line, column)
+
+    def data_path(self, override: str | os.PathLike | None = None) -> Path:
+        """Training data: `--data` beats $NOTES_DATA beats the config's `training.data`."""
+        chosen = override or os.environ.get(DATA_ENV_VAR) or self.training.data
+        path = Path(chosen).expanduser()
+        return path if path.is_absolute() else (self.root / path if not override else Path.cwd() / path)
+
+    @property
+    def results_dir(self) -> Path:
+        return self.results or self.root / "results"
+
+    @property
+    def pdf_name(self) -> str:
+        return f"{self.output}.pdf"
+
+
+# Keys of notes.yaml that are not plain dataclass fields.
+_TOP_LEVEL_SPECIAL = {"sections", "symbols", "results", "template", "allow", "lint", "training"}
+_SECTIONS: dict[str, type] = {
+    "template": TemplateOptions,
+    "allow": AllowOptions,
+    "lint": LintConfig,
+    "training": TrainingConfig,
+}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "language": ("en", "zh", "mixed"),
+    "template.engine": ("pdflatex", "xelatex"),
+    "training.task": ("walking", "dynamic", "six"),
+    "training.device": ("auto", "cpu", "cuda"),
+}
+_USER_FIELDS = [
+    f.name for f in dataclasses.fields(NotesConfig)
+    if f.name not in {"source", "root", "single_file", "positions"}
+]
+
+
+def _positions(node: yaml.Node, path: YamlPath = ()) -> dict[YamlPath, tuple[int, int]]:
+    """Map each key path of a composed YAML tree to its (line, column), 1-based."""
+    found = {path: (node.start_mark.line + 1, node.start_mark.column + 1)}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*path, str(key.value))
+            found.update(_positions(value, child))
+            found[(*child, KEY)] = (key.start_mark.line + 1, key.start_mark.column + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found.update(_positions(item, (*path, index)))
+    return found
+
+
+def parse_yaml(text: str, source: Path, first_line: int = 1) -> tuple[Any, dict[YamlPath, tuple[int, int]]]:
+    """Parse YAML, returning data and key positions; errors name the file and line."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + first_line if mark else first_line
+        column = mark.column + 1 if mark else 0
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(f"invalid YAML: {problem}", Location(source, line, column),
+                          hint="check indentation, and quote values that contain ':' or start with '{' or '\\'") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", Location(source, first_line)) from None
+    if node is None:
+        return {}, {}
+    positions = {p: (line + first_line - 1, col) for p, (line, col) in _positions(node).items()}
+    return data, positions
+
+
+def _type_name(hint: Any) -> str:
+    return getattr(hint, "__name__", str(hint)).replace("typing.", "")
+
+
+def _coerce(value: Any, hint: Any, where: str, at: Location) -> Any:
+    """Check `value` against a type hint (str, int, float, bool, list[...], dict[...], X | None)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        return _coerce(value, next(o for o in options if o is not type(None)), where, at)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"'{where}' must be a list, not {type(value).__name__}", at)
+        (item,) = typing.get_args(hint)
+        return [_coerce(v, item, f"{where}[{i}]", at) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"'{where}' must be a mapping, not {type(value).__name__}", at)
+        key_hint, value_hint = typing.get_args(hint)
+        return {_coerce(k, key_hint, where, at): _coerce(v, value_hint, f"{where}.{k}", at) for k, v in value.items()}
+    if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if hint is str and isinstance(value, dt.date | int | float) and not isinstance(value, bool):
+        return str(value)
+    if hint in (str, int, bool) and isinstance(value, hint) and not (hint is int and isinstance(value, bool)):
+        return value
+    raise ConfigError(f"'{where}' must be {_type_name(hint)}, not {type(value).__name__} ({value!r})", at)
+
+
+def _unknown_key(key: str, known: list[str], where: str, at: Location) -> ConfigError:
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(sorted(known))}"
+    return ConfigError(f"unknown key '{where}{key}'", at, hint=hint)
+
+
+def _build(cls: type, data: Any, prefix: str, config: NotesConfig) -> Any:
+    """Instantiate a config dataclass from a YAML mapping, validating every field."""
+    at = config.location_of(*prefix.split(".")) if prefix else config.location_of()
+    if data is None:
+        return cls()
+    if not isinstance(data, dict):
+        raise ConfigError(f"'{prefix}' must be a mapping of options", at)
+    hints = typing.get_type_hints(cls)
+    known = [f.name for f in dataclasses.fields(cls)]
+    values = {}
+    for key, value in data.items():
+        key = str(key)
+        key_at = config.location_of(*prefix.split("."), key, key=True)
+        name = key.replace("-", "_")
+        if name not in known:
+            raise _unknown_key(key, known, f"{prefix}.", key_at)
+        values[name] = _coerce(value, hints[name], f"{prefix}.{key}", key_at)
+        choices = _CHOICES.get(f"{prefix}.{name}")
+        if choices and values[name] not in choices:
+            raise ConfigError(f"'{prefix}.{key}' must be one of {', '.join(choices)}, not {value!r}", key_at)
+    return cls(**values)
+
+
+def _symbols(raw: Any, config: NotesConfig) -> list[Symbol]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ConfigError("'symbols' must be a list of {symbol, meaning, shape}", config.location_of("symbols"))
+    symbols = []
+    for index, entry in enumerate(raw):
+        at = config.location_of("symbols", index)
+        if not isinstance(entry, dict) or "symbol" not in entry or "meaning" not in entry:
+            raise ConfigError("each symbol needs 'symbol' (LaTeX math) and 'meaning'", at)
+        extra = set(entry) - {"symbol", "meaning", "shape"}
+        if extra:
+            raise _unknown_key(sorted(extra)[0], ["symbol", "meaning", "shape"], "symbols[].", at)
+        symbol_at = config.location_of("symbols", index, "symbol")
+        sym_line, sym_col = config.positions.get(("symbols", index, "symbol"), (at.line, at.column))
+        symbols.append(Symbol(
+            symbol=str(entry["symbol"]).strip().strip("$"),
+            meaning=str(entry["meaning"]),
+            shape=str(entry.get("shape", "")),
+            location=Location(symbol_at.path, sym_line, sym_col),
+        ))
+    return symbols
+
+
+_MACRO_NAME = re.compile(r"^\\?[A-Za-z]+$")
+
+
+def _macros(raw: Any, config: NotesConfig) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError("'macros' must map macro names to LaTeX bodies", config.location_of("macros"))
+    macros = {}
+    for name, body in raw.items():
+        at = config.location_of("macros", str(name))
+        if not _MACRO_NAME.match(str(name)):
+            raise ConfigError(f"macro name '{name}' must be letters only (e.g. R or \\R)", at)
+        if not isinstance(body, str):
+            raise ConfigError(f"macro '{name}' must have a string body", at)
+        macros[str(name).lstrip("\\")] = body
+    return macros
+
+
+def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, tuple[int, int]],
+                 single_file: bool = False) -> NotesConfig:
+    """Validate a parsed notes.yaml (or front matter) mapping into a NotesConfig."""
+    config = NotesConfig(source=source, root=root, positions=positions, single_file=single_file)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("the configuration must be a YAML mapping (key: value lines)", config.location_of())
+    hints = typing.get_type_hints(NotesConfig)
+    for key, value in data.items():
+        key = str(key)
+        name = key.replace("-", "_")
+        at = config.location_of(key, key=True)
+        if name not in _USER_FIELDS:
+            raise _unknown_key(key, _USER_FIELDS, "", at)
+        if name in _SECTIONS:
+            setattr(config, name, _build(_SECTIONS[name], value, name, config))
+        elif name == "symbols":
+            config.symbols = _symbols(value, config)
+        elif name == "macros":
+            config.macros = _macros(value, config)
+        elif name == "sections":
+            if single_file:
+                raise ConfigError("'sections' is only for notes.yaml; a single file is its own section", at)
+            paths = _coerce(value, list[str], "sections", at)
+            if not paths:
+                raise ConfigError("'sections' must list at least one Markdown file", at)
+            config.sections = [root / p for p in paths]
+            for index, section in enumerate(config.sections):
+                if not section.is_file():
+                    raise ConfigError(f"section file not found: {paths[index]} (looked for {section})",
+                                      config.location_of("sections", index))
+        elif name == "results":
+            config.results = root / _coerce(value, str, "results", at)
+        else:
+            setattr(config, name, _coerce(value, hints[name], key, at))
+            choices = _CHOICES.get(name)
+            if choices and getattr(config, name) not in choices:
+                raise ConfigError(f"'{key}' must be one of {', '.join(choices)}, not {value!r}", at)
+    if not single_file and not config.sections:
+        raise ConfigError("notes.yaml has no 'sections': list the Markdown files in reading order",
+                          config.location_of())
+    if not config.output:
+        stem = source.stem if single_file else root.name
+        config.output = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-") or "notes"
+    elif not re.fullmatch(r"[A-Za-z0-9._-]+", config.output):
+        raise ConfigError("'output' must be a plain file stem (letters, digits, . _ -)", config.location_of("output"))
+    if single_file:
+        config.sections = [source]
+    return config
+
+
+_FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)(?:^|\n)(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+def split_front_matter(text: str) -> tuple[str, int]:
+    """Return (front matter YAML, number of lines it spans including fences); ('', 0) when absent."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return "", 0
+    return match.group(1), match.group(0).count("\n")
+
+
+def read_text(path: Path) -> str:
+    """Read a user's file as UTF-8, naming the file and the byte position when it is not UTF-8."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a folder, expected a file") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})", Location(path, line, column),
+                          hint="save the file as UTF-8") from None
+    return text.removeprefix("\ufeff")
+
+
+def load_config(target: str | os.PathLike | None = None) -> NotesConfig:
+    """Find and validate the configuration for a notes folder, a notes.yaml, or a single .md file."""
+    path = Path(target) if target else Path("content")
+    if not path.exists():
+        raise UsageError(f"no notes at {path}: expected a folder with {CONFIG_NAME} or a .md file")
+    path = path.resolve()
+    if path.is_dir():
+        path = path / CONFIG_NAME
+        if not path.exists():
+            raise UsageError(f"{path.parent} has no {CONFIG_NAME}")
+    if path.suffix.lower() in {".md", ".markdown"}:
+        text = read_text(path)
+        front, _ = split_front_matter(text)
+        data, positions = parse_yaml(front, path, first_line=2) if front else ({}, {})
+        return from_mapping(data, path, path.parent, positions, single_file=True)
+    data, positions = parse_yaml(read_text(path), path)
+    return from_mapping(data, path, path.parent, positions)

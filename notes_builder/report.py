@@ -1,0 +1,88 @@
+"""Printing diagnostics for people: `file:line:col: kind: message`, the source line, a caret, advice.
+
+Shared by every command so that build errors, TeX errors and lint findings look the same.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from notes_builder.errors import Location, NotesError
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stdout = Console(highlight=False, soft_wrap=True)
+
+
+@lru_cache(maxsize=64)
+def _lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def display_path(path: Path) -> str:
+    """Paths relative to the working folder when inside it, as compilers print them."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def format_location(location: Location | None) -> str:
+    if location is None:
+        return ""
+    shown = Location(Path(display_path(location.path)), location.line, location.column)
+    return f"{shown}: "
+
+
+def source_excerpt(location: Location | None, width: int = 1) -> list[str]:
+    """The user's line with a caret under the column (nothing when the line is unknown)."""
+    if location is None or location.line <= 0:
+        return []
+    lines = _lines(location.path)
+    if location.line > len(lines):
+        return []
+    text = lines[location.line - 1].replace("\t", " ")
+    if len(text) > 160:  # keep extremely long lines readable: a window around the column
+        start = max(0, location.column - 60)
+        text = ("…" if start else "") + text[start:start + 120] + "…"
+        column = location.column - start + (1 if start else 0)
+    else:
+        column = location.column
+    excerpt = [f"  {text}"]
+    if column > 0:
+        excerpt.append("  " + " " * (column - 1) + "^" + "~" * max(0, width - 1))
+    return excerpt
+
+
+def print_diagnostic(location: Location | None, kind: str, message: str, hint: str | None = None,
+                     width: int = 1, console: Console = stderr) -> None:
+    colour = {"error": "red", "warning": "yellow"}.get(kind, "cyan")
+    console.print(f"[bold]{escape(format_location(location))}[/bold][{colour}]{kind}:[/{colour}] {escape(message)}")
+    for line in source_excerpt(location, width):
+        console.print(escape(line), style="dim" if not line.strip().startswith("^") else "green")
+    if hint:
+        console.print(f"  [cyan]hint:[/cyan] {escape(hint)}")
+
+
+def print_error(error: NotesError) -> None:
+    print_diagnostic(error.location, error.kind, error.message, error.hint)
+    for diagnostic in getattr(error, "diagnostics", []) or []:
+        print_diagnostic(diagnostic.location, diagnostic.kind, diagnostic.message, diagnostic.hint)
+    log_path = getattr(error, "log_path", None)
+    if log_path:
+        stderr.print(f"  full log: {escape(display_path(log_path))}")
+
+
+def info(message: str) -> None:
+    stderr.print(escape(message))
+
+
+def is_terminal() -> bool:
+    return sys.stderr.isatty()
