@@ -1,0 +1,298 @@
+"""Gather stage: read a notes project into parsed Markdown sections whose every node knows its source.
+
+Markdown is parsed by markdown-it-py (CommonMark) with mdit-py-plugins for front matter, dollar math,
+`\\[...\\]`, amsmath environments, containers and GFM tables. markdown-it only records line ranges of
+block tokens, so `SourceFile` and `Locator` recover exact columns by finding each token's text in the
+file, in document order; lint and error messages rely on these positions.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.amsmath import amsmath_plugin
+from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.texmath import texmath_plugin
+
+from notes_builder.config import NotesConfig, load_config, read_text
+from notes_builder.errors import ContentError, Location
+
+CONTAINER_NAMES = ("note", "tip", "warning", "important", "summary")
+MATH_TOKENS = {"math_inline", "math_inline_double", "math_block", "math_block_label", "math_block_eqno",
+               "amsmath"}
+
+
+@dataclass
+class Diagnostic:
+    """A located message that is not fatal by itself (a dropped HTML tag, an overfull box...)."""
+
+    location: Location | None
+    kind: str  # "error" | "warning"
+    message: str
+    hint: str | None = None
+    code: str = ""
+
+
+class SourceFile:
+    """A user's file and a fast offset -> (line, column) map."""
+
+    def __init__(self, path: Path, text: str):
+        self.path = path
+        self.text = text
+        self.line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset; columns count characters."""
+        index = bisect.bisect_right(self.line_starts, offset) - 1
+        return index + 1, offset - self.line_starts[index] + 1
+
+    def location(self, offset: int) -> Location:
+        return Location(self.path, *self.position(offset))
+
+    def line_offset(self, line: int) -> int:
+        """Offset of the start of a 0-based line (clamped to the end of the text)."""
+        if line >= len(self.line_starts):
+            return len(self.text)
+        return self.line_starts[line]
+
+
+@dataclass
+class MathSpan:
+    """One formula of the notes: its LaTeX body and where that body starts in the user's file."""
+
+    source: SourceFile
+    body: str
+    offset: int  # offset of body[0] in source.text
+    display: bool
+    delimiter: str  # "$", "$$", "\\(", "\\[", "env", "yaml"
+    environment: str = ""  # amsmath environment name for delimiter == "env"
+    label: str = ""  # from `$$ ... $$ (label)` or \label{...}
+    exact: bool = True  # False when the body is not a verbatim substring of the file (e.g. in a quote)
+    yaml_line: int = 0  # for delimiter == "yaml": position given directly
+    yaml_column: int = 0
+
+    def location(self, index: int = 0) -> Location:
+        """The user's file position of body[index]."""
+        if self.delimiter == "yaml":
+            return Location(self.source.path, self.yaml_line, self.yaml_column + index)
+        if not self.exact:
+            return self.source.location(self.offset)
+        return self.source.location(self.offset + index)
+
+
+@dataclass
+class Block:
+    """A parsed top-level element: a markdown-it token group plus where it came from."""
+
+    tokens: list[Token]
+
+
+@dataclass
+class Section:
+    source: SourceFile
+    tokens: list[Token]
+    math: list[MathSpan] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    # id(token) -> offset in source.text where the token's text was found
+    offsets: dict[int, int] = field(default_factory=dict)
+
+    def location_of(self, token: Token) -> Location:
+        offset = self.offsets.get(id(token))
+        if offset is not None:
+            return self.source.location(offset)
+        if token.map:
+            return Location(self.source.path, token.map[0] + 1, 1)
+        return Location(self.source.path)
+
+
+@dataclass
+class Document:
+    config: NotesConfig
+    sections: list[Section]
+
+    @property
+    def math(self) -> list[MathSpan]:
+        return [span for section in self.sections for span in section.math]
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return [d for section in self.sections for d in section.diagnostics]
+
+    @cached_property
+    def files(self) -> list[Path]:
+        return [self.config.source, *[s.source.path for s in self.sections]]
+
+
+def markdown_parser() -> MarkdownIt:
+    """The one CommonMark parser configuration used by build and lint alike."""
+    md = (
+        MarkdownIt("commonmark", {"html": True})
+        .enable("table")
+        .enable("strikethrough")
+        .use(front_matter_plugin)
+        .use(dollarmath_plugin, allow_labels=True, allow_space=True, allow_digits=True, double_inline=True)
+        .use(amsmath_plugin)
+        .use(texmath_plugin, delimiters="brackets")
+    )
+    # Keep backslash escapes as separate `text_special` tokens: a `$` left in a `text` token is then
+    # always an unescaped, unclosed math delimiter, and every text token is verbatim in the source.
+    md.core.ruler.disable("text_join")
+    for name in CONTAINER_NAMES:
+        md.use(container_plugin, name=name)
+    return md
+
+
+_PARSER: MarkdownIt | None = None
+
+
+def _parser() -> MarkdownIt:
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = markdown_parser()
+    return _PARSER
+
+
+_LABEL = re.compile(r"\\label\{([^{}]*)\}")
+_UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+class Locator:
+    """Finds token texts in the source, moving forward through the file in document order."""
+
+    def __init__(self, source: SourceFile):
+        self.source = source
+        self.cursor = 0
+
+    def block_start(self, token: Token) -> int:
+        if token.map:
+            self.cursor = max(self.cursor, self.source.line_offset(token.map[0]))
+        return self.cursor
+
+    def find(self, fragment: str, limit: int | None = None, advance: bool = True) -> int | None:
+        if not fragment:
+            return None
+        index = self.source.text.find(fragment, self.cursor, limit)
+        if index < 0:
+            return None
+        if advance:
+            self.cursor = index + len(fragment)
+        return index
+
+
+def _math_span(source: SourceFile, locator: Locator, token: Token, limit: int | None) -> MathSpan:
+    """Build a MathSpan for a math token, finding where its body starts in the file."""
+    content = token.content
+    kind = token.type
+    if kind == "amsmath":
+        delimiter, display = "env", True
+        env = token.meta.get("environment", "")
+    elif kind in ("math_inline", "math_inline_double"):
+        delimiter, display, env = token.markup or "$", kind == "math_inline_double", ""
+    else:
+        delimiter, display, env = token.markup or "$$", True, ""
+        if delimiter not in ("$$", "\\["):
+            delimiter = "$$"
+    stripped = content.strip("\n")
+    lead = content.find(stripped) if stripped else 0
+    offset = locator.find(stripped or content, None if display else limit)
+    exact = offset is not None
+    if offset is None:  # body is not verbatim in the file (e.g. inside a block quote): use the line
+        first = stripped.splitlines()[0] if stripped else ""
+        offset = locator.find(first, limit)
+        if offset is None:
+            offset = locator.cursor
+    body = content if kind == "amsmath" else content[lead:lead + len(stripped)] if stripped else content
+    if kind == "amsmath":
+        body = content
+    label = token.info if kind == "math_block_label" else ""
+    if not label:
+        found = _LABEL.search(body)
+        label = found.group(1) if found else ""
+    return MathSpan(source, body, offset, display, delimiter, env, label, exact)
+
+
+def _walk_inline(section: Section, locator: Locator, token: Token) -> None:
+    """Record offsets of inline children, collect math, and report unclosed `$`."""
+    source = section.source
+    start = locator.block_start(token)
+    end = source.line_offset(token.map[1]) if token.map else None
+    for child in token.children or []:
+        if child.type in MATH_TOKENS:
+            span = _math_span(source, locator, child, end)
+            section.offsets[id(child)] = span.offset
+            section.math.append(span)
+        elif child.type in ("text", "code_inline"):
+            first = child.content.split("\n", 1)[0]
+            offset = locator.find(first, end) if first else None
+            if offset is not None:
+                section.offsets[id(child)] = offset
+            if child.type == "text" and _UNESCAPED_DOLLAR.search(child.content):
+                dollar = child.content.index("$")
+                at = source.location(offset + dollar) if offset is not None and dollar < len(first) else \
+                    source.location(start)
+                raise ContentError("unclosed '$': math started here is never closed", at,
+                                   hint="close the formula with a matching '$', or write \\$ for a dollar sign")
+        elif child.type == "html_inline":
+            offset = locator.find(child.content, end)
+            at = source.location(offset) if offset is not None else source.location(start)
+            section.diagnostics.append(Diagnostic(at, "warning", f"raw HTML dropped: {child.content.strip()}",
+                                                  "notes are typeset by LaTeX; use Markdown instead"))
+        elif child.type == "image":
+            offset = locator.find(child.attrs.get("src", "") or "", end)
+            if offset is not None:
+                section.offsets[id(child)] = offset
+
+
+def parse_section(path: Path, text: str | None = None) -> Section:
+    """Parse one Markdown file into tokens, math spans and located diagnostics."""
+    text = read_text(path) if text is None else text
+    source = SourceFile(path, text)
+    tokens = _parser().parse(text)
+    section = Section(source, tokens)
+    locator = Locator(source)
+    for token in tokens:
+        if token.type == "inline":
+            _walk_inline(section, locator, token)
+        elif token.type in MATH_TOKENS:
+            locator.block_start(token)
+            span = _math_span(source, locator, token, None)
+            section.offsets[id(token)] = span.offset
+            section.math.append(span)
+        elif token.type in ("fence", "code_block", "html_block", "front_matter"):
+            start = locator.block_start(token)
+            section.offsets[id(token)] = start
+            if token.map:
+                locator.cursor = source.line_offset(token.map[1])
+            if token.type == "html_block" and not token.content.lstrip().startswith("<!--"):
+                section.diagnostics.append(Diagnostic(
+                    source.location(start), "warning", f"raw HTML dropped: {token.content.strip()[:60]}",
+                    "notes are typeset by LaTeX; use Markdown instead"))
+        elif token.map:
+            section.offsets[id(token)] = locator.block_start(token)
+    return section
+
+
+def symbol_spans(config: NotesConfig) -> list[MathSpan]:
+    """Math written in the YAML symbols table, located at the YAML value."""
+    source = SourceFile(config.source, "")
+    spans = []
+    for symbol in config.symbols:
+        location = symbol.location or Location(config.source)
+        spans.append(MathSpan(source, symbol.symbol, 0, False, "yaml", yaml_line=location.line,
+                              yaml_column=location.column))
+    return spans
+
+
+def load_document(target: str | Path | None = None, config: NotesConfig | None = None) -> Document:
+    """Gather: configuration plus every section, parsed, in reading order."""
+    config = config or load_config(target)
+    sections = [parse_section(path) for path in config.sections]
+    return Document(config, sections)
