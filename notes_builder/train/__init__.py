@@ -1,0 +1,88 @@
+"""`notes train-figures`: the real LSTM run whose numbers and figures the notes quote.
+
+API for the CLI and the build stage:
+
+* `train_figures(config, options) -> TrainResult`: train and write metrics.json, the figures and
+  freeze.json into `config.results_dir`.
+* `check_results(config, data=None) -> FreshnessReport`: are the recorded results current, and if not,
+  which input changed (config, data, code, torch version)?
+* `ensure_results(config, retrain=False, quiet=False) -> FreshnessReport`: for `notes build`: use current
+  results, retrain when stale and `retrain`, otherwise raise StaleResultsError naming the change.
+
+Data precedence: `--data` beats $NOTES_DATA beats `training.data` in notes.yaml (see NotesConfig.data_path).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from notes_builder.config import NotesConfig
+from notes_builder.errors import StaleResultsError
+from notes_builder.train import data as har
+from notes_builder.train import freeze
+from notes_builder.train.figures import FIGURES
+from notes_builder.train.training import TrainOptions, TrainResult, run
+
+__all__ = ["FreshnessReport", "TrainOptions", "TrainResult", "check_results", "ensure_results",
+           "train_figures"]
+
+
+@dataclass
+class FreshnessReport:
+    """Whether the recorded results match their inputs; `changes` says what differs, one line each."""
+
+    current: bool
+    results_dir: Path
+    changes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # caveats that do not make the results stale
+
+    def message(self) -> str:
+        if self.current:
+            text = f"recorded results in {self.results_dir} are current"
+        else:
+            text = f"recorded results in {self.results_dir} are stale:\n" + "\n".join(
+                f"  - {c}" for c in self.changes)
+        return text + "".join(f"\n  note: {n}" for n in self.notes)
+
+
+def train_figures(config: NotesConfig, options: TrainOptions | None = None) -> TrainResult:
+    """Run the notes' experiment and write its results (see notes_builder.train.training)."""
+    return run(config, options or TrainOptions())
+
+
+def check_results(config: NotesConfig, data: str | None = None) -> FreshnessReport:
+    """Compare the freeze record in the results folder with the current config, data and code."""
+    folder = config.results_dir
+    record_path = folder / freeze.RECORD_NAME
+    missing = [n for n in ("metrics.json", freeze.RECORD_NAME, *(f"{f}.pdf" for f in FIGURES))
+               if not (folder / n).exists()]
+    if missing:
+        return FreshnessReport(False, folder, [f"no recorded results: {', '.join(missing)} missing"])
+    try:
+        recorded = json.loads(record_path.read_text(encoding="utf-8"))["inputs"]
+    except (ValueError, KeyError, OSError) as exc:
+        return FreshnessReport(False, folder, [f"{record_path} is unreadable ({exc})"])
+    notes = []
+    path = config.data_path(data)
+    if path.is_file():
+        sha = har.sha256_file(path)
+    else:
+        sha = recorded.get("data_sha256", "")
+        notes.append(f"data not found at {path}; its SHA-256 was not checked")
+    changes = freeze.explain(recorded, freeze.inputs(config.training, sha))
+    return FreshnessReport(not changes, folder, changes, notes)
+
+
+def ensure_results(config: NotesConfig, retrain: bool = False, quiet: bool = False) -> FreshnessReport:
+    """For the build: current results pass; stale ones retrain (retrain=True) or stop with the reason."""
+    report = check_results(config)
+    if report.current:
+        return report
+    if not retrain:
+        raise StaleResultsError("recorded training results are stale: " + "; ".join(report.changes),
+                                config.location_of("training", key=True),
+                                hint="run `notes train-figures` (or `notes build --retrain`) to refresh them")
+    train_figures(config, TrainOptions(quiet=quiet))
+    return check_results(config)

@@ -16,6 +16,7 @@ data file's SHA-256 and PREPROCESSING_VERSION; the data folder itself is only ev
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -211,7 +212,8 @@ def _load_har(source: _Source) -> tuple[Windows, Windows]:
             raise DataError(f"{source.path}: {split} has {len(x)} windows but {len(activity)} labels and "
                             f"{len(subject)} subjects")
         unknown = -np.ones(len(x), dtype=np.int64)
-        splits.append(Windows(x, activity.astype(np.int64), subject.astype(np.int64), unknown, unknown.copy()))
+        splits.append(Windows(x, activity.astype(np.int64), subject.astype(np.int64), unknown,
+                              unknown.copy()))
     return splits[0], splits[1]
 
 
@@ -280,11 +282,9 @@ def load_data(path: Path, sha256: str | None = None, use_cache: bool = True) -> 
             cached.unlink(missing_ok=True)
     train, test, layout = read_windows(path)
     if use_cache:
-        try:
+        with contextlib.suppress(OSError):  # a read-only cache folder only costs time
             _write_atomic_npz(cached, {**_fields(train, "train"), **_fields(test, "test"),
                                        "layout": np.array(layout)})
-        except OSError:
-            pass  # a read-only cache folder only costs time
     return HarData(train, test, sha256, path, layout)
 
 
@@ -316,8 +316,8 @@ def fetch(url: str, sha256: str, quiet: bool = False) -> Path:
     try:
         downloader = pooch.HTTPDownloader(progressbar=False if quiet else _RichProgress())
         name = url.rstrip("/").rsplit("/", 1)[-1] or "data.zip"
-        return Path(pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=name, path=cache_dir() / "downloads",
-                                   downloader=downloader))
+        return Path(pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=name,
+                                   path=cache_dir() / "downloads", downloader=downloader))
     except ValueError as exc:  # pooch's hash mismatch
         raise DataError(f"download of {url} failed verification: {exc}") from None
     except Exception as exc:
