@@ -78,6 +78,9 @@ class TrainingConfig:
     learning_rate: float = 0.002
     weight_decay: float = 0.0
     grad_clip: float = 1.0
+    lr_schedule: str = "constant"  # constant | cosine (decays to 0 over the epochs)
+    augment_scale: float = 0.0  # std of a random gain per window and channel during training
+    augment_noise: float = 0.0  # std of added Gaussian noise (normalised units) during training
     seed: int = 1
     val_volunteers: list[int] = field(default_factory=lambda: [1, 7, 16, 25])
     threads: int = 0  # 0: torch's default
@@ -154,6 +157,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "template.engine": ("pdflatex", "xelatex"),
     "training.task": ("walking", "dynamic", "six"),
     "training.device": ("auto", "cpu", "cuda"),
+    "training.lr_schedule": ("constant", "cosine"),
 }
 _USER_FIELDS = [
     f.name for f in dataclasses.fields(NotesConfig)

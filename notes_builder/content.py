@@ -25,7 +25,7 @@ from mdit_py_plugins.texmath import texmath_plugin
 from notes_builder.config import NotesConfig, load_config, read_text
 from notes_builder.errors import ContentError, Location
 
-CONTAINER_NAMES = ("note", "tip", "warning", "important", "summary")
+CONTAINER_NAMES = ("note", "tip", "warning", "important", "summary", "symbols")
 MATH_TOKENS = {"math_inline", "math_inline_double", "math_block", "math_block_label", "math_block_eqno",
                "amsmath"}
 

@@ -1,0 +1,151 @@
+"""`notes build`: gather, check, render, then write (the mkdocs order), reusing what has not changed.
+
+The build folder holds the published `<output>.pdf` and `<output>.tex`, and a work folder
+`.work-<output>/` where LaTeX runs (aux files, copied figures). A digest of everything LaTeX would read
+is kept there; when it matches the last successful build, no LaTeX runs at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from notes_builder.compile import compile_tex, publish, write_atomic
+from notes_builder.config import NotesConfig, load_config
+from notes_builder.content import Diagnostic, load_document
+from notes_builder.errors import CompileError
+from notes_builder.render import convert_svg, render_document
+from notes_builder.report import info, print_diagnostic
+
+
+@dataclass
+class BuildOptions:
+    pdf: bool = False
+    out_dir: str | Path | None = None
+    force: bool = False
+    strict: bool = False
+    show_warnings: bool = False
+    retrain: bool = False
+    quiet: bool = False
+
+
+@dataclass
+class BuildResult:
+    output_path: Path
+    tex_path: Path
+    pdf_path: Path | None
+    compiled: bool  # False when the cache said nothing changed
+    warnings: list[Diagnostic] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def build_dir(options: BuildOptions) -> Path:
+    return Path(options.out_dir).resolve() if options.out_dir else Path.cwd() / "build"
+
+
+def _digest(tex: str, assets: dict[str, Path], engine: str) -> str:
+    hasher = hashlib.sha256(engine.encode())
+    hasher.update(tex.encode())
+    for name, path in sorted(assets.items()):
+        hasher.update(name.encode())
+        hasher.update(hashlib.sha256(path.read_bytes()).digest())
+    return hasher.hexdigest()
+
+
+def _stage_assets(work: Path, assets: dict[str, Path]) -> None:
+    """Figures are copied into the work folder: TeX may read nothing outside it (openin_any=p)."""
+    for name, source in assets.items():
+        target = work / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+            continue
+        if source.suffix.lower() == ".svg":
+            convert_svg(source, target)
+        else:
+            tmp = target.with_name(f".{target.name}.tmp")
+            shutil.copyfile(source, tmp)
+            tmp.replace(target)
+
+
+def check_lint_errors(document) -> None:
+    """Stop before LaTeX on error-level lint findings (most math errors never reach TeX)."""
+    try:
+        from notes_builder.lint import error_findings
+    except ImportError:  # linter not installed in this build of the package
+        return
+    findings = error_findings(document)
+    if findings:
+        from notes_builder.errors import LintFailure
+
+        first = findings[0]
+        raise LintFailure(f"{len(findings)} math error(s) would break the PDF; first: {first.code} {first.message}",
+                          findings)
+
+
+def check_results(config: NotesConfig, options: BuildOptions) -> None:
+    """Use recorded training results only when they still match their inputs (see train.freeze)."""
+    try:
+        from notes_builder.train.freeze import ensure_current
+    except ImportError:
+        return
+    ensure_current(config, retrain=options.retrain, quiet=options.quiet)
+
+
+def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult:
+    config = load_config(target)
+    document = load_document(config=config)
+    check_lint_errors(document)
+    check_results(config, options)
+    rendered = render_document(document)
+    out = build_dir(options)
+    work = out / f".work-{config.output}"
+    work.mkdir(parents=True, exist_ok=True)
+    tex_name = f"{config.output}.tex"
+    tex_path = out / tex_name
+    write_atomic(tex_path, rendered.tex)
+    if not options.quiet:
+        for warning in rendered.warnings:
+            print_diagnostic(warning.location, warning.kind, warning.message, warning.hint)
+    if not options.pdf:
+        return BuildResult(tex_path, tex_path, None, False, rendered.warnings)
+
+    pdf_path = out / config.pdf_name
+    digest = _digest(rendered.tex, rendered.assets, config.template.engine)
+    stamp = work / "build-digest.json"
+    if not options.force and pdf_path.exists() and stamp.exists():
+        try:
+            if json.loads(stamp.read_text())["digest"] == digest:
+                if not options.quiet:
+                    info("up to date: nothing changed since the last build")
+                return BuildResult(pdf_path, tex_path, pdf_path, False, rendered.warnings)
+        except (ValueError, KeyError):
+            pass
+    _stage_assets(work, rendered.assets)
+    work_tex = work / tex_name
+    if not work_tex.exists() or work_tex.read_text(encoding="utf-8") != rendered.tex:
+        write_atomic(work_tex, rendered.tex)
+    try:
+        result = compile_tex(work_tex, config.template.engine, config.compile_timeout)
+    except CompileError as error:
+        if pdf_path.exists():
+            error.hint = (error.hint + "; " if error.hint else "") + f"the previous PDF was kept: {pdf_path}"
+        raise
+    warnings = rendered.warnings + result.warnings
+    if options.strict and result.warnings:
+        first = result.warnings[0]
+        raise CompileError(f"{len(result.warnings)} LaTeX warning(s) with --strict; first: {first.message}",
+                           first.location, diagnostics=result.warnings[1:5], log_path=result.log)
+    if not options.quiet:
+        overfull = result.report.overfull
+        if options.show_warnings:
+            for warning in result.warnings:
+                print_diagnostic(warning.location, warning.kind, warning.message, warning.hint)
+        elif result.warnings:
+            summary = f"{overfull} overfull box(es)" if overfull else f"{len(result.warnings)} LaTeX warning(s)"
+            info(f"{summary} (-W for details)")
+    publish(result.pdf, pdf_path)
+    write_atomic(stamp, json.dumps({"digest": digest}))
+    return BuildResult(pdf_path, tex_path, pdf_path, True, warnings, result.seconds)

@@ -1,0 +1,130 @@
+"""Compile stage: latexmk drives pdflatex (or xelatex) safely, and only a successful run replaces the PDF.
+
+Safety: `-no-shell-escape`, `-norc` (no latexmkrc can turn shell escape back on), `openout_any=p` and
+`openin_any=p` (TeX may only touch files below the build folder), a wall-clock timeout that kills the
+whole process group. Errors come back mapped to the user's files (see texlog.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from notes_builder.content import Diagnostic
+from notes_builder.errors import CompileError, Location, ToolMissingError
+from notes_builder.texlog import LogReport, SourceMap, parse_log
+
+ENGINE_FLAGS = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape"]
+
+
+@dataclass
+class CompileResult:
+    pdf: Path
+    log: Path
+    seconds: float
+    report: LogReport
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+def safe_tex_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(openout_any="p", openin_any="p", shell_escape="f", TEXMFOUTPUT="")
+    env.pop("TEXINPUTS", None)
+    return env
+
+
+def require(tool: str, package: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise ToolMissingError(f"{tool} is not installed", hint=f"apt-get install {package} (or run `notes doctor`)")
+    return path
+
+
+def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0) -> CompileResult:
+    """Run latexmk on `tex_path` inside its own folder; raise CompileError with mapped diagnostics."""
+    latexmk = require("latexmk", "latexmk")
+    require(engine, "texlive-xetex" if engine == "xelatex" else "texlive-latex-base")
+    work = tex_path.parent
+    flags = " ".join(ENGINE_FLAGS)
+    mode = "-xelatex" if engine == "xelatex" else "-pdf"
+    command = [latexmk, "-norc", mode, f"-{'xelatex' if engine == 'xelatex' else 'pdflatex'}={engine} {flags} %O %S",
+               "-g", "-silent", tex_path.name]
+    log = work / f"{tex_path.stem}.log"
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=work, env=safe_tex_environment(), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        source_map = SourceMap.from_tex(tex_path.read_text(encoding="utf-8"))
+        where = _last_reached(log, source_map)
+        raise CompileError(f"LaTeX did not finish within {timeout:g} s (a macro that never ends?); stopped it",
+                           where, hint="look for a recursive definition near this line; the limit is "
+                           "compile_timeout in notes.yaml", log_path=log) from None
+    seconds = time.perf_counter() - started
+    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    source_map = SourceMap.from_tex(tex_path.read_text(encoding="utf-8"))
+    report = parse_log(text, source_map, tex_path.name)
+    pdf = work / f"{tex_path.stem}.pdf"
+    if process.returncode != 0 or report.errors or not pdf.exists():
+        first = report.errors[0] if report.errors else Diagnostic(None, "error", "LaTeX failed (see the log)")
+        raise CompileError(first.message, first.location, first.hint, diagnostics=report.errors[1:3], log_path=log)
+    if report.missing_characters:
+        char = report.missing_characters[0]
+        raise CompileError(f"no loaded font has the character '{char}'", _find_char(source_map, char),
+                           hint="choose a font that has it (template.cjk_main_font) or remove the character",
+                           log_path=log)
+    return CompileResult(pdf, log, seconds, report, report.warnings)
+
+
+def _last_reached(log: Path, source_map: SourceMap) -> Location | None:
+    """The user's block TeX was in when it was stopped: the last page's markers are not in the log, so use
+    the last source line TeX echoed (l.N) or the first block."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    import re
+
+    lines = [int(n) for n in re.findall(r"^l\.(\d+)", text, re.M)]
+    if lines:
+        return source_map.locate(lines[-1])
+    pages = re.findall(r"\[(\d+)", text)
+    if source_map.markers:
+        index = min(len(source_map.markers) - 1, len(pages) * 8)
+        _, path, line = source_map.markers[index]
+        return Location(path, line)
+    return None
+
+
+def _find_char(source_map: SourceMap, char: str) -> Location | None:
+    for path in dict.fromkeys(m[1] for m in source_map.markers):
+        try:
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                if char in line:
+                    return Location(path, number, line.index(char) + 1)
+        except OSError:
+            continue
+    return None
+
+
+def publish(built: Path, target: Path) -> None:
+    """Atomically put a finished file in place: copy next to the target, then rename over it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(built, tmp)
+    os.replace(tmp, target)
+
+
+def write_atomic(target: Path, text: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)

@@ -1,0 +1,729 @@
+"""Render stage: parsed notes to one LaTeX document through the Jinja templates in `templates/`.
+
+Prose goes through `escape_latex` (explicitly, as nbconvert does); math and Pygments-highlighted code
+pass through untouched. Equation, figure and section numbers are assigned here and written into the
+preamble, so `\\eqref`/`\\ref` resolve in a single pdflatex pass (no .aux round trip).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markdown_it.tree import SyntaxTreeNode
+from pygments import highlight
+from pygments.formatters import LatexFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.styles import get_style_by_name
+from pygments.util import ClassNotFound
+
+from notes_builder.config import REPO_ROOT, NotesConfig
+from notes_builder.content import Document, MathSpan, Section
+from notes_builder.errors import ConfigError, ContentError, Location, PlaceholderError, TemplateError
+from notes_builder.security import find_forbidden, unbalanced_brace
+
+IMAGE_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".svg"}
+CJK_RANGES = ((0x2E80, 0x2FDF), (0x3000, 0x303F), (0x3040, 0x30FF), (0x3100, 0x312F), (0x31A0, 0x31BF),
+              (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
+
+
+def templates_dir() -> Path:
+    """Templates ship inside the wheel; in a source checkout they are at the repository root."""
+    packaged = Path(__file__).resolve().parent / "templates"
+    return packaged if packaged.is_dir() else REPO_ROOT / "templates"
+
+
+# --- characters -----------------------------------------------------------------------------------
+
+LATEX_SPECIALS = {
+    "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
+    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+}
+# Unicode punctuation in prose: proper LaTeX (quotes, dashes) rather than relying on the input encoding.
+PROSE_UNICODE = {
+    "\u2018": "`", "\u2019": "'", "\u201c": "``", "\u201d": "''", "\u2013": "--", "\u2014": "---",
+    "\u2026": r"\ldots{}", "\u00a0": "~", "\u2009": r"\,", "\u202f": r"\,", "\u00ad": r"\-",
+}
+# Characters that the fonts of a pdflatex document lack natively: mapped through \DeclareUnicodeCharacter,
+# so they work in prose, code boxes and math alike.
+UNICODE_COMMANDS = {
+    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\epsilon", "ζ": r"\zeta",
+    "η": r"\eta", "θ": r"\theta", "ι": r"\iota", "κ": r"\kappa", "λ": r"\lambda", "μ": r"\mu", "ν": r"\nu",
+    "ξ": r"\xi", "π": r"\pi", "ρ": r"\rho", "σ": r"\sigma", "τ": r"\tau", "υ": r"\upsilon", "φ": r"\phi",
+    "χ": r"\chi", "ψ": r"\psi", "ω": r"\omega", "Γ": r"\Gamma", "Δ": r"\Delta", "Θ": r"\Theta",
+    "Λ": r"\Lambda", "Ξ": r"\Xi", "Π": r"\Pi", "Σ": r"\Sigma", "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega",
+    "ϵ": r"\varepsilon", "ϕ": r"\varphi", "ℝ": r"\mathbb{R}", "ℕ": r"\mathbb{N}", "ℤ": r"\mathbb{Z}",
+    "⊙": r"\odot", "⊗": r"\otimes", "⊕": r"\oplus", "∘": r"\circ", "·": r"\cdot", "−": "-", "≤": r"\le",
+    "≥": r"\ge", "≠": r"\neq", "≈": r"\approx", "≡": r"\equiv", "∝": r"\propto", "∞": r"\infty",
+    "∑": r"\sum", "∏": r"\prod", "∫": r"\int", "∂": r"\partial", "∇": r"\nabla", "∈": r"\in",
+    "∉": r"\notin", "⊂": r"\subset", "⊆": r"\subseteq", "∪": r"\cup", "∩": r"\cap", "∀": r"\forall",
+    "∃": r"\exists", "→": r"\to", "←": r"\leftarrow", "↔": r"\leftrightarrow", "⇒": r"\Rightarrow",
+    "⇐": r"\Leftarrow", "⇔": r"\Leftrightarrow", "↦": r"\mapsto", "√": r"\surd", "⊤": r"\top",
+    "⊥": r"\perp", "∥": r"\parallel", "‖": r"\|", "⟨": r"\langle", "⟩": r"\rangle", "∅": r"\emptyset",
+    "±": r"\pm", "∓": r"\mp", "†": r"\dagger", "′": r"\prime", "∗": r"\ast", "⋅": r"\cdot",
+    "≪": r"\ll", "≫": r"\gg", "∼": r"\sim", "≃": r"\simeq", "≅": r"\cong", "∧": r"\wedge", "∨": r"\vee",
+    "¬": r"\neg", "⌊": r"\lfloor", "⌋": r"\rfloor", "⌈": r"\lceil", "⌉": r"\rceil", "ℓ": r"\ell",
+    "✓": r"\checkmark", "✗": r"\times", "•": r"\bullet",
+}
+TEXT_SAFE_RANGES = ((0x20, 0x7E), (0xA0, 0x17F))
+
+
+def is_cjk(char: str) -> bool:
+    code = ord(char)
+    return any(lo <= code <= hi for lo, hi in CJK_RANGES)
+
+
+def has_cjk(text: str) -> bool:
+    return any(ord(c) >= 0x2E80 and is_cjk(c) for c in text)
+
+
+def unicode_declarations() -> str:
+    """pdflatex preamble lines that make the mapped characters typeset anywhere."""
+    lines = []
+    for char, command in UNICODE_COMMANDS.items():
+        lines.append(f"\\DeclareUnicodeCharacter{{{ord(char):04X}}}{{\\ensuremath{{{command}}}}}")
+    return "\n".join(lines)
+
+
+def unrenderable(text: str, cjk: bool) -> int | None:
+    """Index of the first character no font of a pdflatex document can set, or None."""
+    for index, char in enumerate(text):
+        code = ord(char)
+        if code < 0x80:
+            if code >= 0x20 or char in "\n\t\r":
+                continue
+            return index
+        if any(lo <= code <= hi for lo, hi in TEXT_SAFE_RANGES) or char in UNICODE_COMMANDS or char in PROSE_UNICODE:
+            continue
+        if cjk and is_cjk(char):
+            continue
+        if unicodedata.category(char) in ("Mn", "Cf") and char in "\u200b\u200c\u200d\ufeff":
+            continue
+        return index
+    return None
+
+
+_ESCAPE_RE = re.compile("[" + re.escape("".join(LATEX_SPECIALS) + "".join(PROSE_UNICODE)) + "]")
+
+
+def escape_latex(text: str) -> str:
+    """Escape prose for LaTeX: every special character comes out literally in the PDF."""
+    def replace(match: re.Match[str]) -> str:
+        char = match.group(0)
+        return LATEX_SPECIALS.get(char) or PROSE_UNICODE[char]
+
+    escaped = _ESCAPE_RE.sub(replace, str(text))
+    # Straight quotes would become curly ligatures in T1: keep them as typed.
+    return escaped.replace('"', r"\textquotedbl{}")
+
+
+# --- placeholders ---------------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
+
+
+def _percent(value: Any, digits: int = 1) -> str:
+    return f"{float(value) * 100:.{digits}f}\\,\\%"
+
+
+def _fixed(value: Any, digits: int = 2) -> str:
+    return f"{float(value):.{digits}f}"
+
+
+def _thousands(value: Any) -> str:
+    return f"{int(value):,}".replace(",", "{,}")
+
+
+def placeholder_environment() -> jinja2.Environment:
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    env.filters.update(percent=_percent, fixed=_fixed, thousands=_thousands)
+    return env
+
+
+# --- references -----------------------------------------------------------------------------------
+
+@dataclass
+class Reference:
+    kind: str  # equation | figure | section
+    number: str
+    location: Location
+
+
+_REF_IN_PROSE = re.compile(r"\\(eqref|ref)\{([^{}]+)\}")
+_REF_IN_MATH = re.compile(r"\\(?:eqref|ref)\{([^{}]+)\}")
+_HEADING_ID = re.compile(r"\s*\{#([A-Za-z][\w:.-]*)\}\s*$")
+_INCLUDE_ATTRS = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
+_ALIGN_ENVS = {"align": "aligned", "align*": "aligned", "gather": "gathered", "gather*": "gathered",
+               "alignat": "alignedat", "alignat*": "alignedat", "flalign": "aligned", "flalign*": "aligned",
+               "multline": "gathered", "multline*": "gathered", "eqnarray": "aligned", "eqnarray*": "aligned",
+               "equation": "", "equation*": "", "math": "", "displaymath": ""}
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+
+
+@dataclass
+class RenderResult:
+    tex: str
+    assets: dict[str, Path] = field(default_factory=dict)  # name in the build folder -> source file
+    warnings: list = field(default_factory=list)
+    references: dict[str, Reference] = field(default_factory=dict)
+    source_lines: list[tuple[int, Location]] = field(default_factory=list)  # (tex line, user location)
+
+
+class Renderer:
+    """Walks each section's syntax tree and emits LaTeX through the element macros."""
+
+    def __init__(self, document: Document, metrics: dict | None, results_error: str | None = None):
+        self.document = document
+        self.config: NotesConfig = document.config
+        self.metrics = metrics
+        self.results_error = results_error
+        self.env = template_environment()
+        self.macros = self.env.get_template("elements.tex.j2").module
+        self.placeholders = placeholder_environment()
+        self.cjk = self.config.language in ("zh", "mixed") or any(
+            has_cjk(s.source.text) for s in document.sections)
+        self.pdflatex = self.config.template.engine == "pdflatex"
+        self.references: dict[str, Reference] = {}
+        self.pending_refs: list[tuple[str, Location]] = []
+        self.assets: dict[str, Path] = {}
+        self.warnings: list = list(document.diagnostics)
+        self.counters = {"equation": 0, "figure": 0, "section": [0, 0, 0]}
+        self.section: Section | None = None
+        self.math_by_offset: dict[int, MathSpan] = {}
+        self.style = self._pygments_style()
+        self.markers: list[tuple[str, Location]] = []
+
+    # -- helpers --
+    def _pygments_style(self) -> str:
+        name = self.config.template.code_style
+        try:
+            get_style_by_name(name)
+        except ClassNotFound:
+            raise ConfigError(f"unknown code style '{name}'", self.config.location_of("template", "code_style"),
+                              hint="any Pygments style, e.g. friendly, default, tango, monokai") from None
+        return name
+
+    def location(self, node: SyntaxTreeNode) -> Location:
+        assert self.section is not None
+        token = node.token or (node.nester_tokens.opening if node.nester_tokens else None)
+        if token is None:
+            return Location(self.section.source.path)
+        return self.section.location_of(token)
+
+    def marker(self, location: Location) -> str:
+        """A TeX comment naming the user's file and line, so compile errors map back (see compile.py)."""
+        return f"%NB@{location.path}:{location.line}\n"
+
+    def check_characters(self, text: str, location_of_index) -> None:
+        if not self.pdflatex:
+            return
+        bad = unrenderable(text, self.cjk)
+        if bad is not None:
+            char = text[bad]
+            raise ContentError(
+                f"character '{char}' (U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}) cannot be typeset: "
+                "no font loaded by pdflatex has it", location_of_index(bad),
+                hint="replace it, or set template.engine: xelatex in notes.yaml with a font that has it")
+
+    # -- prose --
+    def text(self, node: SyntaxTreeNode) -> str:
+        raw = node.content
+        base = self.location(node)
+
+        def at(index: int) -> Location:
+            prefix = raw[:index]
+            line = base.line + prefix.count("\n")
+            column = (index - prefix.rfind("\n")) if "\n" in prefix else base.column + index
+            return Location(base.path, line, column)
+
+        pieces = []
+        cursor = 0
+        for match in _PLACEHOLDER.finditer(raw):
+            pieces.append(self.prose(raw[cursor:match.start()], lambda i, o=cursor: at(o + i)))
+            pieces.append(escape_latex(self.placeholder(match.group(1).strip(), at(match.start()))))
+            cursor = match.end()
+        rest = raw[cursor:]
+        if "{{" in rest:
+            raise PlaceholderError("placeholder '{{' is never closed with '}}'", at(cursor + rest.index("{{")))
+        pieces.append(self.prose(rest, lambda i: at(cursor + i)))
+        return "".join(pieces)
+
+    def prose(self, text: str, at) -> str:
+        self.check_characters(text, at)
+        pieces = []
+        cursor = 0
+        for match in _REF_IN_PROSE.finditer(text):
+            pieces.append(escape_latex(text[cursor:match.start()]))
+            self.pending_refs.append((match.group(2), at(match.start())))
+            pieces.append(f"\\{match.group(1)}{{{match.group(2)}}}")
+            cursor = match.end()
+        pieces.append(escape_latex(text[cursor:]))
+        return "".join(pieces)
+
+    def placeholder(self, expression: str, location: Location) -> str:
+        if self.metrics is None and "metrics" in expression:
+            raise PlaceholderError(f"placeholder '{{{{ {expression} }}}}' needs results, but {self.results_error}",
+                                   location, hint="run `notes train-figures` to record the results")
+        try:
+            value = self.placeholders.compile_expression(expression, undefined_to_none=False)(
+                metrics=self.metrics or {}, notes=self.config)
+        except jinja2.UndefinedError as exc:
+            known = ", ".join(sorted(self.metrics or {})[:12])
+            raise PlaceholderError(f"unknown placeholder '{{{{ {expression} }}}}': {exc.message}", location,
+                                   hint=f"known metrics: {known}" if known else None) from None
+        except jinja2.TemplateError as exc:
+            raise PlaceholderError(f"invalid placeholder '{{{{ {expression} }}}}': {exc}", location) from None
+        except (TypeError, ValueError) as exc:
+            raise PlaceholderError(f"placeholder '{{{{ {expression} }}}}' failed: {exc}", location) from None
+        return str(value)
+
+    def inline(self, node: SyntaxTreeNode) -> str:
+        return "".join(self.inline_node(child) for child in node.children)
+
+    def inline_node(self, node: SyntaxTreeNode) -> str:
+        kind = node.type
+        if kind == "text":
+            return self.text(node)
+        if kind == "text_special":
+            return escape_latex(node.content)
+        if kind == "softbreak":
+            return "\n"
+        if kind == "hardbreak":
+            return "\\newline\n"
+        if kind == "em":
+            return f"\\emph{{{self.inline(node)}}}"
+        if kind == "strong":
+            return f"\\textbf{{{self.inline(node)}}}"
+        if kind == "s":
+            return f"\\sout{{{self.inline(node)}}}"
+        if kind == "code_inline":
+            self.check_characters(node.content, lambda i: self.location(node))
+            return f"\\texttt{{{escape_latex(node.content)}}}"
+        if kind == "link":
+            href = node.attrs.get("href", "")
+            url = str(href).replace("\\", "/").replace("#", r"\#").replace("%", r"\%").replace("{", "").replace(
+                "}", "")
+            return f"\\href{{{url}}}{{{self.inline(node)}}}"
+        if kind in ("math_inline", "math_inline_double"):
+            span = self.math_span(node)
+            body = self.math_body(span, node)
+            return f"${body}$" if kind == "math_inline" else f"\\[{body}\\]"
+        if kind == "image":
+            path = self.asset(node)
+            return f"\\includegraphics[height=1.2em]{{{path}}}"
+        if kind == "html_inline":
+            return ""
+        raise ContentError(f"unsupported Markdown element '{kind}'", self.location(node))
+
+    # -- math --
+    def math_span(self, node: SyntaxTreeNode) -> MathSpan:
+        assert self.section is not None and node.token is not None
+        offset = self.section.offsets.get(id(node.token))
+        for span in self.section.math:
+            if span.offset == offset:
+                return span
+        raise ContentError("internal: math not located", self.location(node))
+
+    def math_body(self, span: MathSpan, node: SyntaxTreeNode) -> str:
+        """Math passes through untouched, after the safety checks that keep it inside its box."""
+        body = span.body
+        if not self.config.allow.tex_primitives:
+            for index, name, why in find_forbidden(body):
+                raise ContentError(f"\\{name} is not allowed in notes ({why})", span.location(index),
+                                   hint="notes never read or write files or define macros; "
+                                        "set allow.tex_primitives: true in notes.yaml to opt in")
+        bad = unbalanced_brace(body)
+        if bad is not None:
+            raise ContentError(f"unbalanced '{body[bad]}' in math", span.location(bad),
+                               hint="every '{' needs a matching '}'; write \\{ or \\} for literal braces")
+        self.check_characters(body, span.location)
+        for match in _REF_IN_MATH.finditer(body):
+            self.pending_refs.append((match.group(1), span.location(match.start())))
+        return body
+
+    def formula(self, node: SyntaxTreeNode, caption: str) -> str:
+        span = self.math_span(node)
+        body = self.math_body(span, node)
+        anchor = span.label
+        if span.delimiter == "env":
+            env = span.environment
+            inner = re.sub(r"\A\s*\\begin\{[^}]*\}(\{[^}]*\})?", "", body)
+            inner = re.sub(r"\\end\{[^}]*\}\s*\Z", "", inner)
+            wrapper = _ALIGN_ENVS.get(env, "")
+            body = f"\\begin{{{wrapper}}}{inner}\\end{{{wrapper}}}" if wrapper else inner
+        body = re.sub(r"\\label\{[^{}]*\}", "", body)
+        body = re.sub(r"\\(?:nonumber|notag)\b", "", body)
+        self.counters["equation"] += 1
+        number = str(self.counters["equation"])
+        if not anchor:
+            anchor = f"eq:{number}"
+        self.add_reference(anchor, "equation", number, span.location())
+        return self.marker(span.location()) + str(self.macros.formula(body.strip("\n"), number, anchor, caption))
+
+    def add_reference(self, label: str, kind: str, number: str, location: Location) -> None:
+        previous = self.references.get(label)
+        if previous is not None:
+            raise ContentError(f"duplicate label '{label}' (first defined at {previous.location})", location,
+                               hint="labels must be unique across the notes")
+        self.references[label] = Reference(kind, number, location)
+
+    # -- assets --
+    def asset(self, node: SyntaxTreeNode) -> str:
+        """Copy (or convert) an image into the build folder; returns its name there."""
+        assert self.section is not None
+        src = str(node.attrs.get("src", ""))
+        location = self.location(node)
+        if re.match(r"^[a-z]+://", src):
+            raise ContentError(f"remote image '{src}' cannot be embedded", location,
+                               hint="download it next to the notes and link the local file")
+        path = (self.section.source.path.parent / src).resolve()
+        suffix = path.suffix.lower()
+        if suffix not in IMAGE_SUFFIXES:
+            raise ContentError(f"image '{src}' has an unsupported type '{suffix or 'none'}'", location,
+                               hint="use PDF (vector), PNG, JPG or SVG")
+        if not path.is_file():
+            hint = "run `notes train-figures` to create the run's figures" if "results" in src else None
+            raise ContentError(f"figure file not found: {src} (looked for {path})", location, hint=hint)
+        digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
+        name = f"figures/{path.stem}-{digest}{'.pdf' if suffix == '.svg' else suffix}"
+        self.assets[name] = path
+        return name
+
+    # -- blocks --
+    def blocks(self, nodes: list[SyntaxTreeNode]) -> str:
+        out = []
+        index = 0
+        while index < len(nodes):
+            node = nodes[index]
+            caption = ""
+            if node.type in ("math_block", "math_block_label", "amsmath") and index + 1 < len(nodes):
+                following = nodes[index + 1]
+                if following.type == "paragraph" and self._attached(node, following):
+                    caption = self.inline(following.children[0])
+                    index += 1
+            out.append(self.block(node, caption))
+            index += 1
+        return "\n".join(part for part in out if part)
+
+    def _attached(self, math: SyntaxTreeNode, paragraph: SyntaxTreeNode) -> bool:
+        """A paragraph on the line right after a display formula (no blank line) is its caption."""
+        assert self.section is not None
+        span = self.math_span(math)
+        text = self.section.source.text
+        end = span.offset + len(span.body)
+        closing = {"$$": "$$", "\\[": "\\]"}.get(span.delimiter)
+        if closing:
+            found = text.find(closing, end)
+            end = found + len(closing) if found >= 0 else end
+        end_line = self.section.source.position(end)[0]  # 1-based line of the closing delimiter
+        start = paragraph.nester_tokens.opening.map if paragraph.nester_tokens else None
+        return bool(start) and start[0] == end_line
+
+    def block(self, node: SyntaxTreeNode, caption: str = "") -> str:
+        kind = node.type
+        if kind == "paragraph":
+            children = node.children[0].children if node.children else []
+            images = [c for c in children if c.type == "image"]
+            if len(images) == 1 and all(c.type == "image" or (c.type == "text" and not c.content.strip())
+                                        for c in children):
+                return self.figure(images[0])
+            return self.marker(self.location(node)) + self.inline(node.children[0]) + "\n"
+        if kind == "heading":
+            return self.heading(node)
+        if kind in ("math_block", "math_block_label", "amsmath"):
+            return self.formula(node, caption)
+        if kind in ("fence", "code_block"):
+            return self.code(node)
+        if kind == "bullet_list":
+            return f"\\begin{{itemize}}\n{self.items(node)}\\end{{itemize}}\n"
+        if kind == "ordered_list":
+            start = int(node.attrs.get("start", 1) or 1)
+            option = f"[start={start}]" if start != 1 else ""
+            return f"\\begin{{enumerate}}{option}\n{self.items(node)}\\end{{enumerate}}\n"
+        if kind == "blockquote":
+            return f"\\begin{{quote}}\n{self.blocks(node.children)}\n\\end{{quote}}\n"
+        if kind == "hr":
+            return "\\par\\noindent\\rule{\\linewidth}{0.4pt}\\par\n"
+        if kind == "table":
+            return self.table(node)
+        if kind == "container_symbols":
+            if not self.config.symbols:
+                raise ContentError("'::: symbols' needs a symbols table in notes.yaml", self.location(node))
+            return self.marker(self.location(node)) + str(self.macros.symbol_table(self.symbol_table_rows()))
+        if kind.startswith("container_"):
+            name = kind.removeprefix("container_")
+            title = escape_latex((node.info or "").strip().removeprefix(name).strip()) or name.capitalize()
+            return str(self.macros.callout(name, title, self.blocks(node.children)))
+        if kind in ("html_block", "front_matter"):
+            return ""
+        raise ContentError(f"unsupported Markdown element '{kind}'", self.location(node))
+
+    def items(self, node: SyntaxTreeNode) -> str:
+        out = []
+        for item in node.children:
+            body = self.blocks(item.children)
+            out.append(f"\\item {body}\n" if body.strip() else "\\item\\mbox{}\n")
+        return "".join(out)
+
+    def heading(self, node: SyntaxTreeNode) -> str:
+        level = int(node.tag[1])
+        inline = node.children[0]
+        anchor = ""
+        last = inline.children[-1] if inline.children else None
+        if last is not None and last.type == "text":
+            match = _HEADING_ID.search(last.content)
+            if match:
+                anchor = match.group(1)
+                last.token.content = last.content[:match.start()]
+        text = self.inline(inline).strip()
+        counters = self.counters["section"]
+        number = ""
+        if level <= 3:
+            counters[level - 1] += 1
+            for deeper in range(level, 3):
+                counters[deeper] = 0
+            number = ".".join(str(n) for n in counters[:level])
+        anchor = anchor or f"sec:{slug(''.join(c.content for c in inline.children if c.type == 'text'))}"
+        if anchor in self.references and not _HEADING_ID.search(node.children[0].content):
+            anchor = f"{anchor}-{number or len(self.references)}"
+        self.add_reference(anchor, "section", number, self.location(node))
+        return self.marker(self.location(node)) + str(self.macros.heading(level, text, anchor))
+
+    def figure(self, node: SyntaxTreeNode) -> str:
+        path = self.asset(node)
+        self.counters["figure"] += 1
+        number = str(self.counters["figure"])
+        title = str(node.attrs.get("title") or "")
+        caption = self.inline(node) if node.children else ""
+        if title:
+            caption = f"{caption}. {escape_latex(title)}" if caption else escape_latex(title)
+        anchor = f"fig:{Path(str(node.attrs.get('src'))).stem}"
+        if anchor in self.references:
+            anchor = f"{anchor}-{number}"
+        self.add_reference(anchor, "figure", number, self.location(node))
+        return self.marker(self.location(node)) + str(self.macros.figure(path, caption, number, anchor,
+                                                                         r"0.78\linewidth"))
+
+    def table(self, node: SyntaxTreeNode) -> str:
+        rows: list[list[str]] = []
+        aligns: list[str] = []
+        lengths: list[int] = []
+        for part in node.children:
+            for row in part.children:
+                cells = []
+                for cell in row.children:
+                    cells.append(self.inline(cell.children[0]) if cell.children else "")
+                    if part.type == "thead":
+                        style = str(cell.attrs.get("style", ""))
+                        aligns.append("r" if "right" in style else "c" if "center" in style else "l")
+                lengths.append(sum(len(c) for c in cells))
+                rows.append(cells)
+        header, body = rows[0], rows[1:]
+        header = [f"\\textbf{{{cell}}}" if cell.strip() else "" for cell in header]
+        wide = max(lengths, default=0) > 90
+        if wide:
+            colspec = "".join({"l": r">{\raggedright\arraybackslash}X", "c": r">{\centering\arraybackslash}X",
+                               "r": r">{\raggedleft\arraybackslash}X"}[a] for a in aligns)
+        else:
+            colspec = "".join(aligns)
+        width = len(aligns)
+        body = [r + [""] * (width - len(r)) for r in body]
+        return self.marker(self.location(node)) + str(self.macros.table(
+            colspec, " & ".join(header), [" & ".join(r[:width]) for r in body], wide))
+
+    def code(self, node: SyntaxTreeNode) -> str:
+        assert self.section is not None
+        info = (node.info or "").strip()
+        language, _, attr_text = info.partition(" ")
+        language = language.strip()
+        attrs = dict(_INCLUDE_ATTRS.findall(attr_text))
+        location = self.location(node)
+        code = node.content
+        first_line = 1
+        title = attrs.get("title", "")
+        if "include" in attrs:
+            code, first_line, included = self.include(attrs, location)
+            title = title or included
+        code = code.expandtabs(4).rstrip("\n")
+        self.check_characters(code, lambda i: Location(location.path, location.line + 1 + code[:i].count("\n")))
+        try:
+            lexer = get_lexer_by_name(language) if language else get_lexer_by_name("text")
+        except ClassNotFound:
+            self.warnings.append(_warning(location, f"unknown code language '{language}': shown without colours"))
+            lexer = get_lexer_by_name("text")
+        highlighted = highlight(code, lexer, LatexFormatter(style=self.style, nowrap=True, commandprefix="PYG")).rstrip("\n")
+        label = {"python": "Python", "py": "Python", "bash": "Bash", "sh": "Shell", "yaml": "YAML"}.get(
+            language.lower(), language or "text")
+        heading = escape_latex(label + (f" \u00b7 {title}" if title else "")).replace("\u00b7", r"$\cdot$")
+        return self.marker(location) + str(self.macros.code(
+            heading, highlighted, first_line, self.config.template.line_numbers))
+
+    def include(self, attrs: dict[str, str], location: Location) -> tuple[str, int, str]:
+        """Read the included file (or a line range / a Python symbol of it) for a code box."""
+        assert self.section is not None
+        base = self.section.source.path.parent
+        path = (base / attrs["include"]).resolve()
+        allowed_roots = [self.config.root.resolve(), project_root(self.config.root)]
+        if not any(path.is_relative_to(root) for root in allowed_roots if root):
+            raise ContentError(f"include '{attrs['include']}' is outside the notes project", location,
+                               hint="code boxes may include files of the notes folder or its repository only")
+        if not path.is_file():
+            raise ContentError(f"included file not found: {attrs['include']} (looked for {path})", location)
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        first, last = 1, len(lines)
+        if "symbol" in attrs:
+            first, last = python_symbol_lines(text, attrs["symbol"], path, location)
+        if "lines" in attrs:
+            match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+))?\s*", attrs["lines"])
+            if not match:
+                raise ContentError(f"lines=\"{attrs['lines']}\" must look like \"10-30\"", location)
+            first = int(match.group(1))
+            last = int(match.group(2) or first)
+            if not 1 <= first <= last <= len(lines):
+                raise ContentError(f"lines {first}-{last} are outside {path.name} ({len(lines)} lines)", location)
+        display = path.name
+        return "\n".join(lines[first - 1:last]), first, display
+
+    # -- document --
+    def render(self) -> RenderResult:
+        parts = []
+        for section in self.document.sections:
+            self.section = section
+            tree = SyntaxTreeNode(section.tokens)
+            parts.append(f"% --- {section.source.path.name} ---\n" + self.blocks(tree.children))
+        for label, location in self.pending_refs:
+            if label not in self.references:
+                import difflib
+                close = difflib.get_close_matches(label, list(self.references), n=1)
+                raise ContentError(f"reference to unknown label '{label}'", location,
+                                   hint=f"did you mean '{close[0]}'?" if close else "label a formula with "
+                                   "\\label{...} or `$$ ... $$ (label)`")
+        body = "\n".join(parts)
+        tex = self.document_tex(body)
+        return RenderResult(tex, self.assets, self.warnings, self.references)
+
+    def symbol_table_rows(self) -> list[dict[str, str]]:
+        rows = []
+        for symbol in self.config.symbols:
+            location = symbol.location or Location(self.config.source)
+            self.check_characters(symbol.meaning, lambda i, loc=location: loc)
+            rows.append({"symbol": symbol.symbol, "meaning": escape_latex(symbol.meaning),
+                         "shape": f"${symbol.shape}$" if symbol.shape else ""})
+        return rows
+
+    def document_tex(self, body: str) -> str:
+        macros = []
+        for name, macro_body in self.config.macros.items():
+            args = max((int(n) for n in re.findall(r"#(\d)", macro_body)), default=0)
+            macros.append((name, {"args": args, "body": macro_body}))
+        context = {
+            "title": escape_latex(self.config.title), "author": escape_latex(self.config.author),
+            "date": escape_latex(self.config.date), "options": self.config.template,
+            "engine": self.config.template.engine, "cjk": self.cjk, "body": body,
+            "pygments_style_defs": LatexFormatter(style=self.style, commandprefix="PYG").get_style_defs(),
+            "unicode_declarations": unicode_declarations(),
+            "references": sorted((k, v) for k, v in self.references.items()),
+            "macros": macros,
+        }
+        try:
+            return self.env.get_template("notes.tex.j2").render(context)
+        except jinja2.TemplateSyntaxError as exc:
+            path = Path(exc.filename or templates_dir() / (exc.name or "?"))
+            raise TemplateError(f"template syntax error: {exc.message}", Location(path, exc.lineno)) from None
+
+
+def _warning(location: Location, message: str):
+    from notes_builder.content import Diagnostic
+
+    return Diagnostic(location, "warning", message)
+
+
+def project_root(start: Path) -> Path | None:
+    """The enclosing git work tree, if any: includes may reach the code of the notes' own repository."""
+    for folder in [start.resolve(), *start.resolve().parents]:
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def python_symbol_lines(text: str, name: str, path: Path, location: Location) -> tuple[int, int]:
+    """First and last line of a top-level class or function (with its decorators) in Python source."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        raise ContentError(f"cannot parse {path.name} to find '{name}': {exc.msg}", location) from None
+    for item in tree.body:
+        if isinstance(item, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) and item.name == name:
+            first = min([item.lineno] + [d.lineno for d in item.decorator_list])
+            return first, item.end_lineno or item.lineno
+    raise ContentError(f"'{name}' is not a top-level class or function of {path.name}", location)
+
+
+def template_environment() -> jinja2.Environment:
+    """Jinja with LaTeX-safe delimiters: ((* block *)), ((( variable ))), ((= comment =))."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        block_start_string="((*", block_end_string="*))",
+        variable_start_string="(((", variable_end_string=")))",
+        comment_start_string="((=", comment_end_string="=))",
+        trim_blocks=True, lstrip_blocks=True, autoescape=False,
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+    )
+    env.filters["escape_latex"] = escape_latex
+    return env
+
+
+def load_metrics(config: NotesConfig) -> tuple[dict | None, str | None]:
+    """The run's numbers for placeholders: results/metrics.json, or why it is not there."""
+    path = config.results_dir / "metrics.json"
+    if not path.is_file():
+        return None, f"{path} does not exist"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")), None
+    except json.JSONDecodeError as exc:
+        raise ContentError(f"results file is not valid JSON: {exc.msg}", Location(path, exc.lineno, exc.colno),
+                           hint="rerun `notes train-figures` to rewrite it") from None
+
+
+def render_document(document: Document) -> RenderResult:
+    metrics, why = load_metrics(document.config)
+    try:
+        return Renderer(document, metrics, why).render()
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax error: {exc.message}",
+                            Location(Path(exc.filename or exc.name or "template"), exc.lineno)) from None
+
+
+def render_preamble(document: Document) -> str:
+    """The document's real preamble (for `notes lint --compile`): everything before \\begin{document}."""
+    metrics, why = load_metrics(document.config)
+    renderer = Renderer(document, metrics, why)
+    tex = renderer.document_tex("")
+    return tex.split("\\begin{document}", 1)[0]
+
+
+def convert_svg(source: Path, target: Path) -> None:
+    """SVG figures become PDF (vector) with rsvg-convert."""
+    tool = shutil.which("rsvg-convert")
+    if tool is None:
+        from notes_builder.errors import ToolMissingError
+
+        raise ToolMissingError(f"rsvg-convert is needed to embed {source.name}",
+                               hint="apt-get install librsvg2-bin")
+    tmp = target.with_suffix(".tmp.pdf")
+    subprocess.run([tool, "-f", "pdf", "-o", str(tmp), str(source)], check=True, capture_output=True, timeout=60)
+    tmp.replace(target)

@@ -1,0 +1,181 @@
+"""Turn a TeX log into located diagnostics (errors at the user's own file and line, as latexrun does).
+
+pdflatex runs with -file-line-error, so errors read `./notes.tex:123: message`. The generated .tex
+carries `%NB@path:line` markers before each block; a .tex line maps to the nearest marker above it,
+and the `l.123 ...` context TeX prints lets us find the exact spot in the user's line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from notes_builder.content import Diagnostic
+from notes_builder.errors import Location
+
+MARKER = re.compile(r"^%NB@(.*):(\d+)$")
+_ERROR = re.compile(r"^(?:\./)?(?P<file>[^:\n]+\.tex):(?P<line>\d+): (?P<message>.*)$")
+_CONTEXT = re.compile(r"^l\.(?P<line>\d+) ?(?P<text>.*)$")
+_MISSING_FILE = re.compile(r"! LaTeX Error: File `(?P<name>[^']+)' not found\.")
+_MISSING_CHAR = re.compile(r"^Missing character: There is no (?P<char>.+?) (?:\(U\+(?P<code>[0-9A-F]+)\) )?in font")
+_OVERFULL = re.compile(r"^(?P<kind>Overfull|Underfull) \\[hv]box .*? (?:in paragraph|detected|has occurred while"
+                       r" \\output is active)(?: at lines (?P<line>\d+)--\d+)?")
+_UNDEFINED_REF = re.compile(r"LaTeX Warning: Reference `(?P<label>[^']+)' on page \d+ undefined on input line "
+                            r"(?P<line>\d+)")
+
+# Debian packages that provide a missing .sty (the common ones; `notes doctor` knows the rest).
+PACKAGE_HINTS = {
+    "CJKutf8.sty": "latex-cjk-chinese", "xeCJK.sty": "texlive-lang-chinese", "tcolorbox.sty": "texlive-latex-extra",
+    "fvextra.sty": "texlive-latex-extra", "booktabs.sty": "texlive-latex-recommended",
+    "enumitem.sty": "texlive-latex-extra", "bookmark.sty": "texlive-latex-recommended",
+    "lmodern.sty": "lmodern", "ulem.sty": "texlive-plain-generic", "tabularx.sty": "texlive-latex-base",
+    "microtype.sty": "texlive-latex-recommended", "fontspec.sty": "texlive-luatex",
+}
+
+
+@dataclass
+class SourceMap:
+    """Generated .tex line -> the user's location, from the %NB markers."""
+
+    markers: list[tuple[int, Path, int]]  # (tex line, user file, user line), sorted by tex line
+    tex_lines: list[str]
+
+    @classmethod
+    def from_tex(cls, tex: str) -> SourceMap:
+        lines = tex.splitlines()
+        markers = []
+        for number, line in enumerate(lines, start=1):
+            match = MARKER.match(line)
+            if match:
+                markers.append((number, Path(match.group(1)), int(match.group(2))))
+        return cls(markers, lines)
+
+    def locate(self, tex_line: int, context: str = "") -> Location | None:
+        """The user's file position for a .tex line, refined by TeX's `l.N <text>` context."""
+        candidates = [m for m in self.markers if m[0] <= tex_line]
+        if not candidates:
+            return None
+        marker_line, path, user_line = candidates[-1]
+        guess = user_line + max(0, tex_line - marker_line - 1)
+        found = _find_context(path, user_line, context)
+        return found or Location(path, user_line if guess <= user_line else user_line)
+
+
+def _find_context(path: Path, from_line: int, context: str) -> Location | None:
+    """Find the text TeX was reading (its last token) in the user's file, from the block's line on."""
+    context = context.rstrip()
+    if not context:
+        return None
+    token = re.search(r"(\\[A-Za-z@]+|\S{1,30})$", context)
+    if not token:
+        return None
+    needle = token.group(1)
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    for index in range(max(0, from_line - 1), min(len(lines), from_line + 200)):
+        column = lines[index].find(needle)
+        if column >= 0:
+            return Location(path, index + 1, column + 1)
+    return None
+
+
+def _unwrap(log: str) -> list[str]:
+    """Undo TeX's 79-column wrapping of log lines (a full line continues on the next)."""
+    out: list[str] = []
+    carry = ""
+    for line in log.splitlines():
+        if len(line.encode("utf-8", errors="replace")) == 79:
+            carry += line
+            continue
+        out.append(carry + line)
+        carry = ""
+    if carry:
+        out.append(carry)
+    return out
+
+
+@dataclass
+class LogReport:
+    errors: list[Diagnostic]
+    warnings: list[Diagnostic]
+    overfull: int = 0
+    missing_characters: list[str] | None = None
+
+
+def parse_log(log: str, source_map: SourceMap, tex_name: str) -> LogReport:
+    lines = _unwrap(log)
+    errors: list[Diagnostic] = []
+    warnings: list[Diagnostic] = []
+    overfull = 0
+    missing: list[str] = []
+    for line in lines:
+        absent = _MISSING_FILE.search(line)
+        if absent:
+            name = absent.group("name")
+            what = "LaTeX package" if name.endswith((".sty", ".cls")) else "file"
+            errors.append(Diagnostic(None, "error", f"{what} '{name}' not found", _advice(line, log)))
+    for index, line in enumerate(lines):
+        if errors and ("Emergency stop" in line or "==> Fatal error occurred" in line):
+            continue
+        match = _ERROR.match(line)
+        if match and "==> Fatal error occurred" in line:
+            continue
+        if match and Path(match.group("file")).name == tex_name:
+            message = match.group("message").strip()
+            context = ""
+            for follow in lines[index + 1:index + 12]:
+                ctx = _CONTEXT.match(follow)
+                if ctx:
+                    context = ctx.group("text")
+                    break
+            if message.startswith("Undefined control sequence") and context:
+                name = re.search(r"(\\[A-Za-z@]+)\s*$", context)
+                if name:
+                    message = f"Undefined control sequence {name.group(1)}"
+            location = source_map.locate(int(match.group("line")), context)
+            errors.append(Diagnostic(location, "error", message.rstrip("."), _advice(message, log)))
+            continue
+        if match:  # an error inside a package or class file
+            errors.append(Diagnostic(None, "error", match.group("message").strip(), _advice(match.group("message"),
+                                                                                            log)))
+            continue
+        char = _MISSING_CHAR.match(line)
+        if char:
+            missing.append(char.group("char"))
+            continue
+        over = _OVERFULL.match(line)
+        if over:
+            overfull += over.group("kind") == "Overfull"
+            tex_line = int(over.group("line")) if over.group("line") else 0
+            location = source_map.locate(tex_line) if tex_line else None
+            warnings.append(Diagnostic(location, "warning", line.split(" in paragraph")[0]))
+            continue
+        ref = _UNDEFINED_REF.search(line)
+        if ref:
+            location = source_map.locate(int(ref.group("line")))
+            warnings.append(Diagnostic(location, "warning", f"undefined reference '{ref.group('label')}'"))
+    if not errors:
+        fatal = re.search(r"^! (.*)$", "\n".join(lines), re.M)
+        if fatal:
+            errors.append(Diagnostic(None, "error", fatal.group(1), _advice(fatal.group(1), log)))
+    return LogReport(errors, warnings, overfull, missing)
+
+
+def _advice(message: str, log: str) -> str | None:
+    missing = _MISSING_FILE.search(message) or _MISSING_FILE.search(log)
+    if missing and missing.group("name").endswith(".sty"):
+        package = PACKAGE_HINTS.get(missing.group("name"), "texlive-latex-extra")
+        return f"install it: apt-get install {package} (or run `notes doctor`)"
+    if "Undefined control sequence" in message:
+        return "`notes lint` reports unknown macros before LaTeX runs; define document macros " \
+               "under 'macros:' in notes.yaml"
+    if "Missing $ inserted" in message:
+        return "a math-only command is used in prose, or a formula is not closed"
+    if "Runaway argument" in message or "File ended while scanning" in message:
+        return "a '{' is never closed"
+    if "Emergency stop" in message:
+        return "see the first error above"
+    return None
