@@ -145,9 +145,26 @@ def markdown_parser() -> MarkdownIt:
     # Keep backslash escapes as separate `text_special` tokens: a `$` left in a `text` token is then
     # always an unescaped, unclosed math delimiter, and every text token is verbatim in the source.
     md.core.ruler.disable("text_join")
+    md.core.ruler.push("join_plain_text", _join_plain_text)
     for name in CONTAINER_NAMES:
         md.use(container_plugin, name=name)
     return md
+
+
+def _join_plain_text(state) -> None:
+    """Merge adjacent `text` tokens, keeping real escapes (`\\$`, `\\*`) apart as `text_special`."""
+    for token in state.tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        merged: list[Token] = []
+        for child in token.children:
+            if child.type == "text_special" and child.content == child.markup:
+                child.type = "text"  # a backslash before a letter is not an escape: `\\eqref` stays text
+            if merged and child.type == "text" and merged[-1].type == "text":
+                merged[-1].content += child.content
+            else:
+                merged.append(child)
+        token.children = merged
 
 
 _PARSER: MarkdownIt | None = None

@@ -133,7 +133,7 @@ _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
 
 
 def _percent(value: Any, digits: int = 1) -> str:
-    return f"{float(value) * 100:.{digits}f}\\,\\%"
+    return f"{float(value) * 100:.{digits}f}\u202f%"  # thin space, escaped to \\, later
 
 
 def _fixed(value: Any, digits: int = 2) -> str:
@@ -141,7 +141,7 @@ def _fixed(value: Any, digits: int = 2) -> str:
 
 
 def _thousands(value: Any) -> str:
-    return f"{int(value):,}".replace(",", "{,}")
+    return f"{int(value):,}"
 
 
 def placeholder_environment() -> jinja2.Environment:
