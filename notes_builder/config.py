@@ -42,7 +42,7 @@ class TemplateOptions:
     line_numbers: bool = True
     toc: bool = False
     cjk_font: str = "gbsn"  # CJKutf8 family under pdflatex (gbsn, gkai)
-    cjk_main_font: str = "Noto Serif CJK SC"  # xeCJK font under xelatex
+    cjk_main_font: str = "AR PL UMing CN"  # xeCJK font under xelatex (Debian: fonts-arphic-uming)
 
 
 @dataclass
@@ -79,6 +79,7 @@ class TrainingConfig:
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     lr_schedule: str = "constant"  # constant | cosine (decays to 0 over the epochs)
+    augment_shift: int = 0  # random time shift (samples, at most 64) of each training window
     augment_scale: float = 0.0  # std of a random gain per window and channel during training
     augment_noise: float = 0.0  # std of added Gaussian noise (normalised units) during training
     seed: int = 1
@@ -402,3 +403,26 @@ def load_config(target: str | os.PathLike | None = None) -> NotesConfig:
         return from_mapping(data, path, path.parent, positions, single_file=True)
     data, positions = parse_yaml(read_text(path), path)
     return from_mapping(data, path, path.parent, positions)
+
+
+def load_pyproject_lint(start: str | os.PathLike) -> tuple[LintConfig, Path] | None:
+    """`[tool.notes.lint]` from the nearest pyproject.toml at or above `start`, validated like notes.yaml."""
+    import tomllib
+
+    folder = Path(start).resolve()
+    if folder.is_file():
+        folder = folder.parent
+    for candidate in (folder, *folder.parents):
+        path = candidate / "pyproject.toml"
+        if not path.is_file():
+            continue
+        try:
+            data = tomllib.loads(read_text(path))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"invalid TOML: {exc}", Location(path)) from None
+        section = data.get("tool", {}).get("notes", {}).get("lint")
+        if section is None:
+            return None
+        holder = NotesConfig(source=path, root=path.parent)
+        return _build(LintConfig, section, "tool.notes.lint", holder), path
+    return None

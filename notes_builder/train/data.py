@@ -22,6 +22,7 @@ import os
 import re
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,7 +126,7 @@ class _Source:
             if self.zip is not None:
                 return self.zip.read(name).decode("ascii")
             return (self.path / name).read_text(encoding="ascii")
-        except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError, zipfile.LargeZipFile) as exc:
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, UnicodeDecodeError) as exc:
             raise DataError(f"{self.path}: cannot read {name} ({exc})",
                             hint="the file is damaged or truncated: fetch it again") from None
 

@@ -128,6 +128,38 @@ def _git_commit(folder: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def following_windows(w: har.Windows) -> np.ndarray:
+    """Index of the window that starts 64 samples later in the same segment, or -1 (none, or unknown)."""
+    following = -np.ones(len(w), dtype=np.int64)
+    same = ((w.experiment[1:] == w.experiment[:-1]) & (w.experiment[1:] >= 0)
+            & (w.activity[1:] == w.activity[:-1]) & (w.start[1:] == w.start[:-1] + har.STEP))
+    following[:-1][same] = np.arange(1, len(w))[same]
+    return following
+
+
+def _batch(x: torch.Tensor, following: torch.Tensor, index: torch.Tensor, training: TrainingConfig,
+           generator: torch.Generator) -> torch.Tensor:
+    """A training batch; with augment_shift, each window slides a random 0..shift samples into the next."""
+    if training.augment_shift <= 0:
+        return x[index]
+    shift = torch.randint(0, min(training.augment_shift, har.STEP) + 1, (len(index),), generator=generator)
+    after = following[index]
+    shift = torch.where(after >= 0, shift, 0).to(x.device)
+    joined = torch.cat([x[index], x[after.clamp(min=0)][:, har.WINDOW - har.STEP:]], dim=1)
+    rows = (shift[:, None] + torch.arange(har.WINDOW, device=x.device))[:, :, None].expand(-1, -1, x.shape[2])
+    return torch.gather(joined, 1, rows)
+
+
+def _augment(x: torch.Tensor, training: TrainingConfig, generator: torch.Generator) -> torch.Tensor:
+    """Training-time jitter: a random gain per window and channel, plus Gaussian noise."""
+    if training.augment_scale > 0:
+        gain = 1 + training.augment_scale * torch.randn(len(x), 1, x.shape[2], generator=generator)
+        x = x * gain.to(x.device)
+    if training.augment_noise > 0:
+        x = x + training.augment_noise * torch.randn(x.shape, generator=generator).to(x.device)
+    return x
+
+
 def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, binary: bool) -> tuple[float, np.ndarray]:
     """Mean loss and predicted classes, in batches, without gradients."""
     model.eval()
@@ -236,6 +268,7 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
         return x, torch.from_numpy(labels_for(training.task, w.activity)).to(device)
 
     (x_fit, y_fit), (x_val, y_val), (x_test, y_test) = tensors(fit), tensors(val), tensors(test)
+    following = torch.from_numpy(following_windows(fit)).to(device)
     class_names = list(TASKS[training.task])
     binary = len(class_names) == 2
 
@@ -271,11 +304,15 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
             epoch_started = time.perf_counter()
             task = bars.epoch(epoch + 1, batches)
             order = torch.from_numpy(np.random.default_rng([training.seed, epoch]).permutation(len(x_fit)))
+            noise = torch.Generator().manual_seed(training.seed * 100_003 + epoch)
+            if training.lr_schedule == "cosine":
+                for group in optimiser.param_groups:
+                    group["lr"] = training.learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / training.epochs))
             total, count = 0.0, 0
             model.train()
             for b in range(batches):
                 index = order[b * training.batch_size:(b + 1) * training.batch_size].to(device)
-                logits = model(x_fit[index])
+                logits = model(_augment(_batch(x_fit, following, index, training, noise), training, noise))
                 target = y_fit[index]
                 loss = loss_fn(logits[:, 0], target.float()) if binary else loss_fn(logits, target)
                 value = loss.item()

@@ -1,0 +1,98 @@
+"""Short real training runs on the shared data: outputs, resume, divergence, the command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.image
+import pytest
+import torch
+from click.testing import CliRunner
+
+from notes_builder.cli import cli
+from notes_builder.config import load_config
+from notes_builder.errors import TrainingError
+from notes_builder.train import TrainOptions, check_results, train_figures
+from notes_builder.train.training import CHECKPOINT_NAME
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "HAPT-RawData.zip"
+pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"shared data not at {DATA}")
+
+METRIC_KEYS = {
+    "test_accuracy", "test_precision", "test_recall", "test_f1", "confusion_matrix", "class_names", "class_prior",
+    "majority_baseline", "n_train_windows", "n_val_windows", "n_test_windows", "epochs", "chosen_epoch",
+    "train_loss", "val_loss", "val_accuracy", "wall_time_s", "seconds_per_epoch", "windows_per_second",
+    "hidden_size", "task", "provenance",
+}
+
+
+def make_notes(folder: Path, **training: object) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    options = {"data": str(DATA), "hidden_size": 16, "batch_size": 64, "threads": 1, **training}
+    lines = "".join(f"  {k}: {v}\n" for k, v in options.items())
+    (folder / "notes.yaml").write_text(f"title: t\nsections: [a.md]\ntraining:\n{lines}")
+    (folder / "a.md").write_text("# A\n")
+    return folder
+
+
+def test_short_run_beats_the_majority_baseline_and_writes_valid_files(tmp_path: Path) -> None:
+    config = load_config(make_notes(tmp_path / "notes", epochs=3, learning_rate=0.005))
+    result = train_figures(config, TrainOptions(quiet=True, max_train_windows=1500))
+    metrics = json.loads((config.results_dir / "metrics.json").read_text())
+    assert set(metrics) >= METRIC_KEYS
+    assert metrics["test_accuracy"] > metrics["majority_baseline"] > 0.8
+    assert metrics["n_train_windows"] == 1500 and len(metrics["val_loss"]) == 3
+    assert 1 <= metrics["chosen_epoch"] <= 3
+    assert metrics["class_names"] == ["rest", "walking"]
+    assert sum(map(sum, metrics["confusion_matrix"])) == metrics["n_test_windows"]
+    assert metrics["provenance"]["data_sha256"] == "29d6ec76315de1f759e9f758576396495169f0382cfea9947b1d050961dba4af"
+    for name in ("loss_curve", "val_accuracy", "confusion_matrix"):
+        pdf = (config.results_dir / f"{name}.pdf").read_bytes()
+        assert pdf.startswith(b"%PDF") and b"CMR10" in pdf.upper().replace(b"CMR10", b"CMR10")
+        image = matplotlib.image.imread(config.results_dir / f"{name}.png")
+        assert image.ndim == 3 and image.shape[0] > 100
+    assert not list(config.results_dir.glob("*.tmp")) and not (config.results_dir / CHECKPOINT_NAME).exists()
+    assert check_results(config).current
+    assert result.state_dict is not None
+
+
+def test_resume_after_ctrl_c_gives_the_same_weights(tmp_path: Path) -> None:
+    options = {"max_train_windows": 600, "quiet": True}
+    straight = load_config(make_notes(tmp_path / "straight", epochs=3))
+    expected = train_figures(straight, TrainOptions(**options))
+
+    config = load_config(make_notes(tmp_path / "stopped", epochs=3))
+
+    def ctrl_c(epoch: int, history: dict) -> None:
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    stopped = train_figures(config, TrainOptions(**options, on_epoch_end=ctrl_c))
+    assert stopped.interrupted and stopped.checkpoint == config.results_dir / CHECKPOINT_NAME
+    assert not (config.results_dir / "metrics.json").exists()
+    resumed = train_figures(config, TrainOptions(**options, resume=True))
+    assert not resumed.interrupted
+    for name, tensor in expected.state_dict.items():
+        assert torch.equal(tensor, resumed.state_dict[name]), name
+    assert resumed.metrics["val_loss"] == expected.metrics["val_loss"]
+    assert resumed.metrics["test_accuracy"] == expected.metrics["test_accuracy"]
+
+
+def test_exploding_loss_stops_with_a_clear_error_and_writes_nothing(tmp_path: Path) -> None:
+    config = load_config(make_notes(tmp_path / "notes", epochs=3, learning_rate=1.0e6, grad_clip=1.0e9))
+    with pytest.raises(TrainingError, match="diverged") as error:
+        train_figures(config, TrainOptions(quiet=True, max_train_windows=600))
+    assert "learning_rate" in error.value.hint
+    assert error.value.location is not None and error.value.location.path == config.source
+    assert not config.results_dir.exists() or not any(config.results_dir.iterdir())
+
+
+def test_command_explain_and_missing_data(tmp_path: Path) -> None:
+    notes = make_notes(tmp_path / "notes", epochs=1)
+    runner = CliRunner()
+    explained = runner.invoke(cli, ["train-figures", str(notes), "--explain"])
+    assert explained.exit_code == 1 and "no recorded results" in explained.output
+    missing = runner.invoke(cli, ["train-figures", str(notes), "--data", str(tmp_path / "absent.zip"), "-q"])
+    assert missing.exit_code == 1
+    assert "absent.zip" in missing.output
