@@ -62,9 +62,11 @@ def source_excerpt(location: Location | None, width: int = 1) -> list[str]:
 
 
 def print_diagnostic(location: Location | None, kind: str, message: str, hint: str | None = None,
-                     width: int = 1, console: Console = stderr) -> None:
+                     width: int = 1, console: Console = stderr, code: str = "") -> None:
+    """`file:line:col: kind: message` (or, with a lint `code`, `file:line:col: CODE message`) + excerpt."""
     colour = {"error": "red", "warning": "yellow"}.get(kind, "cyan")
-    console.print(f"[bold]{escape(format_location(location))}[/bold][{colour}]{kind}:[/{colour}] {escape(message)}")
+    label = f"[bold {colour}]{escape(code)}[/bold {colour}]" if code else f"[{colour}]{kind}:[/{colour}]"
+    console.print(f"[bold]{escape(format_location(location))}[/bold]{label} {escape(message)}")
     for line in source_excerpt(location, width):
         console.print(escape(line), style="dim" if not line.strip().startswith("^") else "green")
     if hint:

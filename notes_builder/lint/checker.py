@@ -1,0 +1,538 @@
+"""Formula-level checks: one math body in, findings with offsets into that body out.
+
+The fast path is a "clean" copy of the body, the same length, in which macro names, escaped characters,
+comments and text arguments (`\\text{...}`, `\\label{...}`, environment names...) are blanked out; the
+rules then run plain regular expressions over it and read the original body where they need the
+macro names. Results are cached per (body, context), so a document that repeats a formula pays once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from notes_builder.lint import macros as M
+from notes_builder.security import FORBIDDEN_COMMANDS, find_forbidden, unbalanced_brace
+
+
+@dataclass(frozen=True)
+class RawFix:
+    start: int
+    end: int
+    replacement: str
+
+
+@dataclass(frozen=True)
+class RawFinding:
+    code: str
+    start: int
+    end: int
+    message: str
+    fix: RawFix | None = None
+
+
+_MACRO = re.compile(r"\\([A-Za-z@]+|[^A-Za-z@]?)", re.S)
+_TEXT_ARG = re.compile(r"\\(" + "|".join(sorted(M.TEXT_ARGUMENT, key=len, reverse=True)) + r")\*?(?![A-Za-z])\s*\{")
+_COMMENT = re.compile(r"(?<!\\)%[^\n]*")
+_BLANK = "\x01"
+_TEXT = "\x02"
+_SPACE = " \t\n\r"
+
+
+def group_end(body: str, start: int) -> int:
+    """Index just past the '}' matching the '{' at `start`, or -1."""
+    depth = 0
+    index = start
+    n = len(body)
+    while index < n:
+        char = body[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        index += 1
+    return -1
+
+
+def clean_body(body: str) -> str:
+    """Same-length copy of `body` with macro names, escapes, comments and text arguments blanked."""
+
+    def blank_macro(match: re.Match[str]) -> str:
+        return "\\" + _BLANK * (len(match.group(0)) - 1)
+
+    clean = _MACRO.sub(blank_macro, body)
+    if "%" in body:
+        clean = _COMMENT.sub(lambda m: _TEXT * len(m.group(0)), clean)
+    for match in _TEXT_ARG.finditer(body):
+        end = group_end(body, match.end() - 1)
+        if end < 0:
+            continue
+        start = match.end()
+        clean = clean[:start] + _TEXT * (end - 1 - start) + clean[end - 1:]
+    return clean
+
+
+def _skip_space(text: str, index: int) -> int:
+    while index < len(text) and text[index] in _SPACE:
+        index += 1
+    return index
+
+
+class FormulaChecker:
+    """Checks math bodies against a set of known macros; caches per (body, context)."""
+
+    def __init__(self, known: frozenset[str], allow_primitives: bool = False):
+        self.known = known
+        self.allow_primitives = allow_primitives
+        self.cache: dict[tuple[str, str], tuple[RawFinding, ...]] = {}
+
+    def check(self, body: str, context: str = "inline") -> tuple[RawFinding, ...]:
+        """context: "inline" ($...$, YAML), "display" ($$, \\[), or "env:NAME" (an amsmath environment)."""
+        key = (body, context)
+        found = self.cache.get(key)
+        if found is None:
+            try:
+                found = tuple(sorted(_Run(self, body, context).run(), key=lambda f: (f.start, f.code)))
+            except RecursionError:  # pragma: no cover - defensive
+                found = ()
+            if len(self.cache) > 200_000:
+                self.cache.clear()
+            self.cache[key] = found
+        return found
+
+
+class _Run:
+    def __init__(self, checker: FormulaChecker, body: str, context: str):
+        self.checker = checker
+        self.body = body
+        self.context = context
+        self.clean = clean_body(body)
+        self.out: list[RawFinding] = []
+
+    def add(self, code: str, start: int, end: int, message: str, fix: RawFix | None = None) -> None:
+        self.out.append(RawFinding(code, start, max(end, start + 1), message, fix))
+
+    def run(self) -> list[RawFinding]:
+        body, clean = self.body, self.clean
+        self.macros()
+        if "_" in clean or "^" in clean:
+            self.scripts()
+        self.delimiters()
+        bad = unbalanced_brace(body)
+        if bad is not None:
+            self.add("NB133", bad, bad + 1, f"unbalanced '{body[bad]}'")
+        for match in re.finditer(r"\$", clean):
+            self.add("NB135", match.start(), match.end(), "'$' inside math (write \\$ for a dollar sign)")
+        self.environments()
+        if re.search(r"[A-Za-z]{2}", clean):
+            self.words()
+        if not clean.isascii():
+            self.unicode()
+        if "*" in clean:
+            self.stars()
+        return self.out
+
+    # -- macros: unknown, text-mode, forbidden, accents --------------------------------------------
+    def macros(self) -> None:
+        body, clean = self.body, self.clean
+        forbidden = {} if self.checker.allow_primitives else {
+            offset: (name, why) for offset, name, why in find_forbidden(body)}
+        for offset, (name, why) in forbidden.items():
+            self.add("NB171", offset, offset + 1 + len(name), f"\\{name} is not allowed in notes ({why})")
+        known = self.checker.known
+        for match in re.finditer(r"\\([A-Za-z@]+)", body):
+            name = match.group(1)
+            start, end = match.span()
+            if start in forbidden or (start > 0 and _escaped(body, start)):
+                continue
+            if name in FORBIDDEN_COMMANDS:
+                continue
+            if name not in known:
+                hint = M.suggest(name)
+                self.add("NB141", start, end, f"unknown macro \\{name}" + (f" (did you mean {hint}?)" if hint else ""))
+                continue
+            if clean[start] == _TEXT:
+                continue
+            if name in M.TEXT_ONLY:
+                self.add("NB161", start, end, f"text-mode command \\{name} in math",
+                         RawFix(start, end, f"\\text{{\\{name}}}"))
+            elif name in M.ACCENTS:
+                self.accent(name, start, end)
+
+    def accent(self, name: str, start: int, end: int) -> None:
+        body = self.body
+        at = _skip_space(body, end)
+        if at >= len(body):
+            return
+        char = body[at]
+        if char == "<":
+            close = body.find(">", at)
+            fix = None
+            if close > at + 1 and "<" not in body[at + 1:close]:
+                fix = RawFix(at, close + 1, "{" + body[at + 1:close] + "}")
+            self.add("NB101", start, close + 1 if close > 0 else at + 1,
+                     f"\\{name}<...> uses angle brackets; accent arguments go in braces", fix)
+        elif char == "{":
+            close = group_end(body, at)
+            if close < 0 or name not in M.NARROW_ACCENTS:
+                return
+            inner = body[at + 1:close - 1]
+            found = _ACCENT_SUB.match(inner)
+            if found:
+                nucleus, script = found.group(1), found.group(2)
+                self.add("NB102", start, close, f"\\{name} covers the subscript too; accent the symbol only",
+                         RawFix(start, close, f"\\{name}{{{nucleus}}}_{script}"))
+        elif char.isalnum() and char.isascii():
+            self.add("NB103", start, at + 1, f"unbraced argument of \\{name}",
+                     RawFix(end, at + 1, "{" + char + "}"))
+        elif char == "\\":
+            found = re.match(r"\\([A-Za-z]+)", body[at:])
+            if found and found.group(1) not in M.ARGUMENT_MACROS:
+                stop = at + found.end()
+                self.add("NB103", start, stop, f"unbraced argument of \\{name}",
+                         RawFix(end, stop, "{" + body[at:stop] + "}"))
+
+    # -- scripts -----------------------------------------------------------------------------------
+    def script_arg(self, at: int) -> tuple[str, int]:
+        """(kind, end) of a script argument starting at `at`: group, macro, char, sign, none."""
+        body, n = self.body, len(self.body)
+        if at >= n:
+            return "none", at
+        char = body[at]
+        if char == "{":
+            end = group_end(body, at)
+            return ("group", end) if end > 0 else ("none", at)
+        if char == "\\":
+            found = _MACRO.match(body, at)
+            return "macro", found.end() if found else at + 1
+        if char in "-+" and at + 1 < n:
+            return "sign", at + 1
+        if char in "}$&_^":
+            return "none", at
+        return "char", at + 1
+
+    def atom_end(self, at: int) -> int:
+        """End of the atom at `at` (a letter, a digit run, a macro, a group), or -1 when none."""
+        body, n = self.body, len(self.body)
+        if at >= n:
+            return -1
+        char = body[at]
+        if char.isdigit():
+            while at < n and body[at].isdigit():
+                at += 1
+            return at
+        if char.isascii() and char.isalpha():
+            return at + 1
+        if char == "\\":
+            found = re.compile(r"\\[A-Za-z]+").match(body, at)
+            return found.end() if found else -1
+        if char == "{":
+            return group_end(body, at)
+        return -1
+
+    def scripts(self) -> None:
+        body, clean = self.body, self.clean
+        n = len(body)
+        done = -1
+        for match in re.finditer(r"[_^]", clean):
+            p = match.start()
+            if p < done:
+                continue
+            seen = {body[p]}
+            end = self.one_script(p)
+            while True:
+                nxt = _skip_space(clean, end)
+                if nxt >= n or clean[nxt] not in "_^":
+                    break
+                second = self.one_script(nxt)
+                if body[nxt] in seen:
+                    kind = "subscript" if body[nxt] == "_" else "superscript"
+                    fix = None
+                    first_arg = _skip_space(body, p + 1)
+                    if len(seen) == 1 and second > nxt + 1:
+                        inner = body[first_arg:end]
+                        if inner.startswith("{") and inner.endswith("}"):
+                            inner = inner[1:-1]
+                        fix = RawFix(first_arg, second, "{" + inner + body[nxt:second] + "}")
+                    self.add("NB112", nxt, nxt + 1, f"double {kind}: nest it in braces", fix)
+                seen.add(body[nxt])
+                end = second
+            done = end
+
+    def one_script(self, p: int) -> int:
+        """Check the script whose '_' or '^' is at p; returns the end of its argument."""
+        body, clean = self.body, self.clean
+        n = len(body)
+        mark = body[p]
+        q = _skip_space(body, p + 1)
+        kind, end = self.script_arg(q)
+        if kind == "none":
+            return max(end, p + 1)
+        if kind == "group":
+            if not body[q + 1:end - 1].strip():
+                self.add("NB113", p, end, f"empty {'subscript' if mark == '_' else 'superscript'} group",
+                         RawFix(p, end, ""))
+            return end
+        if kind == "sign":
+            atom = self.atom_end(q + 1)
+            if atom > q + 1:
+                self.wrap(p, q, atom)
+                return atom
+            return end
+        if kind == "macro":
+            return end
+        # a single character
+        char = body[q]
+        rest = clean[end:end + 1]
+        if char.isdigit():
+            stop = end
+            while stop < n and body[stop].isdigit():
+                stop += 1
+            if stop > end:
+                self.wrap(p, q, stop)
+                return stop
+            return end
+        if mark != "_" or not (char.isascii() and char.isalpha()):
+            return end
+        if rest in ("-", "+") and end + 1 < n and body[end + 1].isdigit():
+            stop = end + 1
+            while stop < n and body[stop].isdigit():
+                stop += 1
+            if stop >= n or not (body[stop].isalnum() or body[stop] in "_^("):
+                self.wrap(p, q, stop)
+                return stop
+            return end
+        if rest == "=" or body.startswith(("\\to", "\\in", "\\le", "\\ge", "\\neq"), end):
+            if self.nucleus_is_operator(p):
+                return self.operator_range(p, q, end)
+            return end
+        if rest.isascii() and rest.isalnum():
+            stop = end
+            while stop < n and clean[stop].isascii() and clean[stop].isalnum():
+                stop += 1
+            if stop < n and clean[stop] in "_^":
+                return end  # a product of scripted symbols such as a_ib_i
+            if clean[end].isdigit() and any(c.isalpha() for c in clean[end:stop]):
+                return end
+            self.wrap(p, q, stop)
+            return stop
+        return end
+
+    def wrap(self, p: int, q: int, stop: int) -> None:
+        body = self.body
+        kind = "subscript" if body[p] == "_" else "superscript"
+        text = body[q:stop]
+        self.add("NB111", p, stop, f"{kind} '{text}' needs braces: {body[p]}{{{text}}}",
+                 RawFix(q, stop, "{" + text + "}"))
+
+    def nucleus_is_operator(self, p: int) -> bool:
+        before = self.body[:p].rstrip()
+        before = re.sub(r"\\(?:no)?limits$", "", before).rstrip()
+        found = re.search(r"\\([A-Za-z]+)$", before)
+        return bool(found and found.group(1) in M.BIG_OPERATORS)
+
+    def operator_range(self, p: int, q: int, end: int) -> int:
+        """`\\sum_i=1^n`, `\\lim_x\\to0`: brace the whole lower limit."""
+        body, n = self.body, len(self.body)
+        found = re.compile(r"(?:=|\\to|\\in|\\leq?|\\geq?|\\neq)(?![A-Za-z])\s*").match(body, end)
+        if not found:
+            return end
+        stop = found.end()
+        while stop < n and body[stop] not in " \t\n^}&$":
+            if body[stop] == "{":
+                close = group_end(body, stop)
+                stop = close if close > 0 else n
+                continue
+            stop += 1
+        if stop == found.end():
+            return end
+        self.wrap(p, q, stop)
+        return stop
+
+    # -- delimiters --------------------------------------------------------------------------------
+    def delimiters(self) -> None:
+        body, clean = self.body, self.clean
+        lefts: list[tuple[int, int]] = []
+        stack: list[tuple[int, int, str, str, str]] = []  # (start, end, size, macro, delimiter)
+        for match in _DELIM.finditer(body):
+            start = match.start()
+            if clean[start] == _TEXT:
+                continue
+            if match.group("other") is not None:
+                continue
+            macro, delim = match.group("macro"), match.group("delim")
+            if macro is None:
+                delim = match.group("plain")
+                size, macro = "", ""
+            else:
+                size = re.sub(r"[lrm]$", "", macro) if macro not in ("left", "right") else macro
+            if macro == "left":
+                lefts.append((start, match.end()))
+                continue
+            if macro == "right":
+                if lefts:
+                    lefts.pop()
+                else:
+                    self.add("NB132", start, match.end(), "\\right without a matching \\left")
+                continue
+            if delim in _OPENERS or (macro.endswith("l") and delim):
+                stack.append((start, match.end(), size, macro, delim))
+            elif delim in _CLOSERS or (macro.endswith("r") and delim):
+                if not stack:
+                    if macro or delim in ")]":
+                        self.add("NB134", start, match.end(), f"'{delim}' closes nothing")
+                    continue
+                o_start, o_end, o_size, o_macro, o_delim = stack.pop()
+                if o_size != size:
+                    self.sized_mismatch(o_start, o_end, o_size, o_macro, o_delim, start, match.end(), size, macro,
+                                        delim)
+        for start, end in lefts:
+            self.add("NB132", start, end, "\\left without a matching \\right")
+        for start, end, _size, _macro, delim in stack[:1]:
+            if delim in "([":
+                self.add("NB134", start, end, f"'{delim}' is never closed")
+
+    def sized_mismatch(self, o_start: int, o_end: int, o_size: str, o_macro: str, o_delim: str,
+                       start: int, end: int, size: str, macro: str, delim: str) -> None:
+        if o_size:
+            suffix = "r" if o_macro.endswith("l") or macro.endswith("r") else ""
+            replacement = f"\\{o_size}{suffix}{delim}"
+            shown = f"\\{macro}{delim}" if macro else delim
+            self.add("NB131", start, end, f"\\{o_macro}{o_delim} is closed by {shown}",
+                     RawFix(start, end, replacement))
+        else:
+            suffix = "l" if macro.endswith("r") else ""
+            self.add("NB131", o_start, o_end, f"'{o_delim}' is closed by \\{macro}{delim}",
+                     RawFix(o_start, o_end, f"\\{size}{suffix}{o_delim}"))
+
+    # -- environments, & and \\ ---------------------------------------------------------------------
+    def environments(self) -> None:
+        body, clean = self.body, self.clean
+        if "\\" not in body and "&" not in body:
+            return
+        stack: list[tuple[str, int, int]] = []
+        outer_display = not self.context.startswith("env:")
+        substacks = [(m.end() - 1, group_end(body, m.end() - 1)) for m in _SUBSTACK.finditer(body)]
+        for match in _ENV.finditer(body):
+            start = match.start()
+            token = match.group(0)
+            if match.group("kind"):
+                name = match.group("name").strip()
+                if match.group("kind") == "begin":
+                    if name in M.DISPLAY_ENVIRONMENTS and (outer_display or stack):
+                        self.add("NB137", start, match.end(),
+                                 f"display environment {name} inside math (use aligned/gathered, or drop the "
+                                 f"surrounding math delimiters)")
+                    stack.append((name, start, match.end()))
+                else:
+                    if not stack:
+                        self.add("NB136", start, match.end(), f"\\end{{{name}}} without \\begin{{{name}}}")
+                    elif stack[-1][0] != name:
+                        self.add("NB136", start, match.end(),
+                                 f"\\begin{{{stack[-1][0]}}} ended by \\end{{{name}}}")
+                        stack.pop()
+                    else:
+                        stack.pop()
+                continue
+            if token not in ("&", "\\\\") or clean[start] == _TEXT:
+                continue
+            allowed = M.ALIGNMENT_ENVIRONMENTS if token == "&" else M.LINE_ENVIRONMENTS
+            if any(name in allowed for name, _, _ in stack):
+                continue
+            if token == "\\\\" and any(a < start < b for a, b in substacks):
+                continue
+            self.add("NB138", start, start + len(token),
+                     f"'{token}' outside an alignment (wrap the lines in \\begin{{aligned}}...\\end{{aligned}})")
+        for name, start, end in stack:
+            self.add("NB136", start, end, f"\\begin{{{name}}} is never ended")
+
+    # -- words: function names and Greek letters without a backslash ---------------------------------
+    def words(self) -> None:
+        body, clean = self.body, self.clean
+        for match in _WORD.finditer(clean):
+            word = match.group(0)
+            start, end = match.span()
+            if word in M.GREEK:
+                self.add("NB122", start, end, f"'{word}' is set as letters; write \\{word}",
+                         RawFix(start, end, f"\\{word}" + (" " if body[end:end + 1].isalpha() else "")))
+                continue
+            if word not in M.BUILTIN_FUNCTIONS and word not in M.OPERATOR_NAMES:
+                continue
+            after = body[_skip_space(body, end):]
+            builtin = word in M.BUILTIN_FUNCTIONS
+            if not (after.startswith(("(", "\\left", "\\big", "\\Big")) or (builtin and after[:1] in ("_", "^"))):
+                continue
+            replacement = f"\\{word}" if builtin else f"\\operatorname{{{word}}}"
+            self.add("NB121", start, end, f"function name '{word}' is set as italic letters; write {replacement}",
+                     RawFix(start, end, replacement))
+
+    # -- unicode and * -------------------------------------------------------------------------------
+    def unicode(self) -> None:
+        body, clean = self.body, self.clean
+        for index, char in enumerate(clean):
+            if char.isascii():
+                continue
+            replacement = M.UNICODE_MATH.get(char)
+            name = f"U+{ord(char):04X}"
+            if replacement is None:
+                self.add("NB151", index, index + 1, f"Unicode character '{char}' ({name}) in math")
+                continue
+            if replacement[-1:].isalpha() and body[index + 1:index + 2].isalpha():
+                replacement += " "
+            shown = replacement.strip() or "a space"
+            self.add("NB151", index, index + 1, f"Unicode '{char}' in math; write {shown}",
+                     RawFix(index, index + 1, replacement))
+
+    def stars(self) -> None:
+        clean = self.clean
+        for match in re.finditer(r"\*", clean):
+            p = match.start()
+            before = clean[:p].rstrip(_SPACE)
+            after = clean[p + 1:].lstrip(_SPACE)
+            if not before or not after:
+                continue
+            prev = before[-1]
+            if prev in "_^*{(,=" or clean[p - 1] == _BLANK or after[0] in "*}),=_^$&":
+                continue
+            if self.in_script_group(p):
+                continue
+            self.add("NB162", p, p + 1, "'*' as a product: use \\cdot, \\odot (elementwise) or \\ast (convolution)")
+
+    def in_script_group(self, p: int) -> bool:
+        depth = 0
+        body = self.body
+        for index in range(p - 1, -1, -1):
+            char = body[index]
+            if char == "}" and not _escaped(body, index):
+                depth += 1
+            elif char == "{" and not _escaped(body, index):
+                if depth == 0:
+                    return body[:index].rstrip(_SPACE)[-1:] in ("_", "^")
+                depth -= 1
+        return False
+
+
+def _escaped(text: str, index: int) -> bool:
+    count = 0
+    index -= 1
+    while index >= 0 and text[index] == "\\":
+        count += 1
+        index -= 1
+    return count % 2 == 1
+
+
+_ACCENT_SUB = re.compile(r"^\s*(\\[A-Za-z]+|[A-Za-z])\s*_\s*(\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9])\s*$")
+_OPENERS = {"(", "[", "\\{", "\\langle", "\\lfloor", "\\lceil", "\\lvert", "\\lVert"}
+_CLOSERS = {")", "]", "\\}", "\\rangle", "\\rfloor", "\\rceil", "\\rvert", "\\rVert"}
+_DELIM = re.compile(
+    r"\\(?P<macro>left|right|[bB]igg?[lrm]?)(?![A-Za-z])\s*(?P<delim>\\[{}|]|\\[A-Za-z]+|[()\[\]|./<>]|)"
+    r"|(?P<plain>\\[{}]|[()\[\]])"
+    r"|(?P<other>\\(?:[A-Za-z@]+|.))", re.S)
+_ENV = re.compile(r"\\(?P<kind>begin|end)\s*\{(?P<name>[^{}]*)\}|\\\\|&|\\(?:[A-Za-z@]+|.)", re.S)
+_SUBSTACK = re.compile(r"\\(?:substack|shortstack)\s*\{")
+_WORD = re.compile(r"(?<![A-Za-z\x01\\])[A-Za-z]{2,}(?![A-Za-z])")

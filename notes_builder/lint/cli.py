@@ -1,0 +1,58 @@
+"""The body of `notes lint` (kept out of notes_builder/cli.py, which only parses options)."""
+
+from __future__ import annotations
+
+import click
+
+from notes_builder.errors import UsageError
+from notes_builder.lint.engine import Finding, LintOptions, lint_paths
+from notes_builder.lint.rules import RULES
+from notes_builder.report import display_path, print_diagnostic, stderr
+
+
+def _ask(finding: Finding) -> str:
+    print_diagnostic(finding.location, finding.severity, finding.message, code=finding.code, console=stderr)
+    fix = finding.fix
+    assert fix is not None
+    stderr.print(f"  fix: replace {fix.original!r} with {fix.replacement!r}", highlight=False, markup=False)
+    answer = click.prompt("  apply? [y]es/[n]o/[a]ll/[q]uit", default="y", err=True,
+                          type=click.Choice(["y", "n", "a", "q", "yes", "no", "all", "quit"]), show_choices=False)
+    return {"y": "yes", "n": "no", "a": "all", "q": "quit"}.get(answer, answer)
+
+
+def run_lint(paths, *, fix: bool = False, show_diff: bool = False, interactive: bool = False,
+             output_format: str = "text", explain: str | None = None, compile_: bool = False,
+             select: list[str] | None = None, ignore: list[str] | None = None) -> int:
+    """Run `notes lint`; returns the exit code (0 clean, 1 findings; usage errors raise UsageError)."""
+    if explain:
+        code = explain.strip().upper()
+        if code not in RULES:
+            raise UsageError(f"unknown rule {explain}", hint=f"codes: {', '.join(RULES)}")
+        click.echo(RULES[code].explain())
+        return 0
+    if interactive and not fix:
+        raise UsageError("--interactive needs --fix")
+    if fix and show_diff:
+        raise UsageError("use either --fix or --diff")
+    options = LintOptions(compile=compile_, select=select or [], ignore=ignore or [])
+    if show_diff:
+        from notes_builder.lint.fixes import diff_files
+
+        text = diff_files(paths, options)
+        click.echo(text, nl=False)
+        return 1 if text else 0
+    report = lint_paths(paths, options, confirm=_ask if interactive else None, fix=fix)
+    if output_format == "json":
+        from notes_builder.lint.output import to_json
+
+        click.echo(to_json(report.findings))
+    else:
+        from notes_builder.lint.output import print_text
+
+        print_text(report)
+        if report.compile_seconds is not None:
+            stderr.print(f"compiled {report.formulas} formulas in {report.compile_seconds:.2f} s")
+    return report.exit_code
+
+
+__all__ = ["display_path", "run_lint"]

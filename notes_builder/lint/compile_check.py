@@ -1,0 +1,160 @@
+"""`notes lint --compile`: every formula in ONE pdflatex run with the document's preamble.
+
+Each formula is typeset into a discarded box between `\\typeout` markers, so nothing is shipped out and
+the run stays fast; TeX's `! message` lines are attributed to the formula whose marker came last, and
+TeX's `l.N` line (the body is written verbatim, starting on a known line) gives the exact position.
+Formulas that lint already rejects for structural reasons (unbalanced braces, forbidden primitives...)
+are left out: they would derail TeX for every formula after them.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from notes_builder.content import Document, MathSpan
+from notes_builder.errors import ToolMissingError
+from notes_builder.lint.engine import Finding
+from notes_builder.lint.rules import RULES
+
+SKIP_CODES = {"NB133", "NB135", "NB132", "NB136", "NB137", "NB171", "NB100"}
+MARKER = "NBLINTFORMULA:"
+
+
+def fallback_preamble(document: Document) -> str:
+    lines = [r"\usepackage[T1]{fontenc}", r"\usepackage[utf8]{inputenc}", r"\usepackage{lmodern}",
+             r"\usepackage{amsmath,amssymb}", r"\usepackage{bm}", r"\usepackage[dvipsnames]{xcolor}"]
+    for name, body in document.config.macros.items():
+        args = max([int(n) for n in re.findall(r"#(\d)", body)] or [0])
+        lines.append(f"\\providecommand{{\\{name}}}{{}}\\renewcommand{{\\{name}}}"
+                     + (f"[{args}]" if args else "") + f"{{{body}}}")
+    return "\\documentclass{article}\n" + "\n".join(lines) + "\n"
+
+
+def preamble(document: Document) -> str:
+    try:
+        from notes_builder.render import render_preamble
+    except ImportError:  # the renderer is optional for lint
+        return fallback_preamble(document)
+    try:
+        return render_preamble(document)
+    except Exception:  # a broken results file must not stop lint: compile with the basic preamble
+        return fallback_preamble(document)
+
+
+def _wrapped(span: MathSpan) -> tuple[str, str]:
+    if span.delimiter == "env":
+        return "", ""
+    if span.display:
+        return "\\[", "\\]"
+    return "$", "$"
+
+
+def build_tex(document: Document, spans: list[MathSpan]) -> tuple[str, list[int]]:
+    """The .tex source and, per span, the 1-based line where its body starts."""
+    head = preamble(document)
+    lines = head.rstrip("\n").split("\n")
+    lines += ["\\begin{document}", "\\errorcontextlines=0", "\\hbadness=10000", "\\vbadness=10000",
+              "\\hfuzz=\\maxdimen"]
+    starts = []
+    for index, span in enumerate(spans):
+        before, after = _wrapped(span)
+        lines.append(f"\\typeout{{{MARKER}{index}}}")
+        lines.append("\\setbox0=\\vbox{\\hsize=\\textwidth\\noindent")
+        lines.append(before)
+        starts.append(len(lines) + 1)
+        lines.extend(span.body.split("\n"))
+        lines.append(after)
+        lines.append("\\par}")
+    lines.append(f"\\typeout{{{MARKER}end}}")
+    lines.append("\\end{document}")
+    return "\n".join(lines) + "\n", starts
+
+
+def _parse_log(log: str) -> list[tuple[int, str, int | None, str]]:
+    """(formula index, message, tex line, context) for each TeX error after the first marker."""
+    errors = []
+    current: int | None = None
+    lines = log.splitlines()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.startswith(MARKER):
+            value = line[len(MARKER):].strip()
+            current = int(value) if value.isdigit() else None
+        elif line.startswith("! ") and current is not None:
+            message = line[2:].strip()
+            tex_line, context = None, ""
+            for follow in lines[index + 1:index + 12]:
+                found = re.match(r"l\.(\d+) ?(.*)", follow)
+                if found:
+                    tex_line, context = int(found.group(1)), found.group(2)
+                    break
+            errors.append((current, message, tex_line, context))
+        index += 1
+    return errors
+
+
+def compile_documents(documents: list[Document], findings: list[Finding]) -> tuple[list[Finding], float]:
+    """Compile every formula of every document; returns NB191 findings and the seconds spent."""
+    started = time.perf_counter()
+    results: list[Finding] = []
+    bad = {(f.path, f.line) for f in findings if f.code in SKIP_CODES}
+    for document in documents:
+        spans = [s for s in document.math if (s.source.path, s.location(0).line) not in bad
+                 and not any((s.source.path, line) in bad
+                             for line in range(s.location(0).line, s.location(len(s.body)).line + 1))]
+        if spans:
+            results.extend(compile_spans(document, spans))
+    return results, time.perf_counter() - started
+
+
+def compile_spans(document: Document, spans: list[MathSpan], timeout: float = 120.0) -> list[Finding]:
+    tool = shutil.which("pdflatex")
+    if tool is None:
+        raise ToolMissingError("pdflatex is needed for notes lint --compile", hint="install TeX Live")
+    tex, starts = build_tex(document, spans)
+    with tempfile.TemporaryDirectory(prefix="notes-lint-") as folder:
+        path = Path(folder) / "formulas.tex"
+        path.write_text(tex, encoding="utf-8")
+        try:
+            subprocess.run([tool, "-interaction=nonstopmode", "-no-shell-escape", "-draftmode", path.name],
+                           cwd=folder, capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return [_finding(spans[0], 0, f"pdflatex did not finish within {timeout:.0f} s")]
+        log_path = path.with_suffix(".log")
+        log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
+    results: list[Finding] = []
+    seen: set[int] = set()
+    for index, message, tex_line, context in _parse_log(log):
+        if index >= len(spans) or index in seen:
+            continue  # report the first error of each formula only: the rest are usually consequences
+        seen.add(index)
+        span = spans[index]
+        offset = 0
+        if tex_line is not None and span.exact:
+            body_lines = span.body.split("\n")
+            row = tex_line - starts[index]
+            if 0 <= row < len(body_lines):
+                line_start = sum(len(x) + 1 for x in body_lines[:row])
+                shown = context[3:] if context.startswith("...") else context
+                column = min(len(body_lines[row]), len(shown)) if not context.startswith("...") else 0
+                offset = line_start + column
+                if "Undefined control sequence" in message:
+                    back = span.body.rfind("\\", line_start, max(line_start, offset))
+                    offset = back if back >= 0 else offset
+                else:
+                    offset = max(line_start, offset - 1)
+        results.append(_finding(span, offset, f"TeX: {message}"))
+    return results
+
+
+def _finding(span: MathSpan, offset: int, message: str) -> Finding:
+    offset = max(0, min(offset, max(0, len(span.body) - 1)))
+    at = span.location(offset)
+    return Finding(at.path, at.line, at.column, at.line, at.column + 1, "NB191", RULES["NB191"].severity,
+                   message)

@@ -1,0 +1,406 @@
+"""Lint a notes document: per-formula checks, document-level notation checks, configuration, suppression.
+
+`lint_document(document)` is what the build stage uses (through `error_findings`); `lint_paths` resolves
+command-line paths (projects, folders, single Markdown files) and optionally applies fixes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from notes_builder.config import CONFIG_NAME, LintConfig, NotesConfig, load_config, load_pyproject_lint
+from notes_builder.content import Document, MathSpan, Section, SourceFile, parse_section, symbol_spans
+from notes_builder.errors import ContentError, Location, UsageError
+from notes_builder.lint import macros as M
+from notes_builder.lint.checker import FormulaChecker, RawFinding
+from notes_builder.lint.rules import RULES, selected
+from notes_builder.security import FORBIDDEN_COMMANDS
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A replacement of source.text[start:end] (which must still read `original`)."""
+
+    start: int
+    end: int
+    replacement: str
+    original: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def to_json(self) -> dict:
+        return {"replacement": self.replacement, "line": self.line, "column": self.column,
+                "end_line": self.end_line, "end_column": self.end_column}
+
+
+@dataclass
+class Finding:
+    """One lint result, located in the user's file (1-based line/column; end is exclusive)."""
+
+    path: Path
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    code: str
+    severity: str  # "error" | "warning"
+    message: str
+    fix: Fix | None = None
+
+    @property
+    def location(self) -> Location:
+        return Location(self.path, self.line, self.column)
+
+    @property
+    def name(self) -> str:
+        return RULES[self.code].name if self.code in RULES else self.code
+
+    def to_json(self, path_text: str | None = None) -> dict:
+        return {"path": path_text if path_text is not None else str(self.path), "line": self.line,
+                "column": self.column, "end_line": self.end_line, "end_column": self.end_column,
+                "code": self.code, "severity": self.severity, "message": self.message,
+                "fix": self.fix.to_json() if self.fix else None}
+
+    def sort_key(self) -> tuple:
+        return (str(self.path), self.line, self.column, self.code)
+
+
+@dataclass
+class LintOptions:
+    compile: bool = False
+    select: list[str] = field(default_factory=list)  # added to the configuration's select (CLI)
+    ignore: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LintReport:
+    findings: list[Finding] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    formulas: int = 0
+    compile_seconds: float | None = None
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def fixable(self) -> list[Finding]:
+        return [f for f in self.findings if f.fix is not None]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.findings else 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# Configuration
+
+
+def effective_config(config: NotesConfig) -> LintConfig:
+    """notes.yaml `lint:` on top of `[tool.notes.lint]` from the nearest pyproject.toml."""
+    found = load_pyproject_lint(config.root)
+    own = config.lint
+    if not found:
+        return own
+    base, _ = found
+    return LintConfig(
+        select=own.select or base.select,
+        ignore=[*base.ignore, *own.ignore],
+        per_file_ignores={**base.per_file_ignores, **own.per_file_ignores},
+        extra_macros={**base.extra_macros, **own.extra_macros},
+    )
+
+
+def _checker(config: NotesConfig, lint: LintConfig) -> FormulaChecker:
+    known = set(M.base_macros()) | set(config.macros) | {name.lstrip("\\") for name in lint.extra_macros}
+    if config.allow.tex_primitives:
+        known |= set(FORBIDDEN_COMMANDS)
+    return FormulaChecker(frozenset(known), allow_primitives=config.allow.tex_primitives)
+
+
+_CHECKERS: dict[tuple, FormulaChecker] = {}
+
+
+def checker_for(config: NotesConfig, lint: LintConfig) -> FormulaChecker:
+    key = (tuple(sorted(config.macros)), tuple(sorted(lint.extra_macros)), config.allow.tex_primitives)
+    if key not in _CHECKERS:
+        _CHECKERS[key] = _checker(config, lint)
+    return _CHECKERS[key]
+
+
+_SUPPRESS = re.compile(r"<!--\s*notes-lint:\s*ignore\b(?P<codes>[^>]*?)-->")
+
+
+def suppressions(source: SourceFile) -> dict[int, set[str] | None]:
+    """line -> suppressed codes (None: all) from `<!-- notes-lint: ignore NB103 -->` on the line before."""
+    found: dict[int, set[str] | None] = {}
+    if "notes-lint" not in source.text:
+        return found
+    for match in _SUPPRESS.finditer(source.text):
+        line, _ = source.position(match.end())
+        codes = {c.upper() for c in re.findall(r"[A-Za-z]+\d+", match.group("codes"))}
+        for target in (line + 1,):
+            previous = found.get(target, set())
+            found[target] = None if (not codes or previous is None) else (previous | codes)
+    return found
+
+
+class _Filter:
+    def __init__(self, config: NotesConfig, lint: LintConfig, options: LintOptions | None):
+        self.select = [*lint.select, *(options.select if options else [])]
+        self.ignore = [*lint.ignore, *(options.ignore if options else [])]
+        self.per_file = lint.per_file_ignores
+        self.root = config.root
+        self.cache: dict[Path, list[str]] = {}
+        self.suppressed: dict[Path, dict[int, set[str] | None]] = {}
+
+    def file_ignores(self, path: Path) -> list[str]:
+        if path not in self.cache:
+            names = {path.name, str(path)}
+            for base in (self.root, Path.cwd()):
+                with contextlib.suppress(ValueError):
+                    names.add(path.resolve().relative_to(base.resolve()).as_posix())
+            codes: list[str] = []
+            for pattern, ignored in self.per_file.items():
+                if any(fnmatch.fnmatch(name, pattern) for name in names):
+                    codes.extend(ignored)
+            self.cache[path] = codes
+        return self.cache[path]
+
+    def keep(self, finding: Finding) -> bool:
+        if not selected(finding.code, self.select, [*self.ignore, *self.file_ignores(finding.path)]):
+            return False
+        lines = self.suppressed.get(finding.path)
+        if lines:
+            codes = lines.get(finding.line, set())
+            if codes is None or finding.code in codes:
+                return False
+        return True
+
+
+# ---------------------------------------------------------------------------------------------------
+# Turning raw (body-relative) findings into located ones
+
+
+def _context(span: MathSpan) -> str:
+    if span.delimiter == "env":
+        return f"env:{span.environment}"
+    return "display" if span.display else "inline"
+
+
+def _locate(span: MathSpan, raw: RawFinding) -> Finding:
+    start = span.location(raw.start)
+    end = span.location(min(raw.end, len(span.body)))
+    if raw.end > len(span.body) or not span.exact:
+        end = Location(start.path, start.line, start.column + max(1, raw.end - raw.start))
+    fix = None
+    if raw.fix is not None and span.exact and span.delimiter != "yaml":
+        text = span.source.text
+        a, b = span.offset + raw.fix.start, span.offset + raw.fix.end
+        if text[span.offset:span.offset + len(span.body)] == span.body:
+            fa, fb = span.source.position(a), span.source.position(b)
+            fix = Fix(a, b, raw.fix.replacement, text[a:b], fa[0], fa[1], fb[0], fb[1])
+    rule = RULES[raw.code]
+    return Finding(start.path, start.line, start.column, end.line, end.column, raw.code, rule.severity,
+                   raw.message, fix)
+
+
+def _section_finding(path: Path, error: ContentError) -> Finding:
+    code = "NB135" if "'$'" in error.message else "NB100"
+    location = error.location or Location(path, 1, 1)
+    line, column = location.line or 1, location.column or 1
+    return Finding(location.path, line, column, line, column + 1, code, RULES[code].severity, error.message)
+
+
+def span_findings(span: MathSpan, checker: FormulaChecker) -> list[Finding]:
+    return [_locate(span, raw) for raw in checker.check(span.body, _context(span))]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Document-level rules: notation consistency and the symbols table
+
+_STYLES = {"mathbf": "mathbf", "bm": "bm", "boldsymbol": "bm", "pmb": "bm"}
+_SYMBOL = re.compile(
+    r"\\(?P<s1>mathbf|bm|boldsymbol)\s*\{\s*(?P<l1>[A-Za-z])\s*\}\s*_\s*(?P<i1>\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9])"
+    r"|\\(?P<s2>mathbf|bm|boldsymbol)\s*\{\s*(?P<l2>[A-Za-z])\s*_\s*(?P<i2>\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9])\s*\}"
+    r"|\\(?P<s3>mathbf|bm|boldsymbol)\s+(?P<l3>[A-Za-z])\s*_\s*(?P<i3>\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9])"
+    r"|(?<![\\A-Za-z{])(?P<l4>[A-Za-z])\s*_\s*(?P<i4>\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9])")
+
+
+def symbol_uses(body: str) -> list[tuple[int, int, str, str, str]]:
+    """(start, end, letter, index, style) for each letter-with-subscript in a formula."""
+    from notes_builder.lint.checker import clean_body
+
+    clean = clean_body(body)
+    uses = []
+    for match in _SYMBOL.finditer(body):
+        if clean[match.start()] == "\x02":
+            continue
+        for group in "1234":
+            letter = match.group(f"l{group}")
+            if letter:
+                style = _STYLES.get(match.group(f"s{group}") or "", "plain") if group != "4" else "plain"
+                index = re.sub(r"[\s{}]", "", match.group(f"i{group}"))
+                uses.append((match.start(), match.end(), letter, index, style))
+                break
+    return uses
+
+
+def _style_text(letter: str, index: str, style: str) -> str:
+    core = letter if style == "plain" else f"\\{style}{{{letter}}}"
+    return f"{core}_{index if len(index) == 1 else '{' + index + '}'}"
+
+
+def document_findings(document: Document, table: list[MathSpan]) -> list[Finding]:
+    findings: list[Finding] = []
+    first: dict[tuple[str, str], tuple[str, Location]] = {}
+    table_letters: set[str] = set()
+    for span in table:
+        for letter in re.findall(r"(?<![\\A-Za-z])[A-Za-z]", re.sub(r"\\[A-Za-z]+", " ", span.body)):
+            table_letters.add(letter)
+    missing_reported: set[str] = set()
+    for span in [*table, *document.math]:
+        if "_" not in span.body:
+            continue
+        for start, end, letter, index, style in symbol_uses(span.body):
+            key = (letter, index)
+            location = span.location(start)
+            if key not in first:
+                first[key] = (style, location)
+            elif first[key][0] != style:
+                seen_style, seen_at = first[key]
+                raw = RawFinding("NB181", start, end,
+                                 f"{_style_text(letter, index, style)} is written "
+                                 f"{_style_text(letter, index, seen_style)} at {seen_at}")
+                findings.append(_locate(span, raw))
+            if span.delimiter != "yaml" and table and letter not in table_letters \
+                    and letter not in missing_reported and not index.isdigit():
+                missing_reported.add(letter)
+                raw = RawFinding("NB182", start, end,
+                                 f"{_style_text(letter, index, style)} is not in the symbols table")
+                findings.append(_locate(span, raw))
+    return findings
+
+
+# ---------------------------------------------------------------------------------------------------
+# Documents
+
+
+def lint_document(document: Document, options: LintOptions | None = None,
+                  parse_errors: list[Finding] | None = None) -> list[Finding]:
+    """Every finding of one document, after select/ignore, per-file ignores and inline suppression."""
+    config = document.config
+    lint = effective_config(config)
+    checker = checker_for(config, lint)
+    keep = _Filter(config, lint, options)
+    table = symbol_spans(config) if config.symbols else []
+    findings = list(parse_errors or [])
+    for section in document.sections:
+        keep.suppressed[section.source.path] = suppressions(section.source)
+    for span in [*table, *document.math]:
+        findings.extend(span_findings(span, checker))
+    findings.extend(document_findings(document, table))
+    kept = [f for f in findings if keep.keep(f)]
+    kept.sort(key=Finding.sort_key)
+    return kept
+
+
+def error_findings(document: Document) -> list[Finding]:
+    """Error-level lint findings of a gathered document: the build stops on these before running TeX."""
+    return [f for f in lint_document(document) if f.severity == "error"]
+
+
+def section_findings(config: NotesConfig, path: Path, text: str, options: LintOptions | None = None
+                     ) -> list[Finding]:
+    """Findings of one file's formulas (no document-level rules): used between fix rounds."""
+    lint = effective_config(config)
+    checker = checker_for(config, lint)
+    keep = _Filter(config, lint, options)
+    try:
+        section = parse_section(path, text)
+    except ContentError as error:
+        finding = _section_finding(path, error)
+        return [finding] if keep.keep(finding) else []
+    keep.suppressed[path] = suppressions(section.source)
+    found = [f for span in section.math for f in span_findings(span, checker)]
+    return sorted((f for f in found if keep.keep(f)), key=Finding.sort_key)
+
+
+def gather(config: NotesConfig, only: Sequence[Path] | None = None) -> tuple[Document, list[Finding]]:
+    """Parse a project's sections (or just `only`), turning parse failures into findings."""
+    sections: list[Section] = []
+    errors: list[Finding] = []
+    for path in (only if only is not None else config.sections):
+        try:
+            sections.append(parse_section(path))
+        except ContentError as error:
+            errors.append(_section_finding(path, error))
+    return Document(config, sections), errors
+
+
+def _project_of(path: Path) -> NotesConfig | None:
+    for folder in path.parents:
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            config = load_config(candidate)
+            if path in [p.resolve() for p in config.sections]:
+                return config
+            return None
+    return None
+
+
+def resolve_targets(paths: Sequence[str | os.PathLike]) -> list[tuple[NotesConfig, list[Path] | None]]:
+    """(config, sections to lint or None for all) for each command-line path."""
+    if not paths:
+        return [(load_config(None), None)]
+    targets: list[tuple[NotesConfig, list[Path] | None]] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise UsageError(f"no such file or folder: {raw}")
+        path = path.resolve()
+        if path.is_dir() and (path / CONFIG_NAME).is_file() or path.name == CONFIG_NAME:
+            targets.append((load_config(path), None))
+            continue
+        files = sorted(path.rglob("*.md")) if path.is_dir() else [path]
+        if path.is_dir() and not files:
+            raise UsageError(f"{raw} has no {CONFIG_NAME} and no Markdown files")
+        for file in files:
+            config = _project_of(file)
+            targets.append((config, [file]) if config else (load_config(file), None))
+    return targets
+
+
+def lint_paths(paths: Sequence[str | os.PathLike], options: LintOptions | None = None,
+               confirm: Callable[[Finding], str] | None = None, fix: bool = False) -> LintReport:
+    """Lint the notes at `paths` (default: content/). With fix=True, apply safe fixes first (see fixes.py)."""
+    options = options or LintOptions()
+    targets = resolve_targets(paths)
+    if fix:
+        from notes_builder.lint.fixes import fix_files
+
+        fix_files(targets, options, confirm)
+    report = LintReport()
+    for config, only in targets:
+        document, parse_errors = gather(config, only)
+        report.documents.append(document)
+        report.files.extend(s.source.path for s in document.sections)
+        report.formulas += len(document.math)
+        report.findings.extend(lint_document(document, options, parse_errors))
+    if options.compile:
+        from notes_builder.lint.compile_check import compile_documents
+
+        compiled, seconds = compile_documents(report.documents, report.findings)
+        report.compile_seconds = seconds
+        report.findings.extend(compiled)
+    report.findings.sort(key=Finding.sort_key)
+    return report

@@ -1,0 +1,143 @@
+"""Applying safe fixes: only the fixed spans change, everything else stays byte for byte; writes are atomic.
+
+Fixes are applied in rounds (a fix can expose another, e.g. `x_alpha` -> `x_{alpha}` -> `x_{\\alpha}`)
+until a round finds nothing to fix, so the result is a fixed point: linting it again offers no fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from notes_builder.config import NotesConfig, read_text
+from notes_builder.errors import UsageError
+
+MAX_ROUNDS = 10
+
+
+class Quit(Exception):
+    """The user answered 'quit' in --interactive mode."""
+
+
+def apply_fixes(text: str, fixes: Sequence) -> str:
+    """Apply non-overlapping fixes (objects with start, end, replacement, original) to `text`."""
+    pieces = []
+    cursor = 0
+    for fix in sorted(fixes, key=lambda f: (f.start, f.end)):
+        if fix.start < cursor or text[fix.start:fix.end] != fix.original:
+            continue
+        pieces.append(text[cursor:fix.start])
+        pieces.append(fix.replacement)
+        cursor = fix.end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def fixed_text(config: NotesConfig, path: Path, text: str, options=None,
+               confirm: Callable | None = None) -> tuple[str, int, bool]:
+    """(new text, number of fixes applied, quit) after fixing `text` to a fixed point.
+
+    `confirm(finding)` answers "yes", "no", "all" or "quit"; without it every fix is applied.
+    """
+    from notes_builder.lint.engine import section_findings
+
+    applied = 0
+    accept_all = confirm is None
+    rejected: set[tuple[int, str, str]] = set()
+    for _ in range(MAX_ROUNDS):
+        findings = [f for f in section_findings(config, path, text, options) if f.fix is not None]
+        chosen = []
+        stop = False
+        for finding in findings:
+            key = (finding.fix.start, finding.code, finding.fix.replacement)
+            if key in rejected:
+                continue
+            if not accept_all:
+                answer = confirm(finding)
+                if answer == "quit":
+                    stop = True
+                    break
+                if answer == "all":
+                    accept_all = True
+                elif answer != "yes":
+                    rejected.add(key)
+                    continue
+            chosen.append(finding.fix)
+        new = apply_fixes(text, chosen) if chosen else text
+        applied += len(chosen) if new != text else 0
+        if stop or new == text:
+            return new, applied, stop
+        text = new
+    return text, applied, False
+
+
+def _raw(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace `path` with `text` (UTF-8, keeping a BOM if it had one) in one rename."""
+    raw = _raw(path)
+    data = text.encode("utf-8")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        data = b"\xef\xbb\xbf" + data
+    mode = path.stat().st_mode & 0o7777
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def _files(targets) -> list[tuple[NotesConfig, Path]]:
+    seen: set[Path] = set()
+    files = []
+    for config, only in targets:
+        for path in only if only is not None else config.sections:
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                files.append((config, path))
+    return files
+
+
+def fix_files(targets, options=None, confirm: Callable | None = None) -> int:
+    """Fix every file of `targets` in place; returns the number of fixes applied."""
+    total = 0
+    for config, path in _files(targets):
+        text = read_text(path)
+        new, count, stop = fixed_text(config, path, text, options, confirm)
+        if new != text:
+            write_atomic(path, new)
+            total += count
+        if stop:
+            break
+    return total
+
+
+def diff_files(paths: Sequence, options=None) -> str:
+    """Unified diff of the fixes, changing nothing."""
+    from notes_builder.lint.engine import resolve_targets
+    from notes_builder.report import display_path
+
+    chunks = []
+    for config, path in _files(resolve_targets(paths)):
+        text = read_text(path)
+        new, _, _ = fixed_text(config, path, text, options)
+        if new != text:
+            name = display_path(path)
+            chunks.extend(difflib.unified_diff(text.splitlines(keepends=True), new.splitlines(keepends=True),
+                                               f"a/{name}", f"b/{name}"))
+    return "".join(chunks)

@@ -1,0 +1,115 @@
+"""The known-macro database lint checks `\\name` against, and the symbol tables used by the rules.
+
+`known_macros.txt` is pylatexenc's latexwalker and latex2text default contexts plus amsmath/amssymb
+names, filtered to the macros that are actually defined after the notes preamble's packages (amsmath,
+amssymb, bm, xcolor, hyperref...): each candidate was tested with `\\ifdefined` in one pdflatex run, so a
+name pylatexenc merely accepts but LaTeX does not define (`\\Alpha`, `\\R`, `\\coloneqq`) is unknown here.
+The template's own macros, notes.yaml `macros` and `lint.extra_macros` are added per document.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+from pathlib import Path
+
+_DATA = Path(__file__).with_name("known_macros.txt")
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+# Defined by the notes template (templates/preamble.tex.j2) on top of the packages.
+TEMPLATE_MACROS = {"eqref", "ref", "bm", "text", "operatorname", "mathbb", "mathbf", "nbcaption", "hyperlink",
+                   "textcolor", "color", "sout", "uline", "emph", "begin", "end"}
+
+
+@lru_cache(maxsize=1)
+def base_macros() -> frozenset[str]:
+    names = {line.strip() for line in _DATA.read_text(encoding="utf-8").splitlines() if line.strip()}
+    return frozenset(names | TEMPLATE_MACROS)
+
+
+# Better suggestions than edit distance for common non-LaTeX spellings.
+SUGGESTIONS = {
+    "R": "\\mathbb{R}", "N": "\\mathbb{N}", "Z": "\\mathbb{Z}", "Q": "\\mathbb{Q}", "C": "\\mathbb{C}",
+    "E": "\\mathbb{E}", "reals": "\\mathbb{R}", "infin": "\\infty", "inf": "\\infty", "eps": "\\epsilon",
+    "sigmoid": "\\operatorname{sigmoid}", "softmax": "\\operatorname{softmax}", "relu": "\\operatorname{ReLU}",
+    "ReLU": "\\operatorname{ReLU}", "argmax": "\\operatorname*{arg\\,max}", "argmin": "\\operatorname*{arg\\,min}",
+    "tr": "\\operatorname{tr}", "Tr": "\\operatorname{Tr}", "diag": "\\operatorname{diag}",
+    "Var": "\\operatorname{Var}", "Cov": "\\operatorname{Cov}", "grad": "\\nabla", "abs": "\\lvert x \\rvert",
+    "norm": "\\lVert x \\rVert", "Alpha": "A", "Beta": "B", "Epsilon": "E", "Zeta": "Z", "Eta": "H",
+    "Iota": "I", "Kappa": "K", "Mu": "M", "Nu": "N", "Omicron": "O", "Rho": "P", "Tau": "T", "Chi": "X",
+    "coloneqq": "\\mathrel{:}=", "T": "^\\top", "dd": "\\mathrm{d}", "half": "\\frac{1}{2}",
+    "bold": "\\mathbf{...}", "vect": "\\vec", "deriv": "\\frac{d}{dx}", "implies": "\\implies",
+}
+
+
+@lru_cache(maxsize=512)
+def suggest(name: str) -> str | None:
+    if name in SUGGESTIONS:
+        return SUGGESTIONS[name]
+    close = difflib.get_close_matches(name, sorted(base_macros()), n=1, cutoff=0.75)
+    return f"\\{close[0]}" if close else None
+
+
+# Accents taking one argument; NARROW ones belong over a single symbol.
+NARROW_ACCENTS = _names("hat tilde bar vec dot ddot dddot check breve acute grave mathring")
+WIDE_ACCENTS = _names("widehat widetilde overline underline overrightarrow overleftarrow")
+ACCENTS = NARROW_ACCENTS | WIDE_ACCENTS
+
+# Macros whose brace argument is text, a label or a name: math rules do not look inside.
+TEXT_ARGUMENT = _names("""text textrm textit textbf texttt textsf textup textnormal textsc emph mbox hbox
+mathrm mathit mathsf mathtt operatorname label ref eqref tag begin end color textcolor hyperlink
+intertext shortintertext hspace vspace mspace""")
+
+# Commands that are not valid (or do nothing useful) in math mode.
+TEXT_ONLY = _names("""LaTeX LaTeXe TeX par section subsection subsubsection paragraph subparagraph chapter
+item noindent footnote today maketitle bigskip medskip smallskip newpage clearpage textbackslash""")
+
+# Macros that take arguments: an accent's unbraced argument is not simply one of these.
+ARGUMENT_MACROS = ACCENTS | TEXT_ARGUMENT | _names(
+    "frac dfrac tfrac binom sqrt mathbf mathbb mathcal mathfrak bm boldsymbol left right big Big bigg Bigg "
+    "overset underset stackrel")
+
+DISPLAY_ENVIRONMENTS = _names("""equation equation* align align* gather gather* multline multline* flalign
+flalign* alignat alignat* eqnarray eqnarray* displaymath""")
+ALIGNMENT_ENVIRONMENTS = _names("""align align* aligned alignat alignat* alignedat flalign flalign* split
+cases cases* dcases matrix pmatrix bmatrix Bmatrix vmatrix Vmatrix smallmatrix array tabular eqnarray
+eqnarray*""")
+LINE_ENVIRONMENTS = ALIGNMENT_ENVIRONMENTS | _names("gather gather* gathered multline multline* subarray")
+
+BIG_OPERATORS = _names("""sum prod coprod int iint iiint oint bigcup bigcap bigsqcup bigvee bigwedge bigodot
+bigotimes bigoplus biguplus lim limsup liminf max min sup inf argmax argmin""")
+
+GREEK = _names("""alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu
+xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi
+Sigma Upsilon Phi Psi Omega""")
+
+# Operators LaTeX defines (`\log`) versus names that need \operatorname.
+BUILTIN_FUNCTIONS = _names("""sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh coth log ln lg
+exp max min sup inf lim liminf limsup arg det dim gcd hom ker deg Pr""")
+OPERATOR_NAMES = _names("""softmax sigmoid relu ReLU argmax argmin tr Tr diag rank sign sgn Var Cov KL erf
+logit softplus GELU gelu concat""")
+
+UNICODE_MATH = {
+    "α": "\\alpha", "β": "\\beta", "γ": "\\gamma", "δ": "\\delta", "ε": "\\varepsilon", "ϵ": "\\epsilon",
+    "ζ": "\\zeta", "η": "\\eta", "θ": "\\theta", "ϑ": "\\vartheta", "ι": "\\iota", "κ": "\\kappa",
+    "λ": "\\lambda", "μ": "\\mu", "µ": "\\mu", "ν": "\\nu", "ξ": "\\xi", "π": "\\pi", "ρ": "\\rho",
+    "σ": "\\sigma", "ς": "\\varsigma", "τ": "\\tau", "υ": "\\upsilon", "φ": "\\varphi", "ϕ": "\\phi",
+    "χ": "\\chi", "ψ": "\\psi", "ω": "\\omega", "Γ": "\\Gamma", "Δ": "\\Delta", "Θ": "\\Theta",
+    "Λ": "\\Lambda", "Ξ": "\\Xi", "Π": "\\Pi", "Σ": "\\Sigma", "Υ": "\\Upsilon", "Φ": "\\Phi", "Ψ": "\\Psi",
+    "Ω": "\\Omega", "⊙": "\\odot", "⊗": "\\otimes", "⊕": "\\oplus", "−": "-", "–": "-", "≤": "\\le",
+    "≥": "\\ge", "≠": "\\neq", "≈": "\\approx", "×": "\\times", "·": "\\cdot", "⋅": "\\cdot", "∙": "\\cdot",
+    "÷": "\\div", "±": "\\pm", "∓": "\\mp", "∞": "\\infty", "∑": "\\sum", "∏": "\\prod", "∫": "\\int",
+    "∂": "\\partial", "∇": "\\nabla", "√": "\\sqrt", "∈": "\\in", "∉": "\\notin", "⊂": "\\subset",
+    "⊆": "\\subseteq", "⊃": "\\supset", "⊇": "\\supseteq", "∪": "\\cup", "∩": "\\cap", "∀": "\\forall",
+    "∃": "\\exists", "¬": "\\neg", "∧": "\\wedge", "∨": "\\vee", "→": "\\to", "←": "\\leftarrow",
+    "↔": "\\leftrightarrow", "⇒": "\\Rightarrow", "⇐": "\\Leftarrow", "⇔": "\\Leftrightarrow",
+    "↦": "\\mapsto", "∼": "\\sim", "≡": "\\equiv", "∝": "\\propto", "≪": "\\ll", "≫": "\\gg",
+    "∘": "\\circ", "…": "\\ldots", "⋯": "\\cdots", "⟨": "\\langle", "⟩": "\\rangle", "‖": "\\|",
+    "∥": "\\parallel", "⊥": "\\perp", "⊤": "\\top", "ℓ": "\\ell", "ℝ": "\\mathbb{R}", "ℕ": "\\mathbb{N}",
+    "ℤ": "\\mathbb{Z}", "ℚ": "\\mathbb{Q}", "ℂ": "\\mathbb{C}", "∅": "\\emptyset", "′": "'", "″": "''",
+    "²": "^{2}", "³": "^{3}", "¹": "^{1}", "₀": "_{0}", "₁": "_{1}", "₂": "_{2}", "ᵀ": "^\\top",
+    "\u00a0": " ", "\u2009": "\\,", "\u2002": "\\ ", "\u2003": "\\quad", "\u200b": "",
+}

@@ -1,0 +1,31 @@
+"""Printing lint results: `path:line:col: CODE message` + source line + caret, or one JSON array."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+
+from notes_builder import report as _report
+from notes_builder.lint.engine import Finding, LintReport
+from notes_builder.report import display_path, print_diagnostic
+
+
+def print_text(report: LintReport, console: Console | None = None) -> None:
+    console = console or _report.stdout
+    _report._lines.cache_clear()  # files may just have been rewritten by --fix
+    for finding in report.findings:
+        width = finding.end_column - finding.column if finding.end_line == finding.line else 1
+        print_diagnostic(finding.location, finding.severity, finding.message, width=max(1, width),
+                         console=console, code=finding.code)
+    total, fixable = len(report.findings), len(report.fixable)
+    if total:
+        errors = len(report.errors)
+        console.print(f"{total} problem{'s' if total != 1 else ''} ({errors} error{'s' if errors != 1 else ''}, "
+                      f"{fixable} fixable with --fix) in {report.formulas} formulas")
+    else:
+        console.print(f"no problems in {report.formulas} formulas")
+
+
+def to_json(findings: list[Finding]) -> str:
+    return json.dumps([f.to_json(display_path(f.path)) for f in findings], indent=2, ensure_ascii=False)
