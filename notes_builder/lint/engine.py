@@ -221,6 +221,32 @@ def _section_finding(path: Path, error: ContentError) -> Finding:
     return Finding(location.path, line, column, line, column + 1, code, RULES[code].severity, error.message)
 
 
+def parse_lenient(path: Path, text: str | None = None) -> tuple[Section | None, list[Finding]]:
+    """Parse a section; an unclosed `$` becomes a finding and the rest of the file is still checked."""
+    from notes_builder.config import read_text
+
+    original = read_text(path) if text is None else text
+    current = original
+    errors: list[Finding] = []
+    for _ in range(50):
+        try:
+            section = parse_section(path, current)
+        except ContentError as error:
+            errors.append(_section_finding(path, error))
+            at = error.location
+            if "'$'" not in error.message or at is None or not at.line:
+                return None, errors
+            source = SourceFile(path, current)
+            offset = source.line_offset(at.line - 1) + max(0, at.column - 1)
+            if current[offset:offset + 1] != "$":
+                return None, errors
+            current = current[:offset] + "\u00a4" + current[offset + 1:]  # same length: offsets stay valid
+            continue
+        section.source.text = original
+        return section, errors
+    return None, errors
+
+
 def span_findings(span: MathSpan, checker: FormulaChecker) -> list[Finding]:
     return [_locate(span, raw) for raw in checker.check(span.body, _context(span))]
 
@@ -325,13 +351,11 @@ def section_findings(config: NotesConfig, path: Path, text: str, options: LintOp
     lint = effective_config(config)
     checker = checker_for(config, lint)
     keep = _Filter(config, lint, options)
-    try:
-        section = parse_section(path, text)
-    except ContentError as error:
-        finding = _section_finding(path, error)
-        return [finding] if keep.keep(finding) else []
+    section, found = parse_lenient(path, text)
+    if section is None:
+        return [f for f in found if keep.keep(f)]
     keep.suppressed[path] = suppressions(section.source)
-    found = [f for span in section.math for f in span_findings(span, checker)]
+    found += [f for span in section.math for f in span_findings(span, checker)]
     return sorted((f for f in found if keep.keep(f)), key=Finding.sort_key)
 
 
@@ -340,10 +364,10 @@ def gather(config: NotesConfig, only: Sequence[Path] | None = None) -> tuple[Doc
     sections: list[Section] = []
     errors: list[Finding] = []
     for path in (only if only is not None else config.sections):
-        try:
-            sections.append(parse_section(path))
-        except ContentError as error:
-            errors.append(_section_finding(path, error))
+        section, found = parse_lenient(path)
+        errors.extend(found)
+        if section is not None:
+            sections.append(section)
     return Document(config, sections), errors
 
 

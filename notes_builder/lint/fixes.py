@@ -139,5 +139,6 @@ def diff_files(paths: Sequence, options=None) -> str:
         if new != text:
             name = display_path(path)
             chunks.extend(difflib.unified_diff(text.splitlines(keepends=True), new.splitlines(keepends=True),
-                                               f"a/{name}", f"b/{name}"))
+                                               name if name.startswith("/") else f"a/{name}",
+                                               name if name.startswith("/") else f"b/{name}"))
     return "".join(chunks)
