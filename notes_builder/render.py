@@ -87,12 +87,13 @@ def has_cjk(text: str) -> bool:
     return any(ord(c) >= 0x2E80 and is_cjk(c) for c in text)
 
 
-def unicode_declarations() -> str:
-    """pdflatex preamble lines that make the mapped characters typeset anywhere."""
-    lines = []
-    for char, command in UNICODE_COMMANDS.items():
-        lines.append(f"\\DeclareUnicodeCharacter{{{ord(char):04X}}}{{\\ensuremath{{{command}}}}}")
-    return "\n".join(lines)
+def unicode_declarations(engine: str = "pdflatex") -> str:
+    """Preamble lines that make the mapped characters typeset anywhere (prose, code boxes, math)."""
+    if engine == "pdflatex":
+        return "\n".join(f"\\DeclareUnicodeCharacter{{{ord(char):04X}}}{{\\ensuremath{{{command}}}}}"
+                         for char, command in UNICODE_COMMANDS.items())
+    return "\n".join(f"\\newunicodechar{{{char}}}{{\\ensuremath{{{command}}}}}"
+                     for char, command in UNICODE_COMMANDS.items() if not is_cjk(char))
 
 
 def unrenderable(text: str, cjk: bool) -> int | None:
@@ -635,7 +636,7 @@ class Renderer:
             "date": escape_latex(self.config.date), "options": self.config.template,
             "engine": self.config.template.engine, "cjk": self.cjk, "body": body,
             "pygments_style_defs": LatexFormatter(style=self.style, commandprefix="PYG").get_style_defs(),
-            "unicode_declarations": unicode_declarations(),
+            "unicode_declarations": unicode_declarations(self.config.template.engine),
             "references": sorted((k, v) for k, v in self.references.items()),
             "macros": macros,
         }

@@ -15,7 +15,7 @@ from notes_builder.content import Diagnostic
 from notes_builder.errors import Location
 
 MARKER = re.compile(r"^%NB@(.*):(\d+)$")
-_ERROR = re.compile(r"^(?:\./)?(?P<file>[^:\n]+\.tex):(?P<line>\d+): (?P<message>.*)$")
+_ERROR = re.compile(r"^(?:\./)?(?P<file>[^:\n]+\.(?:tex|sty|cls|def|cfg|fd|clo)):(?P<line>\d+): (?P<message>.*)$")
 _CONTEXT = re.compile(r"^l\.(?P<line>\d+) ?(?P<text>.*)$")
 _MISSING_FILE = re.compile(r"! LaTeX Error: File `(?P<name>[^']+)' not found\.")
 _MISSING_CHAR = re.compile(r"^Missing character: There is no (?P<char>.+?) (?:\(U\+(?P<code>[0-9A-F]+)\) )?in font")
@@ -28,9 +28,15 @@ _UNDEFINED_REF = re.compile(r"LaTeX Warning: Reference `(?P<label>[^']+)' on pag
 PACKAGE_HINTS = {
     "CJKutf8.sty": "latex-cjk-chinese", "xeCJK.sty": "texlive-lang-chinese", "tcolorbox.sty": "texlive-latex-extra",
     "fvextra.sty": "texlive-latex-extra", "booktabs.sty": "texlive-latex-recommended",
-    "enumitem.sty": "texlive-latex-extra", "bookmark.sty": "texlive-latex-recommended",
+    "enumitem.sty": "texlive-latex-extra", "bookmark.sty": "texlive-latex-base",
     "lmodern.sty": "lmodern", "ulem.sty": "texlive-plain-generic", "tabularx.sty": "texlive-latex-base",
-    "microtype.sty": "texlive-latex-recommended", "fontspec.sty": "texlive-luatex",
+    "microtype.sty": "texlive-latex-recommended", "fontspec.sty": "texlive-latex-recommended",
+    # The rest of what the templates load (Debian 12 package names, from `dpkg -S`), for `notes doctor`.
+    "fontenc.sty": "texlive-latex-base", "inputenc.sty": "texlive-latex-base", "textcomp.sty": "texlive-latex-base",
+    "geometry.sty": "texlive-latex-base", "amsmath.sty": "texlive-latex-base", "amssymb.sty": "texlive-base",
+    "bm.sty": "texlive-latex-base", "graphicx.sty": "texlive-latex-base", "float.sty": "texlive-latex-recommended",
+    "array.sty": "texlive-latex-base", "xcolor.sty": "texlive-latex-recommended", "hyperref.sty": "texlive-latex-base",
+    "c70gbsn.fd": "latex-cjk-chinese-arphic-gbsn00lp", "c70gkai.fd": "latex-cjk-chinese-arphic-gkai00mp",
 }
 
 
@@ -138,9 +144,10 @@ def parse_log(log: str, source_map: SourceMap, tex_name: str) -> LogReport:
             location = source_map.locate(int(match.group("line")), context)
             errors.append(Diagnostic(location, "error", message.rstrip("."), _advice(message, log)))
             continue
-        if match:  # an error inside a package or class file
-            errors.append(Diagnostic(None, "error", match.group("message").strip(), _advice(match.group("message"),
-                                                                                            log)))
+        if match:  # an error inside a package or class file: name it, the user's line is unknown
+            message = match.group("message").strip()
+            where = f"{Path(match.group('file')).name}:{match.group('line')}"
+            errors.append(Diagnostic(None, "error", f"{message} (in {where})", _advice(message, log)))
             continue
         char = _MISSING_CHAR.match(line)
         if char:
