@@ -1,0 +1,290 @@
+"""`notes doctor`: is everything a build needs installed? Each missing piece comes with its install command.
+
+Checks, in order: the TeX programs (pdflatex, latexmk, kpsewhich; xelatex, rsvg-convert and pdftotext are
+optional), every LaTeX package the templates load (parsed from `templates/*.tex.j2`, both engine branches,
+looked up with one `kpsewhich` call), the CJK setup for Chinese notes (CJKutf8 and the gbsn font), the
+Python dependencies of the installed package, and the training data path of the notes.
+Install commands use Debian package names (the ones the README's setup command installs).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as metadata
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from notes_builder.texlog import PACKAGE_HINTS
+
+DIST_NAME = "notes-builder"
+
+
+@dataclass
+class Check:
+    group: str  # "program", "LaTeX package", "CJK", "Python", "data"
+    name: str
+    ok: bool
+    required: bool = True
+    detail: str = ""  # where it was found, or why it is missing
+    fix: str = ""  # the command that installs it
+
+    @property
+    def status(self) -> str:
+        if self.ok:
+            return "ok"
+        return "missing" if self.required else "optional, missing"
+
+
+@dataclass
+class DoctorReport:
+    checks: list[Check]
+
+    @property
+    def missing_required(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok and c.required]
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing_required
+
+    def apt_packages(self, required_only: bool = True) -> list[str]:
+        """Debian packages that would install what is missing, in first-seen order."""
+        packages: dict[str, None] = {}
+        for check in self.checks:
+            if check.ok or (required_only and not check.required):
+                continue
+            if check.fix.startswith("apt-get install "):
+                for name in check.fix.removeprefix("apt-get install ").split():
+                    packages[name] = None
+        return list(packages)
+
+
+# Program -> (Debian package, required, what it is for).
+PROGRAMS: list[tuple[str, str, bool, str]] = [
+    ("pdflatex", "texlive-latex-base", True, "the default LaTeX engine"),
+    ("latexmk", "latexmk", True, "drives the LaTeX runs"),
+    ("kpsewhich", "texlive-binaries", True, "finds LaTeX packages (used by this check too)"),
+    ("xelatex", "texlive-xetex", False, "optional engine (template.engine: xelatex)"),
+    ("rsvg-convert", "librsvg2-bin", False, "SVG figures"),
+    ("pdftotext", "poppler-utils", False, "reading PDFs back in tests"),
+]
+
+# The CJK setup under pdflatex: CJKutf8 with the Arphic "gbsn" (song) font, as Debian packages it.
+CJK_FILES: list[tuple[str, str, str]] = [
+    ("CJKutf8.sty", PACKAGE_HINTS.get("CJKutf8.sty", "latex-cjk-chinese"), "CJK text under pdflatex"),
+    ("c70gbsn.fd", PACKAGE_HINTS.get("c70gbsn.fd", "latex-cjk-chinese-arphic-gbsn00lp"),
+     "the gbsn font definition (cjk_font: gbsn)"),
+    ("gbsnu.map", PACKAGE_HINTS.get("c70gbsn.fd", "latex-cjk-chinese-arphic-gbsn00lp"), "the gbsn font map"),
+]
+
+_USEPACKAGE = re.compile(r"\\(?:usepackage|RequirePackage)\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}")
+_JINJA_BLOCK = re.compile(r"\(\(\*-?\s*(if|elif|else|endif)\b(.*?)-?\*\)\)", re.S)
+_XELATEX_ONLY = {"fontspec", "xeCJK", "polyglossia", "unicode-math"}
+
+
+def templates_dir() -> Path:
+    from notes_builder.render import templates_dir as render_templates
+
+    return render_templates()
+
+
+def _branch_engines(condition: str, negate: bool) -> set[str] | None:
+    """Which engines a Jinja condition admits; None when it does not test the engine."""
+    match = re.search(r"engine\s*(==|!=)\s*['\"](\w+)['\"]", condition)
+    if not match:
+        return None
+    engines = {"pdflatex", "xelatex"}
+    named = {match.group(2)}
+    admitted = named if match.group(1) == "==" else engines - named
+    return engines - admitted if negate else admitted
+
+
+def template_packages(folder: Path | None = None) -> dict[str, set[str]]:
+    """Every package `\\usepackage`d by the templates, in both branches, with the engines that load it."""
+    folder = folder or templates_dir()
+    found: dict[str, set[str]] = {}
+    for template in sorted(folder.glob("*.tex.j2")):
+        text = template.read_text(encoding="utf-8")
+        # Walk the text, keeping a stack of the engine sets the enclosing if/else branches admit.
+        stack: list[tuple[str, set[str] | None]] = []  # (condition, engines of the current branch)
+        position = 0
+        tokens = list(_JINJA_BLOCK.finditer(text))
+        for token in [*tokens, None]:
+            end = token.start() if token else len(text)
+            engines = {"pdflatex", "xelatex"}
+            for _, admitted in stack:
+                if admitted is not None:
+                    engines &= admitted
+            for match in _USEPACKAGE.finditer(text, position, end):
+                for name in match.group(1).split(","):
+                    name = name.strip()
+                    if name and not name.startswith("((("):
+                        wanted = {"xelatex"} if name in _XELATEX_ONLY else engines
+                        found.setdefault(name, set()).update(wanted)
+            if token is None:
+                break
+            position = token.end()
+            keyword, condition = token.group(1), token.group(2)
+            if keyword == "if":
+                stack.append((condition, _branch_engines(condition, negate=False)))
+            elif keyword in {"elif", "else"} and stack:
+                first_condition, _ = stack[-1]
+                admitted = _branch_engines(first_condition, negate=True)
+                if keyword == "elif":
+                    admitted = _branch_engines(condition, negate=False) or admitted
+                stack[-1] = (first_condition, admitted)
+            elif keyword == "endif" and stack:
+                stack.pop()
+    return found
+
+
+def _which_tex_files(names: list[str], kpsewhich: str | None) -> dict[str, str]:
+    """Look every file up with ONE kpsewhich call; returns name -> path for those found."""
+    if not kpsewhich or not names:
+        return {}
+    try:
+        result = subprocess.run([kpsewhich, *names], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    paths = {}
+    for line in result.stdout.splitlines():
+        line = line.strip()
+        if line:
+            paths.setdefault(Path(line).name, line)
+    return paths
+
+
+def _apt(package: str) -> str:
+    return f"apt-get install {package}"
+
+
+def check_programs() -> list[Check]:
+    checks = []
+    for program, package, required, purpose in PROGRAMS:
+        path = shutil.which(program)
+        checks.append(Check("program", program, path is not None, required,
+                            path or f"not on PATH ({purpose})", "" if path else _apt(package)))
+    return checks
+
+
+def check_tex_files(folder: Path | None = None) -> list[Check]:
+    """LaTeX packages of the templates plus the CJK files, looked up together in one kpsewhich call."""
+    packages = template_packages(folder)
+    sty_names = [f"{name}.sty" for name in sorted(packages, key=str.lower)]
+    cjk_names = [name for name, _, _ in CJK_FILES if name not in sty_names]
+    kpsewhich = shutil.which("kpsewhich")
+    paths = _which_tex_files([*sty_names, *cjk_names], kpsewhich)
+    why_missing = "not found by kpsewhich" if kpsewhich else "cannot look up: kpsewhich is not installed"
+    checks = []
+    cjk_set = {name for name, _, _ in CJK_FILES}
+    for name in sty_names:
+        if name in cjk_set:  # reported with the CJK setup below
+            continue
+        engines = packages[name.removesuffix(".sty")]
+        required = "pdflatex" in engines
+        detail = paths.get(name) or why_missing
+        if not required:
+            detail += " (xelatex engine only)"
+        package = PACKAGE_HINTS.get(name, "texlive-latex-extra")
+        checks.append(Check("LaTeX package", name, name in paths, required, detail,
+                            "" if name in paths else _apt(package)))
+    for name, package, purpose in CJK_FILES:
+        found = paths.get(name)
+        checks.append(Check("CJK", name, found is not None, True, found or f"{why_missing} ({purpose})",
+                            "" if found else _apt(package)))
+    return checks
+
+
+def _requirement_name(requirement: str) -> tuple[str, str]:
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;]*)", requirement)
+    return (match.group(1), match.group(2).strip()) if match else (requirement, "")
+
+
+def check_python() -> list[Check]:
+    """The installed package's own dependencies (from its metadata, i.e. pyproject's `dependencies`)."""
+    try:
+        requirements = metadata.requires(DIST_NAME) or []
+    except metadata.PackageNotFoundError:
+        return [Check("Python", DIST_NAME, False, True, "the package is not installed", "pip install -e .")]
+    checks = []
+    for requirement in requirements:
+        if "extra ==" in requirement:
+            continue
+        name, spec = _requirement_name(requirement)
+        fix = (f"pip install '{name}{spec}' --index-url https://download.pytorch.org/whl/cpu" if name == "torch"
+               else f"pip install '{name}{spec}'")
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            checks.append(Check("Python", name, False, True, f"not installed (needs {spec or 'any version'})", fix))
+            continue
+        ok, detail = True, version
+        try:
+            from packaging.specifiers import SpecifierSet
+
+            if spec and not SpecifierSet(spec).contains(version, prereleases=True):
+                ok, detail = False, f"{version} installed, needs {spec}"
+        except ImportError:  # packaging is not a dependency; without it only presence is checked
+            pass
+        checks.append(Check("Python", name, ok, True, detail, "" if ok else fix))
+    return checks
+
+
+def check_data(target: str | os.PathLike | None = None) -> list[Check]:
+    """The training data of the notes (needed only to retrain; builds reuse recorded results)."""
+    from notes_builder.config import load_config
+    from notes_builder.errors import NotesError
+
+    try:
+        config = load_config(target)
+    except NotesError as error:
+        return [Check("data", "training data", False, False, f"no notes to read the data path from: {error.message}",
+                      "")]
+    path = config.data_path()
+    if path.exists():
+        return [Check("data", "training data", True, False, str(path))]
+    fix = "set training.data in notes.yaml or $NOTES_DATA (or pass --data to notes train-figures)"
+    detail = f"{path} does not exist (needed only by notes train-figures)"
+    if config.training.data_url:
+        detail += f"; it will be downloaded from {config.training.data_url}"
+    return [Check("data", "training data", False, False, detail, fix)]
+
+
+def run_doctor(target: str | os.PathLike | None = None, templates: Path | None = None) -> DoctorReport:
+    return DoctorReport([*check_programs(), *check_tex_files(templates), *check_python(), *check_data(target)])
+
+
+def print_report(report: DoctorReport) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from notes_builder.report import stdout
+
+    if not stdout.is_terminal:  # piped or captured: do not squeeze paths into 80 columns
+        stdout = Console(highlight=False, soft_wrap=False, width=160)
+    table = Table(title="notes doctor", show_lines=False)
+    for column in ("check", "name", "status", "found / why", "install with"):
+        table.add_column(column, overflow="fold")
+    colour = {"ok": "green", "missing": "red", "optional, missing": "yellow"}
+    for check in report.checks:
+        status = f"[{colour[check.status]}]{check.status}[/]"
+        table.add_row(check.group, escape(check.name), status, escape(check.detail), escape(check.fix))
+    stdout.print(table)
+    missing = report.missing_required
+    if missing:
+        names = ", ".join(c.name for c in missing)
+        stdout.print(f"[red]{len(missing)} required item(s) missing:[/red] {escape(names)}")
+        apt = report.apt_packages()
+        if apt:
+            stdout.print(f"  sudo apt-get install {' '.join(apt)}")
+        for check in missing:
+            if check.fix and not check.fix.startswith("apt-get "):
+                stdout.print(f"  {escape(check.fix)}")
+    else:
+        optional = [c.name for c in report.checks if not c.ok]
+        extra = f" ({len(optional)} optional item(s) missing: {', '.join(optional)})" if optional else ""
+        stdout.print(f"[green]everything required is installed[/green]{escape(extra)}")

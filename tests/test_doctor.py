@@ -1,0 +1,63 @@
+"""`notes doctor` on this machine (everything installed) and with TeX taken off PATH."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from notes_builder.doctor import run_doctor, template_packages
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_doctor_cli(env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "notes_builder", "doctor"], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_template_packages_parsed_from_both_branches():
+    packages = template_packages()
+    for name in ("tcolorbox", "fvextra", "enumitem", "ulem", "amsmath", "amssymb", "hyperref", "CJKutf8"):
+        assert "pdflatex" in packages[name], name
+    # The xelatex branch of the preamble is read too, and its packages are not needed under pdflatex.
+    assert packages["fontspec"] == {"xelatex"}
+    assert packages["xeCJK"] == {"xelatex"}
+
+
+def test_template_packages_follow_jinja_branches(tmp_path):
+    (tmp_path / "a.tex.j2").write_text(
+        '((* if engine == "xelatex" *))\n\\usepackage{onlyxe}\n((* else *))\n\\usepackage[x]{onlypdf,both2}\n'
+        '((* endif *))\n((* if cjk *))\\usepackage{cjkish}((* endif *))\n\\usepackage{amsmath, amssymb}\n')
+    packages = template_packages(tmp_path)
+    assert packages == {"onlyxe": {"xelatex"}, "onlypdf": {"pdflatex"}, "both2": {"pdflatex"},
+                        "cjkish": {"pdflatex", "xelatex"}, "amsmath": {"pdflatex", "xelatex"},
+                        "amssymb": {"pdflatex", "xelatex"}}
+
+
+def test_doctor_passes_on_this_machine():
+    report = run_doctor(REPO / "content")
+    assert report.ok, [(c.name, c.detail) for c in report.missing_required]
+    names = {c.name for c in report.checks}
+    assert {"pdflatex", "latexmk", "kpsewhich", "tcolorbox.sty", "CJKutf8.sty", "c70gbsn.fd", "torch"} <= names
+    result = run_doctor_cli()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "everything required is installed" in result.stdout
+
+
+def test_doctor_without_tex_on_path_says_what_to_install(tmp_path):
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    env = {**os.environ, "PATH": str(empty)}
+    result = run_doctor_cli(env)
+    out = result.stdout
+    assert result.returncode == 1, out + result.stderr
+    assert "pdflatex" in out and "apt-get install texlive-latex-base" in out
+    assert "apt-get install latexmk" in out
+    assert "apt-get install texlive-latex-extra" in out  # tcolorbox, fvextra, enumitem (kpsewhich is gone too)
+    assert "apt-get install latex-cjk-chinese" in out
+    summary = [line for line in out.splitlines() if line.strip().startswith("sudo apt-get install")]
+    assert summary and "texlive-latex-base" in summary[0] and "texlive-binaries" in summary[0]
+    # Optional tools are reported, but do not by themselves fail the check.
+    assert "librsvg2-bin" in out and "texlive-xetex" in out
