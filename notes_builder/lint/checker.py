@@ -159,8 +159,8 @@ class _Run:
             if clean[start] == _TEXT:
                 continue
             if name in M.TEXT_ONLY:
-                self.add("NB161", start, end, f"text-mode command \\{name} in math",
-                         RawFix(start, end, f"\\text{{\\{name}}}"))
+                fix = RawFix(start, end, f"\\text{{\\{name}}}") if name in M.TEXT_SYMBOLS else None
+                self.add("NB161", start, end, f"text-mode command \\{name} in math", fix)
             elif name in M.ACCENTS:
                 self.accent(name, start, end)
 

@@ -67,6 +67,8 @@ intertext shortintertext hspace vspace mspace""")
 TEXT_ONLY = _names("""LaTeX LaTeXe TeX par section subsection subsubsection paragraph subparagraph chapter
 item noindent footnote today maketitle bigskip medskip smallskip newpage clearpage textbackslash""")
 
+TEXT_SYMBOLS = _names("LaTeX LaTeXe TeX today textbackslash")  # fixable: they print text, wrap in \\text
+
 # Macros that take arguments: an accent's unbraced argument is not simply one of these.
 ARGUMENT_MACROS = ACCENTS | TEXT_ARGUMENT | _names(
     "frac dfrac tfrac binom sqrt mathbf mathbb mathcal mathfrak bm boldsymbol left right big Big bigg Bigg "
