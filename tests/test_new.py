@@ -1,0 +1,86 @@
+"""`notes new`: the scaffold builds to PDF and lints clean at once, in English and in Chinese."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from notes_builder.scaffold import scaffold, slugify
+
+NOTES = [sys.executable, "-m", "notes_builder"]
+
+
+def notes(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([*NOTES, *args], cwd=cwd, capture_output=True, text=True, timeout=180)
+
+
+def pdf_text(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def has_lint_command(cwd: Path) -> bool:
+    return notes("lint", "--help", cwd=cwd).returncode == 0
+
+
+@pytest.mark.parametrize("lang, title, expected", [
+    ("en", "Attention: a first look", "The softmax turns"),
+    ("zh", "注意力机制 Attention notes", "每一项都为正"),
+])
+def test_new_project_builds_and_lints_clean(tmp_path, lang, title, expected):
+    result = notes("new", title, "--lang", lang, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    folder = Path(result.stdout.strip())
+    assert folder.parent == tmp_path.resolve() and folder.name == slugify(title)
+    config = yaml.safe_load((folder / "notes.yaml").read_text(encoding="utf-8"))
+    assert config["title"] == title and config["language"] == lang and config["symbols"]
+    section = (folder / "01-introduction.md").read_text(encoding="utf-8")
+    lines = section.splitlines()
+    box = next(i for i, line in enumerate(lines) if line.startswith("$$ (eq:"))
+    assert lines[box + 1].strip() and not lines[box + 1].startswith(("$", "#"))  # the caption, on the next line
+    assert "::: symbols" in section and "```python" in section
+
+    out = tmp_path / "out"
+    built = notes("build", str(folder), "--pdf", "--out", str(out), cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    pdf = Path(built.stdout.strip().splitlines()[-1])
+    assert pdf.exists() and pdf.suffix == ".pdf"
+    text = pdf_text(pdf)
+    assert expected in text and "def softmax" in text and "Equation (1)." in text
+    if has_lint_command(tmp_path):
+        linted = notes("lint", str(folder), cwd=tmp_path)
+        assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_new_refuses_a_non_empty_folder(tmp_path):
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / "keep.md").write_text("my notes\n")
+    result = notes("new", "Anything", "--dir", str(target), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "not empty" in result.stderr
+    assert sorted(p.name for p in target.iterdir()) == ["keep.md"]
+
+
+def test_new_into_an_empty_folder_and_slugs(tmp_path):
+    target = tmp_path / "empty"
+    target.mkdir()
+    folder = scaffold("It's \\LaTeX & $math$ #1", directory=target, author="A. O'Brien")
+    assert folder == target.resolve()
+    config = yaml.safe_load((folder / "notes.yaml").read_text(encoding="utf-8"))
+    assert config["author"] == "A. O'Brien" and config["title"] == "It's \\LaTeX & $math$ #1"
+    assert slugify("注意力") == "notes"
+    assert slugify("  RNNs & LSTMs: Part 2 ") == "rnns-lstms-part-2"
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+def test_author_comes_from_git_config(tmp_path):
+    from notes_builder.scaffold import git_author
+
+    expected = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True).stdout.strip()
+    assert git_author() == expected
