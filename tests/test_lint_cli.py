@@ -1,0 +1,181 @@
+"""`notes lint` end to end: exit codes, text/JSON output, --fix/--diff/--interactive, config, suppression."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from notes_builder.cli import cli
+from notes_builder.content import load_document
+from notes_builder.lint import error_findings, lint_paths
+
+REPO = Path(__file__).resolve().parent.parent
+JSON_KEYS = {"path", "line", "column", "end_line", "end_column", "code", "severity", "message", "fix"}
+
+
+def project(tmp_path: Path, body: str, yaml_extra: str = "", name: str = "a.md", newline: str = "\n") -> Path:
+    (tmp_path / "notes.yaml").write_text(f"title: T\nsections: [{name}]\n{yaml_extra}", encoding="utf-8")
+    (tmp_path / name).write_bytes(body.replace("\n", newline).encode("utf-8"))
+    return tmp_path
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["lint", *args], catch_exceptions=False)
+
+
+def test_clean_project_exits_0(tmp_path):
+    project(tmp_path, "# T\n\nFine $h_{t-1} = \\tanh(x)$.\n")
+    result = run(str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "no problems" in result.output
+
+
+def test_text_output_has_location_code_line_and_caret(tmp_path):
+    project(tmp_path, "# T\n\nSee $h_t-1$ here.\n")
+    result = run(str(tmp_path))
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].endswith("a.md:3:7: NB111 subscript 't-1' needs braces: _{t-1}")
+    assert lines[1] == "  See $h_t-1$ here."
+    assert lines[2] == "        ^~~~"
+    assert "1 problem" in result.output and "1 fixable" in result.output
+
+
+def test_json_output_keys_and_fix(tmp_path):
+    project(tmp_path, "# T\n\nSee $\\tilde<c>_t$ and $\\R$.\n")
+    result = run(str(tmp_path), "--format", "json")
+    assert result.exit_code == 1
+    items = json.loads(result.output)
+    assert [i["code"] for i in items] == ["NB101", "NB141"]
+    for item in items:
+        assert set(item) == JSON_KEYS
+    first = items[0]
+    assert (first["line"], first["column"], first["severity"]) == (3, 6, "error")
+    assert first["fix"] == {"replacement": "{c}", "line": 3, "column": 12, "end_line": 3, "end_column": 15}
+    assert items[1]["fix"] is None and "\\mathbb{R}" in items[1]["message"]
+
+
+def test_explain_and_unknown_code():
+    result = run("--explain", "NB111")
+    assert result.exit_code == 0 and "Before:" in result.output and "After:" in result.output
+    assert run("--explain", "NB999").exit_code == 2
+
+
+def test_missing_path_is_usage_error(tmp_path):
+    assert run(str(tmp_path / "nope")).exit_code == 2
+
+
+def test_fix_rewrites_only_fixed_spans_keeping_crlf_and_bom(tmp_path):
+    body = "\ufeff# T\n\nA $h_t-1$ and $σ(x)$; also $x_t_1$ and $\\R$.\n\nTrailing  spaces  \n"
+    project(tmp_path, body, newline="\r\n")
+    path = tmp_path / "a.md"
+    result = run(str(tmp_path), "--fix")
+    assert result.exit_code == 1  # \R is not fixable
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    expected = body.replace("\n", "\r\n").replace("h_t-1", "h_{t-1}").replace("σ", "\\sigma")
+    expected = expected.replace("x_t_1", "x_{t_1}")
+    assert data.decode("utf-8") == expected
+    again = run(str(tmp_path), "--format", "json")
+    assert [i["code"] for i in json.loads(again.output)] == ["NB141"]
+    assert all(i["fix"] is None for i in json.loads(again.output))
+    run(str(tmp_path), "--fix")
+    assert path.read_bytes() == data  # idempotent
+
+
+def test_diff_changes_nothing(tmp_path):
+    project(tmp_path, "# T\n\n$x^10$\n")
+    before = (tmp_path / "a.md").read_bytes()
+    result = run(str(tmp_path), "--diff")
+    assert result.exit_code == 1
+    assert "-$x^10$" in result.output and "+$x^{10}$" in result.output
+    assert (tmp_path / "a.md").read_bytes() == before
+
+
+def test_interactive_yes_no_all_quit(tmp_path):
+    project(tmp_path, "# T\n\n$x^10$ $y^11$ $z^12$ $w^13$\n")
+    result = CliRunner().invoke(cli, ["lint", str(tmp_path), "--fix", "--interactive"], input="y\nn\nq\n")
+    text = (tmp_path / "a.md").read_text()
+    assert "$x^{10}$ $y^11$ $z^12$ $w^13$" in text, result.output
+    CliRunner().invoke(cli, ["lint", str(tmp_path), "--fix", "-i"], input="n\na\n")
+    assert "$x^{10}$ $y^11$ $z^{12}$ $w^{13}$" in (tmp_path / "a.md").read_text()
+
+
+def test_inline_suppression_and_config(tmp_path):
+    body = "# T\n\n<!-- notes-lint: ignore NB111 -->\n$x^10$ $a * b$\n\n$y^10$\n"
+    project(tmp_path, body, "lint:\n  ignore: [NB162]\n")
+    items = json.loads(run(str(tmp_path), "--format", "json").output)
+    assert [(i["code"], i["line"]) for i in items] == [("NB111", 6)]
+    project(tmp_path, body, "lint:\n  select: [NB16]\n")
+    items = json.loads(run(str(tmp_path), "--format", "json").output)
+    assert [i["code"] for i in items] == ["NB162"]
+    project(tmp_path, body, "lint:\n  per_file_ignores:\n    'a.md': [NB1]\n")
+    assert run(str(tmp_path)).exit_code == 0
+
+
+def test_extra_macros_and_notes_macros_are_known(tmp_path):
+    project(tmp_path, "# T\n\n$\\vx + \\foo{a}$\n", "macros:\n  vx: '\\mathbf{x}'\nlint:\n  extra_macros: {foo: 1}\n")
+    assert run(str(tmp_path)).exit_code == 0
+
+
+def test_pyproject_tool_notes_lint(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.notes.lint]\nignore = ['NB111']\n")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    project(notes, "# T\n\n$x^10$\n")
+    assert run(str(notes)).exit_code == 0
+    (tmp_path / "pyproject.toml").write_text("[tool.notes.lint]\nbogus = 1\n")
+    result = run(str(notes))
+    assert result.exit_code != 0 and "bogus" in result.output
+
+
+def test_unclosed_dollar_is_a_finding_and_rest_is_checked(tmp_path):
+    project(tmp_path, "# T\n\nIt costs $5 today.\n\n$x^10$\n")
+    items = json.loads(run(str(tmp_path), "--format", "json").output)
+    assert [(i["code"], i["line"], i["column"]) for i in items] == [("NB135", 3, 10), ("NB111", 5, 3)]
+
+
+def test_single_markdown_file_outside_a_project(tmp_path):
+    path = tmp_path / "one.md"
+    path.write_text("# One\n\n$alpha + \\beta$\n")
+    items = json.loads(run(str(path), "--format", "json").output)
+    assert [i["code"] for i in items] == ["NB122"]
+
+
+def test_symbols_table_and_notation_consistency(tmp_path):
+    yaml = "symbols:\n  - {symbol: 'W_f', meaning: 'weights'}\n  - {symbol: 'x_t', meaning: 'input'}\n"
+    project(tmp_path, "# T\n\n$W_f x_t$ and $\\mathbf{W}_f$ and $c_t$ and $F_1$\n", yaml)
+    items = json.loads(run(str(tmp_path), "--format", "json").output)
+    assert [(i["code"], i["column"]) for i in items] == [("NB181", 16), ("NB182", 35)]
+
+
+def test_forbidden_primitive_and_opt_in(tmp_path):
+    project(tmp_path, "# T\n\n$\\input{x}$\n")
+    items = json.loads(run(str(tmp_path), "--format", "json").output)
+    assert [i["code"] for i in items] == ["NB171"]
+    project(tmp_path, "# T\n\n$\\input{x}$\n", "allow:\n  tex_primitives: true\n")
+    assert run(str(tmp_path)).exit_code == 0
+
+
+def test_error_findings_api(tmp_path):
+    project(tmp_path, "# T\n\n$x^10$ and $\\frac{a}{b$\n")
+    document = load_document(tmp_path)
+    errors = error_findings(document)
+    assert [(f.code, f.severity, f.line, f.column) for f in errors] == [("NB133", "error", 3, 21)]
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex")
+def test_compile_flag_maps_tex_errors(tmp_path):
+    project(tmp_path, "# T\n\nGood $a^2$, bad $\\frac{a}$, good $b$.\n")
+    items = json.loads(run(str(tmp_path), "--compile", "--format", "json").output)
+    assert [(i["code"], i["line"]) for i in items] == [("NB191", 3)]
+
+
+@pytest.mark.skipif(not (REPO / "content" / "notes.yaml").exists(), reason="default notes not written yet")
+def test_default_notes_lint_clean():
+    report = lint_paths([REPO / "content"])
+    assert report.findings == [], [(f.location, f.code, f.message) for f in report.findings]
