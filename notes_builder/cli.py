@@ -119,6 +119,52 @@ def lint(paths: tuple[str, ...], fix: bool, show_diff: bool, interactive: bool, 
                       explain=explain, compile_=compile_, select=list(select), ignore=list(ignore)))
 
 
+@cli.command()
+@NOTES_PATH
+@reports_errors
+def doctor(path: str | None) -> None:
+    """Check that every program, LaTeX package, font and Python dependency a build needs is installed."""
+    from notes_builder.doctor import print_report, run_doctor
+
+    report = run_doctor(path)
+    print_report(report)
+    sys.exit(0 if report.ok else 1)
+
+
+@cli.command()
+@click.argument("title")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the example prose (zh: Chinese mixed with English).")
+@click.option("--dir", "directory", type=click.Path(path_type=str),
+              help="Folder to create (default: a slug of TITLE in the current folder).")
+@reports_errors
+def new(title: str, lang: str, directory: str | None) -> None:
+    """Scaffold a notes project (notes.yaml, a first section with a formula box and a code box)."""
+    from notes_builder.scaffold import scaffold
+
+    folder = scaffold(title, lang=lang, directory=directory)
+    click.echo(folder)
+
+
+@cli.command()
+@NOTES_PATH
+@click.option("--out", "out_dir", type=click.Path(path_type=str), help="Output folder (default: build/).")
+@click.option("--interval", type=click.FloatRange(min=0.02), default=0.25, show_default=True,
+              help="Seconds between checks for changes.")
+@click.option("--debounce", type=click.FloatRange(min=0.0), default=0.3, show_default=True,
+              help="Wait this long after the last change before rebuilding.")
+@click.option("--max-builds", type=click.IntRange(min=1), help="Exit after this many builds (for scripts).")
+@click.option("--once", is_flag=True, help="Build once and exit (same as --max-builds 1).")
+@reports_errors
+def watch(path: str | None, out_dir: str | None, interval: float, debounce: float, max_builds: int | None,
+          once: bool) -> None:
+    """Rebuild the PDF whenever a notes file, figure, template or result changes; Ctrl-C stops."""
+    from notes_builder.watch import watch_notes
+
+    sys.exit(watch_notes(path, out_dir=out_dir, interval=interval, debounce=debounce,
+                         max_builds=1 if once else max_builds))
+
+
 def main() -> None:
     cli()
 

@@ -1,0 +1,282 @@
+"""`notes watch`: rebuild the PDF on save, printing only new diagnostics; Ctrl-C exits cleanly.
+
+No file-system notification library: the watcher polls the files a build reads (notes.yaml, the section
+files, code files they include, figures, the templates folder, the results folder). A changed mtime or size
+only makes it hash the file again; a rebuild needs different content, so saving an unchanged file does
+nothing. Changes are debounced (an editor's save is often several writes), then `build_notes` runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from notes_builder.errors import NotesError, UsageError
+
+_INCLUDE = re.compile(r"""\binclude\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+?)(?=[\s}]))""")
+_MAX_RESULT_FILES = 2000  # a runaway results folder must not make every poll slow
+
+
+def _files_below(folder: Path, limit: int = _MAX_RESULT_FILES) -> list[Path]:
+    found: list[Path] = []
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.rglob("*")):
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue  # editor swap files, .work folders, hidden caches
+        if path.is_file():
+            found.append(path)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def section_dependencies(section_path: Path) -> list[Path]:
+    """Files a section reads besides itself: `{include="..."}` code files and images."""
+    from notes_builder.content import parse_section
+
+    try:
+        section = parse_section(section_path)
+    except (NotesError, OSError):
+        return []
+    base = section_path.parent
+    found: list[Path] = []
+    for token in section.tokens:
+        if token.type == "fence":
+            for match in _INCLUDE.finditer(token.info or ""):
+                name = next(g for g in match.groups() if g is not None)
+                if name:
+                    found.append(base / name)
+        for child in token.children or []:
+            if child.type == "image":
+                src = str(child.attrs.get("src", "") or "")
+                if src and not re.match(r"^[a-z]+://", src):
+                    found.append(base / src)
+    return found
+
+
+def watched_paths(target: str | Path | None) -> list[Path]:
+    """Everything a build of `target` reads; with a broken config, what can still be found."""
+    from notes_builder.config import CONFIG_NAME, load_config
+    from notes_builder.render import templates_dir
+
+    paths: list[Path] = []
+    root = Path(target) if target else Path("content")
+    try:
+        config = load_config(target)
+    except NotesError:
+        config = None
+    if config is not None:
+        paths.append(config.source)
+        for section in config.sections:
+            paths.append(section)
+            paths.extend(section_dependencies(section))
+        paths.extend(_files_below(config.results_dir))
+        root = config.root
+    elif root.is_file():
+        paths.append(root)
+        root = root.parent
+    if root.is_dir():  # also sections not listed yet, and notes.yaml while it does not parse
+        paths.append(root / CONFIG_NAME)
+        paths.extend(sorted(root.glob("*.md")))
+    paths.extend(_files_below(templates_dir()))
+    return list(dict.fromkeys(p.resolve() for p in paths))
+
+
+@dataclass
+class FileState:
+    mtime_ns: int
+    size: int
+    digest: str
+
+
+def _stat_key(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+@dataclass
+class BuildOutcome:
+    ok: bool
+    seconds: float
+    pdf: Path | None = None
+    compiled: bool = False
+    diagnostics: list[tuple[str, str]] = field(default_factory=list)  # (location, message) keys
+
+
+def _key(location, message: str) -> tuple[str, str]:
+    return (str(location) if location else "", message)
+
+
+class Watcher:
+    """Polls the notes' files and rebuilds when their content changed (testable one poll at a time)."""
+
+    def __init__(self, target: str | Path | None, out_dir: str | Path | None = None, debounce: float = 0.3,
+                 clock: Callable[[], float] = time.monotonic, echo: Callable[[str], None] | None = None):
+        self.target = target
+        self.out_dir = out_dir
+        self.debounce = debounce
+        self.clock = clock
+        self.echo = echo or (lambda text: print(text, flush=True))
+        self.files: dict[Path, FileState | None] = {}  # state at the last build (None: did not exist)
+        self.stats: dict[Path, tuple[tuple[int, int] | None, str | None]] = {}  # stat key -> digest cache
+        self.paths: list[Path] = []
+        self.pending_since: float | None = None  # when the first unbuilt change was seen
+        self.last_change: float | None = None  # when the latest unbuilt change was seen
+        self.builds = 0
+        self.last_diagnostics: set[tuple[str, str]] = set()
+        self.last_ok: bool | None = None
+        self.last_outcome: BuildOutcome | None = None
+        self._pending_signature: tuple | None = None
+
+    # -- file state --
+    def _current(self, path: Path) -> FileState | None:
+        key = _stat_key(path)
+        cached = self.stats.get(path)
+        if cached and cached[0] == key:
+            digest = cached[1]
+        else:
+            digest = _digest(path) if key else None
+            self.stats[path] = (key, digest)
+        if key is None or digest is None:
+            return None
+        return FileState(key[0], key[1], digest)
+
+    def changed_files(self) -> list[Path]:
+        """Files whose content differs from what the last build read (appeared/disappeared included)."""
+        changed = []
+        for path in self.paths:
+            now = self._current(path)
+            before = self.files.get(path)
+            if (now is None) != (before is None) or (now and before and now.digest != before.digest):
+                changed.append(path)
+        return changed
+
+    def _record(self) -> None:
+        self.paths = watched_paths(self.target)
+        self.files = {path: self._current(path) for path in self.paths}
+
+    # -- building --
+    def build(self) -> BuildOutcome:
+        """One build now; prints the PDF path and time, or the diagnostics that are new."""
+        from notes_builder.build import BuildOptions, build_notes
+        from notes_builder.report import _lines, print_diagnostic, print_error
+
+        self._record()  # what this build reads: later edits are seen as changes against it
+        self.pending_since = self.last_change = None
+        self.builds += 1
+        _lines.cache_clear()  # diagnostics must show the source lines as they are now
+        started = time.perf_counter()
+        try:
+            result = build_notes(self.target, BuildOptions(pdf=True, out_dir=self.out_dir, quiet=True))
+        except NotesError as error:
+            seconds = time.perf_counter() - started
+            items = [(error.location, error.message)]
+            items += [(d.location, d.message) for d in getattr(error, "diagnostics", []) or []]
+            keys = {_key(loc, msg) for loc, msg in items}
+            if keys != self.last_diagnostics or self.last_ok is not False:
+                print_error(error)
+            else:
+                self.echo(f"build failed again with the same error(s) ({seconds:.2f} s)")
+            self.last_diagnostics, self.last_ok = keys, False
+            outcome = BuildOutcome(False, seconds, diagnostics=sorted(keys))
+        except Exception as error:  # a bug in a stage must not end the authoring session
+            seconds = time.perf_counter() - started
+            self.echo(f"internal error during the build: {type(error).__name__}: {error}")
+            self.last_diagnostics, self.last_ok = set(), False
+            outcome = BuildOutcome(False, seconds)
+        else:
+            seconds = time.perf_counter() - started
+            keys = {_key(w.location, w.message) for w in result.warnings}
+            for warning in result.warnings:
+                if _key(warning.location, warning.message) not in self.last_diagnostics:
+                    print_diagnostic(warning.location, warning.kind, warning.message, warning.hint)
+            if self.last_ok is False:
+                self.echo("fixed: the build succeeds again")
+            verb = "built" if result.compiled else "up to date"
+            self.echo(f"{verb}: {result.pdf_path} ({seconds:.2f} s)")
+            self.last_diagnostics, self.last_ok = keys, True
+            outcome = BuildOutcome(True, seconds, result.pdf_path, result.compiled, sorted(keys))
+        self.last_outcome = outcome
+        return outcome
+
+    def poll_once(self) -> BuildOutcome | None:
+        """Look for changes once; build when content changed and stayed the same for the debounce time."""
+        if not self.paths:
+            return self.build()
+        now = self.clock()
+        changed = self.changed_files()
+        if not changed:  # nothing, or only unchanged saves / edits undone before the build
+            self.pending_since = self.last_change = None
+            self._pending_signature = None
+            return None
+        signature = tuple((path, (self.stats.get(path) or (None, None))[1]) for path in changed)
+        if signature != self._pending_signature:  # a new edit restarts the wait
+            self._pending_signature = signature
+            self.last_change = now
+            if self.pending_since is None:
+                self.pending_since = now
+        if self.last_change is not None and now - self.last_change >= self.debounce:
+            self._pending_signature = None
+            return self.build()
+        return None
+
+    def run(self, interval: float = 0.25, max_builds: int | None = None,
+            sleep: Callable[[float], None] = time.sleep) -> int:
+        """Poll until interrupted (exit 0) or `max_builds` builds ran (exit 0 when the last one succeeded)."""
+        while True:
+            outcome = self.poll_once()
+            if outcome is not None and max_builds is not None and self.builds >= max_builds:
+                return 0 if outcome.ok else 1
+            wait = interval
+            if self.last_change is not None:  # a change is waiting: wake up when its debounce ends
+                wait = min(interval, max(0.01, self.last_change + self.debounce - self.clock()))
+            sleep(wait)
+
+
+def _raise_keyboard_interrupt(signum, frame) -> None:  # SIGTERM ends the loop like Ctrl-C
+    raise KeyboardInterrupt
+
+
+def watch_notes(target: str | Path | None, out_dir: str | Path | None = None, interval: float = 0.25,
+                debounce: float = 0.3, max_builds: int | None = None) -> int:
+    """The `notes watch` command: build now, then on every change; returns the exit code."""
+    from notes_builder.config import load_config
+
+    try:
+        load_config(target)
+    except UsageError:  # a wrong PATH is reported at once, not as a loop of failed builds
+        raise
+    except NotesError:  # a broken notes.yaml is reported by the first build, then fixed while watching
+        pass
+    watcher = Watcher(target, out_dir, debounce)
+    previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    # Ctrl-C must stop the loop even when the shell started us with SIGINT ignored (a background job).
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        shown = target or "content"
+        watcher.echo(f"watching {shown} (Ctrl-C to stop)")
+        return watcher.run(interval, max_builds)
+    except KeyboardInterrupt:
+        watcher.echo("stopped watching")
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
+        sys.stdout.flush()

@@ -1,0 +1,132 @@
+"""`notes watch`: rebuilds on a real edit, ignores unchanged saves, prints new errors once, stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from notes_builder.scaffold import scaffold
+from notes_builder.watch import Watcher, watched_paths
+
+
+def pdf_text(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+class Lines:
+    """Read a process's output in a thread so the test can wait for a line with a timeout."""
+
+    def __init__(self, stream):
+        self.queue: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
+
+    def _pump(self, stream) -> None:
+        for line in stream:
+            self.queue.put(line.rstrip("\n"))
+
+    def wait_for(self, prefix: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            self.seen.append(line)
+            if line.startswith(prefix):
+                return line
+        raise AssertionError(f"no line starting with {prefix!r} within {timeout} s; output so far: {self.seen}")
+
+    def drain(self, seconds: float) -> list[str]:
+        end = time.monotonic() + seconds
+        got = []
+        while time.monotonic() < end:
+            with contextlib.suppress(queue.Empty):
+                got.append(self.queue.get(timeout=0.05))
+        self.seen.extend(got)
+        return got
+
+
+def test_watch_rebuilds_on_edit_ignores_unchanged_save_and_stops_on_sigint(tmp_path):
+    project = scaffold("Watched notes", directory=tmp_path / "notes", author="Tester")
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "notes_builder", "watch", str(project), "--out", str(out),
+         "--interval", "0.1", "--debounce", "0.2"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    try:
+        lines = Lines(process.stdout)
+        first = lines.wait_for("built: ")
+        pdf = Path(first.removeprefix("built: ").rsplit(" (", 1)[0])
+        assert pdf.exists() and "created by notes new" in pdf_text(pdf)
+
+        section = project / "01-introduction.md"
+        text = section.read_text(encoding="utf-8")
+        section.write_text(text.replace("These notes were created", "Freshly edited notes were created"),
+                           encoding="utf-8")
+        lines.wait_for("built: ")
+        assert "Freshly edited notes" in pdf_text(pdf)
+
+        # An included code file is watched too.
+        code = project / "code" / "softmax.py"
+        code.write_text(code.read_text(encoding="utf-8").replace("[2.0, 1.0, 0.1]", "[3.0, 1.0, 0.2]"))
+        lines.wait_for("built: ")
+        assert "3.0, 1.0, 0.2" in pdf_text(pdf)
+
+        # Saving without changing the content (new mtime, same bytes) does nothing.
+        before = pdf.stat().st_mtime_ns
+        section.write_bytes(section.read_bytes())
+        os.utime(code)
+        quiet = lines.drain(1.5)
+        assert not [line for line in quiet if line.startswith(("built", "up to date", "build failed"))], quiet
+        assert pdf.stat().st_mtime_ns == before
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        lines.drain(0.3)
+        assert "stopped watching" in lines.seen
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_watcher_prints_new_errors_once(tmp_path, capsys):
+    """Failing builds stop before LaTeX here, so this runs without compiling; a fake clock replaces sleeps."""
+    project = scaffold("Broken notes", directory=tmp_path / "notes", author="Tester")
+    section = project / "01-introduction.md"
+    good = section.read_text(encoding="utf-8")
+    section.write_text(good.replace("\\eqref{eq:softmax}", "\\eqref{eq:nowhere}"), encoding="utf-8")
+    now = [100.0]
+    echoed: list[str] = []
+    watcher = Watcher(project, tmp_path / "out", debounce=0.3, clock=lambda: now[0], echo=echoed.append)
+
+    assert {section.resolve(), (project / "notes.yaml").resolve(), (project / "code/softmax.py").resolve()} \
+        <= set(watched_paths(project))
+    outcome = watcher.poll_once()  # the first poll builds
+    assert outcome is not None and not outcome.ok
+    err = capsys.readouterr().err
+    assert "01-introduction.md:16:" in err and "eq:nowhere" in err
+
+    assert watcher.poll_once() is None  # nothing changed
+    section.write_text(section.read_text(encoding="utf-8") + "\nMore prose.\n", encoding="utf-8")
+    assert watcher.poll_once() is None  # change seen, debounce running
+    now[0] += 0.1
+    assert watcher.poll_once() is None
+    now[0] += 0.3
+    outcome = watcher.poll_once()
+    assert outcome is not None and not outcome.ok
+    assert "eq:nowhere" not in capsys.readouterr().err  # the same error is not printed twice in a row
+    assert echoed[-1].startswith("build failed again with the same error")
+
+    os.utime(section)  # touched, same content: no build
+    now[0] += 1
+    assert watcher.poll_once() is None and watcher.builds == 2
