@@ -123,13 +123,13 @@ class _Run:
         if "_" in clean or "^" in clean:
             self.scripts()
         self.delimiters()
-        bad = unbalanced_brace(body)
+        bad = unbalanced_brace(body) if ("{" in clean or "}" in clean) and not _balanced(clean) else None
         if bad is not None:
             self.add("NB133", bad, bad + 1, f"unbalanced '{body[bad]}'")
-        for match in re.finditer(r"\$", clean):
+        for match in _DOLLAR.finditer(clean):
             self.add("NB135", match.start(), match.end(), "'$' inside math (write \\$ for a dollar sign)")
         self.environments()
-        if re.search(r"[A-Za-z]{2}", clean):
+        if _TWO_LETTERS.search(clean):
             self.words()
         if not clean.isascii():
             self.unicode()
@@ -145,7 +145,7 @@ class _Run:
         for offset, (name, why) in forbidden.items():
             self.add("NB171", offset, offset + 1 + len(name), f"\\{name} is not allowed in notes ({why})")
         known = self.checker.known
-        for match in re.finditer(r"\\([A-Za-z@]+)", body):
+        for match in _CONTROL.finditer(body):
             name = match.group(1)
             start, end = match.span()
             if start in forbidden or (start > 0 and _escaped(body, start)):
@@ -229,7 +229,7 @@ class _Run:
         if char.isascii() and char.isalpha():
             return at + 1
         if char == "\\":
-            found = re.compile(r"\\[A-Za-z]+").match(body, at)
+            found = _NAME.match(body, at)
             return found.end() if found else -1
         if char == "{":
             return group_end(body, at)
@@ -239,7 +239,7 @@ class _Run:
         body, clean = self.body, self.clean
         n = len(body)
         done = -1
-        for match in re.finditer(r"[_^]", clean):
+        for match in _SCRIPT.finditer(clean):
             p = match.start()
             if p < done:
                 continue
@@ -490,7 +490,7 @@ class _Run:
 
     def stars(self) -> None:
         clean = self.clean
-        for match in re.finditer(r"\*", clean):
+        for match in _STAR.finditer(clean):
             p = match.start()
             before = clean[:p].rstrip(_SPACE)
             after = clean[p + 1:].lstrip(_SPACE)
@@ -517,6 +517,16 @@ class _Run:
         return False
 
 
+def _balanced(clean: str) -> bool:
+    """Fast brace check on the clean body (escapes and comments are already blanked out)."""
+    depth = 0
+    for match in _BRACE.finditer(clean):
+        depth += 1 if match.group() == "{" else -1
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def _escaped(text: str, index: int) -> bool:
     count = 0
     index -= 1
@@ -534,5 +544,12 @@ _DELIM = re.compile(
     r"|(?P<plain>\\[{}]|[()\[\]])"
     r"|(?P<other>\\(?:[A-Za-z@]+|.))", re.S)
 _ENV = re.compile(r"\\(?P<kind>begin|end)\s*\{(?P<name>[^{}]*)\}|\\\\|&|\\(?:[A-Za-z@]+|.)", re.S)
+_BRACE = re.compile(r"[{}]")
+_NAME = re.compile(r"\\[A-Za-z]+")
+_CONTROL = re.compile(r"\\([A-Za-z@]+)")
+_DOLLAR = re.compile(r"\$")
+_TWO_LETTERS = re.compile(r"[A-Za-z]{2}")
+_SCRIPT = re.compile(r"[_^]")
+_STAR = re.compile(r"\*")
 _SUBSTACK = re.compile(r"\\(?:substack|shortstack)\s*\{")
 _WORD = re.compile(r"(?<![A-Za-z\x01\\])[A-Za-z]{2,}(?![A-Za-z])")
