@@ -87,11 +87,11 @@ def check_lint_errors(document) -> None:
 
 def check_results(config: NotesConfig, options: BuildOptions) -> None:
     """Use recorded training results only when they still match their inputs (see train.freeze)."""
-    try:
-        from notes_builder.train.freeze import ensure_current
-    except ImportError:
-        return
-    ensure_current(config, retrain=options.retrain, quiet=options.quiet)
+    if not (config.results_dir / "freeze.json").exists():
+        return  # notes without a recorded experiment
+    from notes_builder.train import ensure_results
+
+    ensure_results(config, retrain=options.retrain, quiet=options.quiet)
 
 
 def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult:

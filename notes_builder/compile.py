@@ -60,9 +60,11 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
+    except BaseException as interrupted:  # timeout, Ctrl-C: never leave TeX running on its own
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
+        if not isinstance(interrupted, subprocess.TimeoutExpired):
+            raise
         source_map = SourceMap.from_tex(tex_path.read_text(encoding="utf-8"))
         where = _last_reached(log, source_map)
         raise CompileError(f"LaTeX did not finish within {timeout:g} s (a macro that never ends?); stopped it",

@@ -128,6 +128,11 @@ def escape_latex(text: str) -> str:
     return escaped.replace('"', r"\textquotedbl{}")
 
 
+def escape_code(text: str) -> str:
+    """Inline code: escaped like prose, but quotes stay straight as typed."""
+    return escape_latex(text).replace("'", r"\textquotesingle{}").replace("`", r"\textasciigrave{}")
+
+
 # --- placeholders ---------------------------------------------------------------------------------
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
@@ -292,7 +297,13 @@ class Renderer:
         return str(value)
 
     def inline(self, node: SyntaxTreeNode) -> str:
-        return "".join(self.inline_node(child) for child in node.children)
+        parts = [self.inline_node(child) for child in node.children]
+        for index, child in enumerate(node.children):
+            if child.type == "softbreak" and 0 < index < len(parts) - 1:
+                before, after = parts[index - 1].rstrip(), parts[index + 1].lstrip()
+                if before and after and is_cjk(before[-1]) and is_cjk(after[0]):
+                    parts[index] = "%\n"  # a line break between Chinese characters is not a space
+        return "".join(parts)
 
     def inline_node(self, node: SyntaxTreeNode) -> str:
         kind = node.type
@@ -312,7 +323,7 @@ class Renderer:
             return f"\\sout{{{self.inline(node)}}}"
         if kind == "code_inline":
             self.check_characters(node.content, lambda i: self.location(node))
-            return f"\\texttt{{{escape_latex(node.content)}}}"
+            return f"\\texttt{{{escape_code(node.content)}}}"
         if kind == "link":
             href = node.attrs.get("href", "")
             url = str(href).replace("\\", "/").replace("#", r"\#").replace("%", r"\%").replace("{", "").replace(

@@ -1,0 +1,48 @@
+"""Helpers for build tests: run the real `notes` CLI, read PDFs back with poppler's tools."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CONTENT = REPO / "content"
+
+
+def run_notes(*args: str | os.PathLike, cwd: Path | None = None, timeout: float = 300,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI exactly as a user runs it, in a fresh process."""
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "notes_builder", *map(str, args)], cwd=cwd, text=True,
+                          capture_output=True, timeout=timeout, env=full_env)
+
+
+def pdftotext(pdf: Path, layout: bool = False) -> str:
+    args = ["pdftotext", "-enc", "UTF-8", *(["-layout"] if layout else []), str(pdf), "-"]
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def pdfinfo(pdf: Path) -> dict[str, str]:
+    out = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    return {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in out.splitlines())}
+
+
+def pdffonts(pdf: Path) -> str:
+    return subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
+
+
+def squash(text: str) -> str:
+    """pdftotext output with whitespace collapsed, for phrase searches across line breaks."""
+    return re.sub(r"\s+", " ", text)
+
+
+def write_project(folder: Path, files: dict[str, str]) -> Path:
+    """Write a small notes project (or a single file) and return the folder."""
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return folder

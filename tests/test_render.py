@@ -1,0 +1,189 @@
+"""Rendering: every CommonMark construct compiles, escaping is exact, goldens pin the generated LaTeX."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import pytest
+from pdfcheck import pdftotext, run_notes, squash, write_project
+
+from notes_builder.content import load_document
+from notes_builder.render import escape_latex, render_document
+
+GOLDEN = Path(__file__).parent / "golden"
+# A 1x1 PNG, written by the tests that need a raster image.
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" '
+       'fill="#3366cc"/></svg>')
+
+CONSTRUCTS = {
+    "heading": ("# Top\n\n## Second\n\n### Third\n\n#### Fourth\n", ["Top", "Second", "Third", "Fourth"]),
+    "emphasis": ("Some *emphasis* and _more_ here.\n", ["Some emphasis and more here."]),
+    "strong": ("A **strong** word.\n", ["A strong word."]),
+    "strikethrough": ("An ~~old~~ word.\n", ["An old word."]),
+    "inline_code": ("Call `torch.nn.LSTM(9, 32)` now.\n", ["Call torch.nn.LSTM(9, 32) now."]),
+    "link": ("See [the docs](https://pytorch.org/docs/stable/nn.html#lstm) for more.\n", ["See the docs for more."]),
+    "image_pdf": ("![A vector figure](fig.pdf)\n", ["Figure 1.", "A vector figure"]),
+    "image_png": ("![A raster figure](dot.png)\n", ["Figure 1. A raster figure"]),
+    "image_jpg": ("![A photo](photo.jpg)\n", ["Figure 1. A photo"]),
+    "image_svg": ("![A drawing](box.svg)\n", ["Figure 1. A drawing"]),
+    "bullet_list": ("- one\n- two\n  - nested a\n  - nested b\n- three\n", ["one", "nested a", "three"]),
+    "ordered_list": ("3. three\n4. four\n   1. inner\n", ["3. three", "4. four", "1. inner"]),
+    "blockquote": ("> quoted *text*\n>\n> second paragraph\n", ["quoted text", "second paragraph"]),
+    "table": ("| Name | Value |\n|:--|--:|\n| $h_t$ | 32 |\n| rate | 0.002 |\n", ["Name", "Value", "rate"]),
+    "thematic_break": ("before\n\n---\n\nafter\n", ["before", "after"]),
+    "hard_break": ("line one  \nline two\\\nline three\n", ["line one", "line two", "line three"]),
+    "fenced_code": ("```python\nprint('hi')  # comment\n```\n", ["print('hi')", "# comment"]),
+    "indented_code": ("Text.\n\n    x = 1\n    y = 2\n", ["x = 1", "y = 2"]),
+    "display_math": ("$$\na^2 + b^2 = c^2\n$$\nPythagoras, as a caption.\n", ["Equation (1). Pythagoras"]),
+    "bracket_math": ("\\[\ne^{i\\pi} + 1 = 0\n\\]\n", ["(1)"]),
+    "align_env": ("\\begin{align}\na &= b \\\\\nc &= d\n\\end{align}\n", ["(1)"]),
+    "inline_math": ("Inline $\\alpha_t$ and \\(\\beta\\).\n", ["Inline"]),
+    "html_dropped": ("Keep <span>this</span> text.\n\n<div>gone</div>\n", ["Keep this text."]),
+    "container": ("::: note Remember\nA boxed remark.\n:::\n", ["Remember", "A boxed remark."]),
+    "long_code_line": ("```python\nx = '" + "verylongtoken" * 30 + "'\n```\n", ["verylongtoken"]),
+}
+
+
+def _assets(folder: Path) -> None:
+    (folder / "dot.png").write_bytes(PNG)
+    (folder / "photo.jpg").write_bytes(_jpeg())
+    (folder / "box.svg").write_text(SVG)
+    (folder / "fig.pdf").write_bytes(_pdf_figure())
+
+
+def _jpeg() -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    plt.figure(figsize=(1, 1)).savefig(buffer, format="jpg")
+    plt.close("all")
+    return buffer.getvalue()
+
+
+def _pdf_figure() -> bytes:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure = plt.figure(figsize=(2, 1))
+    figure.gca().plot([0, 1], [0, 1])
+    figure.savefig(buffer, format="pdf")
+    plt.close("all")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name", sorted(CONSTRUCTS))
+def test_construct_compiles(tmp_path, name):
+    markdown, phrases = CONSTRUCTS[name]
+    write_project(tmp_path, {"note.md": f"---\ntitle: {name}\n---\n{markdown}"})
+    _assets(tmp_path)
+    result = run_notes("build", tmp_path / "note.md", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    text = squash(pdftotext(tmp_path / "out" / "note.pdf"))
+    for phrase in phrases:
+        assert phrase in text
+    if name == "html_dropped":
+        assert "gone" not in text and "raw HTML dropped" in result.stderr and "note.md:6:1" in result.stderr
+
+
+def test_every_latex_special_character_comes_out_literally(tmp_path):
+    specials = r"Specials: & % \$ # _ { } ~ ^ \\ < > | and “curly” ‘quotes’ – — … end"
+    write_project(tmp_path, {"note.md": f"{specials}\n"})
+    result = run_notes("build", tmp_path / "note.md", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    text = squash(pdftotext(tmp_path / "out" / "note.pdf"))
+    assert "Specials: & % $ # _ { } ~ ^ \\ < > | and “curly” ‘quotes’ – — . . . end" in text  # … as \\ldots
+
+
+def test_escape_latex_covers_each_special():
+    assert escape_latex("&%$#_{}") == r"\&\%\$\#\_\{\}"
+    assert escape_latex("~^\\") == r"\textasciitilde{}\textasciicircum{}\textbackslash{}"
+    assert escape_latex("a—b") == "a---b"
+
+
+def test_mixed_english_chinese_compiles_with_pdflatex(tmp_path):
+    write_project(tmp_path, {"note.md": "---\ntitle: LSTM 学习笔记\nlanguage: mixed\n---\n# 遗忘门 Forget gate\n\n"
+                             "遗忘门决定保留多少旧的细胞状态 (the forget gate) $f_t$.\n"})
+    result = run_notes("build", tmp_path / "note.md", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    text = squash(pdftotext(tmp_path / "out" / "note.pdf")).replace(" ", "")
+    assert "遗忘门决定保留多少旧的细胞状态" in text and "LSTM学习笔记" in text
+
+
+def test_mixed_english_chinese_compiles_with_xelatex(tmp_path):
+    write_project(tmp_path, {"note.md": "---\ntitle: 笔记\ntemplate:\n  engine: xelatex\n---\n"
+                             "输入门 (input gate) $i_t$ 和 σ.\n"})
+    result = run_notes("build", tmp_path / "note.md", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "输入门 (input gate)" in pdftotext(tmp_path / "out" / "note.pdf")
+
+
+def test_character_without_font_is_an_error_at_its_line(tmp_path):
+    write_project(tmp_path, {"note.md": "First line.\n\nA rocket 🚀 here.\n"})
+    result = run_notes("build", tmp_path / "note.md", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 1
+    assert "note.md:3:10: error: character '🚀'" in result.stderr
+
+
+def test_code_box_includes_a_line_range_and_a_symbol(tmp_path):
+    write_project(tmp_path, {
+        "notes.yaml": "title: Include\noutput: inc\nsections: [a.md]\n",
+        "code.py": "import os\n\n\ndef helper():\n    return 41 + 1\n\n\nclass Model:\n    size = 32\n",
+        "a.md": '```python {include="code.py" lines="4-5"}\n```\n\n```python {include="code.py" symbol="Model"}\n```\n',
+    })
+    result = run_notes("build", tmp_path, "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    text = squash(pdftotext(tmp_path / "out" / "inc.pdf"))
+    assert "def helper():" in text and "return 41 + 1" in text
+    assert "class Model:" in text and "import os" not in text
+
+
+def test_single_markdown_file_builds_to_out_folder(tmp_path):
+    write_project(tmp_path, {"rnn.md": "---\ntitle: RNN notes\nauthor: Ada\n---\n# RNNs\n\n$h_t = "
+                             "\\tanh(W x_t + U h_{t-1})$\n"})
+    out = tmp_path / "elsewhere"
+    result = run_notes("build", tmp_path / "rnn.md", "--pdf", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(out / "rnn.pdf")
+    assert "RNN notes" in pdftotext(out / "rnn.pdf")
+
+
+def test_code_style_from_notes_yaml_sets_the_colours(tmp_path):
+    def preamble(style: str) -> str:
+        (tmp_path / "a.md").write_text(f"---\ntemplate:\n  code_style: {style}\n---\n```python\nx = 1\n```\n")
+        return render_document(load_document(tmp_path / "a.md")).tex.split("\\begin{document}")[0]
+
+    friendly, monokai = preamble("friendly"), preamble("monokai")
+    assert "PYG@tok@k" in friendly and friendly != monokai
+
+
+GOLDEN_CASES = {
+    "formula_caption": "$$\nf_t = \\sigma(W_f x_t + b_f)\n$$ (eq:forget)\nThe forget gate.\n\nSee \\eqref{eq:forget}.\n",
+    "prose_escape": "Cost: 5 % of $x$ & 10 # items_total {braces} ~tilde^ back\\slash.\n",
+    "lists_table": "- a\n- b\n\n1. one\n\n| x | y |\n|--:|:-:|\n| 1 | 2 |\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
+def test_generated_tex_matches_golden(tmp_path, name):
+    (tmp_path / "g.md").write_text(GOLDEN_CASES[name])
+    tex = render_document(load_document(tmp_path / "g.md")).tex
+    body = tex.split("\\maketitle\n", 1)[1].split("\\end{document}")[0]
+    body = body.replace(str(tmp_path), "<dir>")
+    golden = GOLDEN / f"{name}.tex"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(body)
+    assert body == golden.read_text()
