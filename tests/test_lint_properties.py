@@ -57,3 +57,13 @@ def test_markdown_files_never_crash_and_fix_is_a_fixed_point(text):
     fixed, _, _ = fixed_text(config, path, text)
     again, count, _ = fixed_text(config, path, fixed)
     assert again == fixed and count == 0
+
+
+def test_pathological_inputs_stay_fast():
+    import time
+
+    for body in ["\\text{" * 3000, "\\tilde{" * 3000, "x_{" * 3000, "a*" * 5000, "\\hat{x_" * 3000,
+                 "\\left(" * 3000, "σ" * 10000, "\\big(" * 3000 + ")" * 3000, "\\begin{align}" * 2000]:
+        started = time.perf_counter()
+        CHECKER.check(body, "inline")
+        assert time.perf_counter() - started < 2.0, body[:20]

@@ -68,13 +68,33 @@ def clean_body(body: str) -> str:
     clean = _MACRO.sub(blank_macro, body)
     if "%" in body:
         clean = _COMMENT.sub(lambda m: _TEXT * len(m.group(0)), clean)
+    pairs: dict[int, int] | None = None
+    masked_until = -1
     for match in _TEXT_ARG.finditer(body):
-        end = group_end(body, match.end() - 1)
+        if match.start() < masked_until:
+            continue  # nested inside a text argument already blanked
+        if pairs is None:
+            pairs = _brace_pairs(body)
+        end = pairs.get(match.end() - 1, -1)
         if end < 0:
             continue
         start = match.end()
+        masked_until = end
         clean = clean[:start] + _TEXT * (end - 1 - start) + clean[end - 1:]
     return clean
+
+
+def _brace_pairs(body: str) -> dict[int, int]:
+    """Index of each '{' -> index just past its matching '}' (escaped braces ignored), in one pass."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for match in _BRACE_OR_ESCAPE.finditer(body):
+        token = match.group()
+        if token == "{":
+            stack.append(match.start())
+        elif token == "}" and stack:
+            pairs[stack.pop()] = match.end()
+    return pairs
 
 
 def _skip_space(text: str, index: int) -> int:
@@ -113,6 +133,13 @@ class _Run:
         self.context = context
         self.clean = clean_body(body)
         self.out: list[RawFinding] = []
+        self._pairs: dict[int, int] | None = None
+
+    def group_end(self, start: int) -> int:
+        """Index just past the '}' matching the '{' at `start`, or -1 (one pass over the body, cached)."""
+        if self._pairs is None:
+            self._pairs = _brace_pairs(self.body)
+        return self._pairs.get(start, -1)
 
     def add(self, code: str, start: int, end: int, message: str, fix: RawFix | None = None) -> None:
         self.out.append(RawFinding(code, start, max(end, start + 1), message, fix))
@@ -178,7 +205,7 @@ class _Run:
             self.add("NB101", start, close + 1 if close > 0 else at + 1,
                      f"\\{name}<...> uses angle brackets; accent arguments go in braces", fix)
         elif char == "{":
-            close = group_end(body, at)
+            close = self.group_end(at)
             if close < 0 or name not in M.NARROW_ACCENTS:
                 return
             inner = body[at + 1:close - 1]
@@ -205,7 +232,7 @@ class _Run:
             return "none", at
         char = body[at]
         if char == "{":
-            end = group_end(body, at)
+            end = self.group_end(at)
             return ("group", end) if end > 0 else ("none", at)
         if char == "\\":
             found = _MACRO.match(body, at)
@@ -232,7 +259,7 @@ class _Run:
             found = _NAME.match(body, at)
             return found.end() if found else -1
         if char == "{":
-            return group_end(body, at)
+            return self.group_end(at)
         return -1
 
     def scripts(self) -> None:
@@ -345,7 +372,7 @@ class _Run:
         stop = found.end()
         while stop < n and body[stop] not in " \t\n^}&$":
             if body[stop] == "{":
-                close = group_end(body, stop)
+                close = self.group_end(stop)
                 stop = close if close > 0 else n
                 continue
             stop += 1
@@ -417,7 +444,7 @@ class _Run:
             return
         stack: list[tuple[str, int, int]] = []
         outer_display = not self.context.startswith("env:")
-        substacks = [(m.end() - 1, group_end(body, m.end() - 1)) for m in _SUBSTACK.finditer(body)]
+        substacks = [(m.end() - 1, self.group_end(m.end() - 1)) for m in _SUBSTACK.finditer(body)]
         for match in _ENV.finditer(body):
             start = match.start()
             token = match.group(0)
@@ -492,12 +519,14 @@ class _Run:
         clean = self.clean
         for match in _STAR.finditer(clean):
             p = match.start()
-            before = clean[:p].rstrip(_SPACE)
-            after = clean[p + 1:].lstrip(_SPACE)
-            if not before or not after:
+            back = p - 1
+            while back >= 0 and clean[back] in _SPACE:
+                back -= 1
+            ahead = _skip_space(clean, p + 1)
+            if back < 0 or ahead >= len(clean):
                 continue
-            prev = before[-1]
-            if prev in "_^*{(,=" or clean[p - 1] == _BLANK or after[0] in "*}),=_^$&":
+            prev, after = clean[back], clean[ahead]
+            if prev in "_^*{(,=" or clean[p - 1] == _BLANK or after in "*}),=_^$&":
                 continue
             if self.in_script_group(p):
                 continue
@@ -506,7 +535,7 @@ class _Run:
     def in_script_group(self, p: int) -> bool:
         depth = 0
         body = self.body
-        for index in range(p - 1, -1, -1):
+        for index in range(p - 1, max(-1, p - 400), -1):
             char = body[index]
             if char == "}" and not _escaped(body, index):
                 depth += 1
@@ -545,6 +574,7 @@ _DELIM = re.compile(
     r"|(?P<other>\\(?:[A-Za-z@]+|.))", re.S)
 _ENV = re.compile(r"\\(?P<kind>begin|end)\s*\{(?P<name>[^{}]*)\}|\\\\|&|\\(?:[A-Za-z@]+|.)", re.S)
 _BRACE = re.compile(r"[{}]")
+_BRACE_OR_ESCAPE = re.compile(r"\\.|[{}]", re.S)
 _NAME = re.compile(r"\\[A-Za-z]+")
 _CONTROL = re.compile(r"\\([A-Za-z@]+)")
 _DOLLAR = re.compile(r"\$")

@@ -87,6 +87,7 @@ class LintReport:
     files: list[Path] = field(default_factory=list)
     formulas: int = 0
     compile_seconds: float | None = None
+    fixed: int = 0  # fixes applied by --fix
 
     @property
     def errors(self) -> list[Finding]:
@@ -412,8 +413,8 @@ def lint_paths(paths: Sequence[str | os.PathLike], options: LintOptions | None =
     if fix:
         from notes_builder.lint.fixes import fix_files
 
-        fix_files(targets, options, confirm)
-    report = LintReport()
+        fixed = fix_files(targets, options, confirm)
+    report = LintReport(fixed=fixed if fix else 0)
     for config, only in targets:
         document, parse_errors = gather(config, only)
         report.documents.append(document)

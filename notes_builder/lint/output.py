@@ -19,10 +19,10 @@ def print_text(report: LintReport, console: Console | None = None) -> None:
         print_diagnostic(finding.location, finding.severity, finding.message, width=max(1, width),
                          console=console, code=finding.code)
     total, fixable = len(report.findings), len(report.fixable)
+    if report.fixed:
+        console.print(f"fixed {report.fixed} problem{'s' if report.fixed != 1 else ''}")
     if total:
-        errors = len(report.errors)
-        console.print(f"{total} problem{'s' if total != 1 else ''} ({errors} error{'s' if errors != 1 else ''}, "
-                      f"{fixable} fixable with --fix) in {report.formulas} formulas")
+        console.print(f"{total} problem{'s' if total != 1 else ''} ({fixable} fixable)")
     else:
         console.print(f"no problems in {report.formulas} formulas")
 
