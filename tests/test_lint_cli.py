@@ -122,6 +122,13 @@ def test_extra_macros_and_notes_macros_are_known(tmp_path):
     assert run(str(tmp_path)).exit_code == 0
 
 
+def test_notes_macro_with_missing_argument(tmp_path):
+    yaml = "macros:\n  norm: '\\lVert #1 \\rVert'\nlint:\n  extra_macros: {pair: 2}\n"
+    project(tmp_path, "# T\n\n$\\norm{x} + \\norm$ and $\\pair{a}$ and $\\pair{a}{b}$\n", yaml)
+    items = json.loads(run(str(tmp_path), "--format", "json").output)
+    assert [(i["code"], i["column"]) for i in items] == [("NB142", 13), ("NB142", 25)]
+
+
 def test_pyproject_tool_notes_lint(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.notes.lint]\nignore = ['NB111']\n")
     notes = tmp_path / "notes"

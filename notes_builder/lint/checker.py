@@ -106,10 +106,28 @@ def _skip_space(text: str, index: int) -> int:
 class FormulaChecker:
     """Checks math bodies against a set of known macros; caches per (body, context)."""
 
-    def __init__(self, known: frozenset[str], allow_primitives: bool = False):
+    def __init__(self, known: frozenset[str], allow_primitives: bool = False,
+                 argument_macros: dict[str, int] | None = None):
         self.known = known
         self.allow_primitives = allow_primitives
+        # user macros (notes.yaml `macros`, lint.extra_macros) that take arguments: name -> count
+        self.argument_macros = {k: v for k, v in (argument_macros or {}).items() if v > 0}
+        self._user_macro = re.compile(r"\\(" + "|".join(map(re.escape, sorted(self.argument_macros))) +
+                                      r")(?![A-Za-z])") if self.argument_macros else None
+        self._context_db = None
         self.cache: dict[tuple[str, str], tuple[RawFinding, ...]] = {}
+
+    def latex_context(self):
+        """pylatexenc's default context plus the user's macros with their argument counts."""
+        if self._context_db is None:
+            from pylatexenc.latexwalker import get_default_latex_context_db
+            from pylatexenc.macrospec import MacroSpec
+
+            db = get_default_latex_context_db().filter_context()
+            db.add_context_category("notes", prepend=True, macros=[
+                MacroSpec(name, "{" * count) for name, count in self.argument_macros.items()])
+            self._context_db = db
+        return self._context_db
 
     def check(self, body: str, context: str = "inline") -> tuple[RawFinding, ...]:
         """context: "inline" ($...$, YAML), "display" ($$, \\[), or "env:NAME" (an amsmath environment)."""
@@ -147,6 +165,9 @@ class _Run:
     def run(self) -> list[RawFinding]:
         body, clean = self.body, self.clean
         self.macros()
+        user = self.checker._user_macro
+        if user is not None and user.search(body):
+            self.arguments()
         if "_" in clean or "^" in clean:
             self.scripts()
         self.delimiters()
@@ -190,6 +211,33 @@ class _Run:
                 self.add("NB161", start, end, f"text-mode command \\{name} in math", fix)
             elif name in M.ACCENTS:
                 self.accent(name, start, end)
+
+    def arguments(self) -> None:
+        """User macros called with too few arguments: parsed with pylatexenc's LatexWalker."""
+        from pylatexenc.latexwalker import LatexMacroNode, LatexWalker
+
+        counts = self.checker.argument_macros
+        try:
+            walker = LatexWalker(self.body, latex_context=self.checker.latex_context(), tolerant_parsing=True)
+            nodes, _, _ = walker.get_latex_nodes()
+        except Exception:  # pylatexenc gives up on some malformed input; other rules report it
+            return
+        pending = list(nodes or [])
+        while pending:
+            node = pending.pop()
+            if node is None:
+                continue
+            parsed = getattr(node, "nodeargd", None)
+            args = list(parsed.argnlist) if parsed is not None and parsed.argnlist else []
+            if node.isNodeType(LatexMacroNode) and node.macroname in counts:
+                given = sum(1 for a in args if a is not None and a.latex_verbatim().strip())
+                wanted = counts[node.macroname]
+                if given < wanted:
+                    self.add("NB142", node.pos, node.pos + 1 + len(node.macroname),
+                             f"\\{node.macroname} takes {wanted} argument{'s' if wanted != 1 else ''}; "
+                             f"{'one is' if wanted - given == 1 or given == 0 and wanted == 1 else 'some are'} missing")
+            pending.extend(getattr(node, "nodelist", None) or [])
+            pending.extend(a for a in args if a is not None)
 
     def accent(self, name: str, start: int, end: int) -> None:
         body = self.body

@@ -125,14 +125,19 @@ def _checker(config: NotesConfig, lint: LintConfig) -> FormulaChecker:
     known = set(M.base_macros()) | set(config.macros) | {name.lstrip("\\") for name in lint.extra_macros}
     if config.allow.tex_primitives:
         known |= set(FORBIDDEN_COMMANDS)
-    return FormulaChecker(frozenset(known), allow_primitives=config.allow.tex_primitives)
+    arguments = {name: max([int(n) for n in re.findall(r"#(\d)", body)] or [0])
+                 for name, body in config.macros.items()}
+    arguments.update({name.lstrip("\\"): count for name, count in lint.extra_macros.items()})
+    return FormulaChecker(frozenset(known), allow_primitives=config.allow.tex_primitives,
+                          argument_macros=arguments)
 
 
 _CHECKERS: dict[tuple, FormulaChecker] = {}
 
 
 def checker_for(config: NotesConfig, lint: LintConfig) -> FormulaChecker:
-    key = (tuple(sorted(config.macros)), tuple(sorted(lint.extra_macros)), config.allow.tex_primitives)
+    key = (tuple(sorted(config.macros.items())), tuple(sorted(lint.extra_macros.items())),
+           config.allow.tex_primitives)
     if key not in _CHECKERS:
         _CHECKERS[key] = _checker(config, lint)
     return _CHECKERS[key]

@@ -84,6 +84,10 @@ _RULES = [
     Rule("NB141", "unknown-macro", "error", "A macro that LaTeX, amsmath, amssymb and the notes do not define.",
          "TeX stops with 'Undefined control sequence'. Define it under `macros:` in notes.yaml, or use the "
          "suggested standard macro.", "$x \\in \\R$", "$x \\in \\mathbb{R}$"),
+    Rule("NB142", "macro-missing-argument", "error", "A notes macro is called with too few arguments.",
+         "Macros defined under `macros:` in notes.yaml (or `lint.extra_macros`) with #1..#9 need that many "
+         "arguments; TeX would take the next token or stop with a runaway argument. Checked with pylatexenc's "
+         "LatexWalker.", "macros: {norm: '\\lVert #1 \\rVert'}  $\\norm$", "$\\norm{x}$"),
     Rule("NB151", "unicode-in-math", "warning", "A Unicode character is used in math.",
          "pdflatex does not know most Unicode math characters, and a Unicode minus or Greek letter looks "
          "different from the LaTeX one; write the macro.", "$σ(x) ≤ 1$", "$\\sigma(x) \\le 1$", True),
