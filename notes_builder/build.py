@@ -72,17 +72,17 @@ def _stage_assets(work: Path, assets: dict[str, Path]) -> None:
 
 def check_lint_errors(document) -> None:
     """Stop before LaTeX on error-level lint findings (most math errors never reach TeX)."""
-    try:
-        from notes_builder.lint import error_findings
-    except ImportError:  # linter not installed in this build of the package
-        return
+    from notes_builder.errors import LintFailure
+    from notes_builder.lint import error_findings
+
     findings = error_findings(document)
     if findings:
-        from notes_builder.errors import LintFailure
-
-        first = findings[0]
-        raise LintFailure(f"{len(findings)} math error(s) would break the PDF; first: {first.code} {first.message}",
-                          findings)
+        first, rest = findings[0], findings[1:]
+        failure = LintFailure(f"{first.code} {first.message}", findings)
+        failure.location = first.location
+        failure.hint = "`notes lint` explains each problem and `notes lint --fix` repairs the safe ones"
+        failure.diagnostics = [Diagnostic(f.location, "error", f"{f.code} {f.message}") for f in rest[:20]]
+        raise failure
 
 
 def check_results(config: NotesConfig, options: BuildOptions) -> None:
@@ -92,6 +92,13 @@ def check_results(config: NotesConfig, options: BuildOptions) -> None:
     from notes_builder.train import ensure_results
 
     ensure_results(config, retrain=options.retrain, quiet=options.quiet)
+
+
+def _locate_missing_package(error: CompileError, config: NotesConfig) -> None:
+    """A missing .sty that notes.yaml asked for is the user's line in notes.yaml."""
+    for index, package in enumerate(config.template.packages):
+        if f"'{package}.sty' not found" in error.message:
+            error.location = config.location_of("template", "packages", index)
 
 
 def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult:
@@ -130,6 +137,7 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
     try:
         result = compile_tex(work_tex, config.template.engine, config.compile_timeout)
     except CompileError as error:
+        _locate_missing_package(error, config)
         if pdf_path.exists():
             error.hint = (error.hint + "; " if error.hint else "") + f"the previous PDF was kept: {pdf_path}"
         raise

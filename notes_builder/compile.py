@@ -61,8 +61,7 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     try:
         process.communicate(timeout=timeout)
     except BaseException as interrupted:  # timeout, Ctrl-C: never leave TeX running on its own
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
+        _stop(process)
         if not isinstance(interrupted, subprocess.TimeoutExpired):
             raise
         source_map = SourceMap.from_tex(tex_path.read_text(encoding="utf-8"))
@@ -86,6 +85,20 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     return CompileResult(pdf, log, seconds, report, report.warnings)
 
 
+def _stop(process: subprocess.Popen) -> None:
+    """Interrupt TeX first (it then writes `! Interruption` and the line it was on to the log), then kill."""
+    try:
+        os.killpg(process.pid, signal.SIGINT)
+        process.communicate(timeout=3)
+    except (subprocess.TimeoutExpired, ProcessLookupError):
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.communicate()
+
+
 def _last_reached(log: Path, source_map: SourceMap) -> Location | None:
     """The user's block TeX was in when it was stopped: the last page's markers are not in the log, so use
     the last source line TeX echoed (l.N) or the first block."""
@@ -95,9 +108,10 @@ def _last_reached(log: Path, source_map: SourceMap) -> Location | None:
         text = ""
     import re
 
-    lines = [int(n) for n in re.findall(r"^l\.(\d+)", text, re.M)]
-    if lines:
-        return source_map.locate(lines[-1])
+    reached = re.findall(r"^l\.(\d+) ?(.*)$", text, re.M)
+    if reached:
+        line, context = reached[-1]
+        return source_map.locate(int(line), context)
     pages = re.findall(r"\[(\d+)", text)
     if source_map.markers:
         index = min(len(source_map.markers) - 1, len(pages) * 8)

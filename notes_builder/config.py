@@ -41,6 +41,8 @@ class TemplateOptions:
     font_size: int = 11
     line_numbers: bool = True
     toc: bool = False
+    packages: list[str] = field(default_factory=list)  # extra LaTeX packages, e.g. [siunitx]
+    directory: str = ""  # a folder of templates that override the built-in ones (same file names)
     cjk_font: str = "gbsn"  # CJKutf8 family under pdflatex (gbsn, gkai)
     cjk_main_font: str = "AR PL UMing CN"  # xeCJK font under xelatex (Debian: fonts-arphic-uming)
 
@@ -79,7 +81,10 @@ class TrainingConfig:
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     lr_schedule: str = "constant"  # constant | cosine (decays to 0 over the epochs)
+    balance_classes: bool = False  # weight the loss by inverse class frequency in the training windows
     augment_shift: int = 0  # random time shift (samples, at most 64) of each training window
+    augment_stretch: float = 0.0  # random change of speed, e.g. 0.2: resampled at 0.8-1.2x
+    augment_rotate: float = 0.0  # random tilt of the phone, up to this many degrees about a random axis
     augment_scale: float = 0.0  # std of a random gain per window and channel during training
     augment_noise: float = 0.0  # std of added Gaussian noise (normalised units) during training
     seed: int = 1
@@ -127,8 +132,12 @@ class NotesConfig:
             path = (*path, KEY)
         while path and path not in self.positions:
             path = path[:-1]
-        line, column = self.positions.get(path, (0, 0))
+        line, column = self.positions.get(path, (1, 0))
         return Location(self.source, line, column)
+
+    @property
+    def template_dir(self) -> Path | None:
+        return self.root / self.template.directory if self.template.directory else None
 
     def data_path(self, override: str | os.PathLike | None = None) -> Path:
         """Training data: `--data` beats $NOTES_DATA beats the config's `training.data`."""
@@ -315,9 +324,9 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
     for key, value in data.items():
         key = str(key)
         name = key.replace("-", "_")
-        at = config.location_of(key, key=True)
         if name not in _USER_FIELDS:
-            raise _unknown_key(key, _USER_FIELDS, "", at)
+            raise _unknown_key(key, _USER_FIELDS, "", config.location_of(key, key=True))
+        at = config.location_of(key)
         if name in _SECTIONS:
             setattr(config, name, _build(_SECTIONS[name], value, name, config))
         elif name == "symbols":
@@ -342,6 +351,12 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
             choices = _CHOICES.get(name)
             if choices and getattr(config, name) not in choices:
                 raise ConfigError(f"'{key}' must be one of {', '.join(choices)}, not {value!r}", at)
+    for index, package in enumerate(config.template.packages):
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", package):
+            raise ConfigError(f"'{package}' is not a LaTeX package name", config.location_of("template", "packages", index))
+    if config.template_dir and not config.template_dir.is_dir():
+        raise ConfigError(f"template folder not found: {config.template.directory}",
+                          config.location_of("template", "directory"))
     if not single_file and not config.sections:
         raise ConfigError("notes.yaml has no 'sections': list the Markdown files in reading order",
                           config.location_of())

@@ -196,7 +196,7 @@ class Renderer:
         self.config: NotesConfig = document.config
         self.metrics = metrics
         self.results_error = results_error
-        self.env = template_environment()
+        self.env = template_environment(self.config.template_dir)
         self.macros = self.env.get_template("elements.tex.j2").module
         self.placeholders = placeholder_environment()
         self.cjk = self.config.language in ("zh", "mixed") or any(
@@ -284,8 +284,8 @@ class Renderer:
             raise PlaceholderError(f"placeholder '{{{{ {expression} }}}}' needs results, but {self.results_error}",
                                    location, hint="run `notes train-figures` to record the results")
         try:
-            value = self.placeholders.compile_expression(expression, undefined_to_none=False)(
-                metrics=self.metrics or {}, notes=self.config)
+            value = str(self.placeholders.compile_expression(expression, undefined_to_none=False)(
+                metrics=self.metrics or {}, notes=self.config))
         except jinja2.UndefinedError as exc:
             known = ", ".join(sorted(self.metrics or {})[:12])
             raise PlaceholderError(f"unknown placeholder '{{{{ {expression} }}}}': {exc.message}", location,
@@ -294,7 +294,7 @@ class Renderer:
             raise PlaceholderError(f"invalid placeholder '{{{{ {expression} }}}}': {exc}", location) from None
         except (TypeError, ValueError) as exc:
             raise PlaceholderError(f"placeholder '{{{{ {expression} }}}}' failed: {exc}", location) from None
-        return str(value)
+        return value
 
     def inline(self, node: SyntaxTreeNode) -> str:
         parts = [self.inline_node(child) for child in node.children]
@@ -650,12 +650,9 @@ class Renderer:
             "unicode_declarations": unicode_declarations(self.config.template.engine),
             "references": sorted((k, v) for k, v in self.references.items()),
             "macros": macros,
+            "packages": self.config.template.packages,
         }
-        try:
-            return self.env.get_template("notes.tex.j2").render(context)
-        except jinja2.TemplateSyntaxError as exc:
-            path = Path(exc.filename or templates_dir() / (exc.name or "?"))
-            raise TemplateError(f"template syntax error: {exc.message}", Location(path, exc.lineno)) from None
+        return self.env.get_template("notes.tex.j2").render(context)
 
 
 def _warning(location: Location, message: str):
@@ -685,10 +682,14 @@ def python_symbol_lines(text: str, name: str, path: Path, location: Location) ->
     raise ContentError(f"'{name}' is not a top-level class or function of {path.name}", location)
 
 
-def template_environment() -> jinja2.Environment:
-    """Jinja with LaTeX-safe delimiters: ((* block *)), ((( variable ))), ((= comment =))."""
+def template_environment(override: Path | None = None) -> jinja2.Environment:
+    """Jinja with LaTeX-safe delimiters: ((* block *)), ((( variable ))), ((= comment =)).
+
+    A notes project may override any template by a file of the same name in `template.directory`.
+    """
+    folders = [str(override)] if override else []
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        loader=jinja2.FileSystemLoader([*folders, str(templates_dir())]),
         block_start_string="((*", block_end_string="*))",
         variable_start_string="(((", variable_end_string=")))",
         comment_start_string="((=", comment_end_string="=))",
@@ -718,6 +719,21 @@ def render_document(document: Document) -> RenderResult:
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error: {exc.message}",
                             Location(Path(exc.filename or exc.name or "template"), exc.lineno)) from None
+    except jinja2.TemplateError as exc:  # e.g. an undefined variable used by an overriding template
+        frame = _template_frame(exc)
+        raise TemplateError(f"template error: {exc}", frame) from None
+
+
+def _template_frame(exc: BaseException) -> Location | None:
+    """The innermost template file and line in a Jinja traceback."""
+    tb = exc.__traceback__
+    found = None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            found = Location(Path(filename), tb.tb_lineno)
+        tb = tb.tb_next
+    return found
 
 
 def render_preamble(document: Document) -> str:

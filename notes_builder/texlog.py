@@ -17,7 +17,7 @@ from notes_builder.errors import Location
 MARKER = re.compile(r"^%NB@(.*):(\d+)$")
 _ERROR = re.compile(r"^(?:\./)?(?P<file>[^:\n]+\.(?:tex|sty|cls|def|cfg|fd|clo)):(?P<line>\d+): (?P<message>.*)$")
 _CONTEXT = re.compile(r"^l\.(?P<line>\d+) ?(?P<text>.*)$")
-_MISSING_FILE = re.compile(r"! LaTeX Error: File `(?P<name>[^']+)' not found\.")
+_MISSING_FILE = re.compile(r"LaTeX Error: File `(?P<name>[^']+)' not found\.")
 _MISSING_CHAR = re.compile(r"^Missing character: There is no (?P<char>.+?) (?:\(U\+(?P<code>[0-9A-F]+)\) )?in font")
 _OVERFULL = re.compile(r"^(?P<kind>Overfull|Underfull) \\[hv]box .*? (?:in paragraph|detected|has occurred while"
                        r" \\output is active)(?: at lines (?P<line>\d+)--\d+)?")
@@ -69,22 +69,20 @@ class SourceMap:
 
 
 def _find_context(path: Path, from_line: int, context: str) -> Location | None:
-    """Find the text TeX was reading (its last token) in the user's file, from the block's line on."""
+    """Find the text TeX was reading in the user's file, from the block's line on; point at its last token."""
     context = context.rstrip()
-    if not context:
-        return None
-    token = re.search(r"(\\[A-Za-z@]+|\S{1,30})$", context)
+    token = re.search(r"(\\[A-Za-z@]+|[^\s\\]{1,30})$", context)
     if not token:
         return None
-    needle = token.group(1)
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    for index in range(max(0, from_line - 1), min(len(lines), from_line + 200)):
-        column = lines[index].find(needle)
-        if column >= 0:
-            return Location(path, index + 1, column + 1)
+    for needle in (context[-40:].lstrip(), token.group(1)):
+        for index in range(max(0, from_line - 1), min(len(lines), from_line + 200)):
+            column = lines[index].find(needle)
+            if column >= 0:
+                return Location(path, index + 1, column + len(needle) - len(token.group(1)) + 1)
     return None
 
 
@@ -101,6 +99,16 @@ def _unwrap(log: str) -> list[str]:
     if carry:
         out.append(carry)
     return out
+
+
+def _context_after(lines: list[str], line: str) -> tuple[int, str]:
+    """TeX's `l.N text` context printed after an error line: (N, text), or (0, '')."""
+    start = lines.index(line)
+    for follow in lines[start + 1:start + 12]:
+        ctx = _CONTEXT.match(follow)
+        if ctx:
+            return int(ctx.group("line")), ctx.group("text")
+    return 0, ""
 
 
 @dataclass
@@ -122,8 +130,16 @@ def parse_log(log: str, source_map: SourceMap, tex_name: str) -> LogReport:
         if absent:
             name = absent.group("name")
             what = "LaTeX package" if name.endswith((".sty", ".cls")) else "file"
-            errors.append(Diagnostic(None, "error", f"{what} '{name}' not found", _advice(line, log)))
+            message = f"{what} '{name}' not found"
+            if name.startswith(("/", "..")) or "/../" in name:
+                message += " (TeX may only read files inside the build folder)"
+            tex_line, context = _context_after(lines, line)
+            location = source_map.locate(tex_line, context) if tex_line else None
+            errors.append(Diagnostic(location, "error", message, _advice(line, log)))
+            break
     for index, line in enumerate(lines):
+        if errors and _MISSING_FILE.search(line):
+            continue
         if errors and ("Emergency stop" in line or "==> Fatal error occurred" in line):
             continue
         match = _ERROR.match(line)
