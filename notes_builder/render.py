@@ -559,6 +559,8 @@ class Renderer:
     def code(self, node: SyntaxTreeNode) -> str:
         assert self.section is not None
         info = (node.info or "").strip()
+        if info in ("{=latex}", "=latex"):
+            return self.raw_latex(node)
         language, _, attr_text = info.partition(" ")
         language = language.strip()
         attrs = dict(_INCLUDE_ATTRS.findall(attr_text))
@@ -582,6 +584,24 @@ class Renderer:
         heading = escape_latex(label + (f" \u00b7 {title}" if title else "")).replace("\u00b7", r"$\cdot$")
         return self.marker(location) + str(self.macros.code(
             heading, highlighted, first_line, self.config.template.line_numbers))
+
+    def raw_latex(self, node: SyntaxTreeNode) -> str:
+        """```{=latex} blocks: off unless notes.yaml opts in, and never with forbidden primitives."""
+        location = self.location(node)
+        if not self.config.allow.raw_latex:
+            raise ContentError("raw LaTeX blocks are off", location,
+                               hint="set allow.raw_latex: true in notes.yaml to opt in")
+        body = node.content
+        if not self.config.allow.tex_primitives:
+            for index, name, why in find_forbidden(body):
+                line = location.line + 1 + body[:index].count("\n")
+                raise ContentError(f"\\{name} is not allowed in notes ({why})", Location(location.path, line),
+                                   hint="set allow.tex_primitives: true in notes.yaml to opt in")
+        bad = unbalanced_brace(body)
+        if bad is not None:
+            line = location.line + 1 + body[:bad].count("\n")
+            raise ContentError(f"unbalanced '{body[bad]}' in raw LaTeX", Location(location.path, line))
+        return self.marker(location) + body
 
     def include(self, attrs: dict[str, str], location: Location) -> tuple[str, int, str]:
         """Read the included file (or a line range / a Python symbol of it) for a code box."""

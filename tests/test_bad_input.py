@@ -80,6 +80,10 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str], int]] = {
     "template_syntax_error": ({"notes.yaml": "title: T\noutput: notes\nsections: [a.md]\ntemplate:\n  directory: tpl\n",
                                "a.md": "x\n", "tpl/elements.tex.j2": "((* macro heading(level) *))\n\n((* if *))\n"},
                               ["elements.tex.j2:3", "template syntax error"], 1),
+    "raw_latex_off_by_default": (project("Text\n\n```{=latex}\n\\textbf{x}\n```\n"),
+                                 ["a.md:3:1", "raw LaTeX blocks are off"], 1),
+    "raw_latex_forbidden_primitive": (project("```{=latex}\nok\n\\openout1=x.tex\n```\n",
+                                              YAML + "allow:\n  raw_latex: true\n"), ["a.md:3", "\\openout"], 1),
     "undefined_control_sequence_in_template": (
         {"notes.yaml": "title: T\noutput: notes\nsections: [a.md]\ntemplate:\n  directory: tpl\n",
          "a.md": "# Heading\n",

@@ -1,0 +1,77 @@
+"""Build speed of the default notes, side by side with pandoc on the same Markdown.
+
+Prints: cold build (fresh build folder) vs `pandoc ... --pdf-engine=pdflatex` and their ratio; a no-op
+rebuild (must run no LaTeX, target < 0.5 s); a rebuild after a one-line prose edit and its ratio to a cold
+build (target <= 0.6). Medians over --runs runs. Not a test: it only measures and prints.
+
+    .venv/bin/python benchmarks/build.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+NOTES = [sys.executable, "-m", "notes_builder"]
+
+
+def timed(command: list[str], cwd: Path | None = None) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{result.stderr[-2000:]}")
+    return elapsed
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    if shutil.which("pandoc") is None:
+        raise SystemExit("pandoc is not installed (apt-get install pandoc)")
+
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        # A private copy of the repository's notes, so that the edit benchmark can change a file.
+        shutil.copytree(REPO / "content", scratch / "content")
+        (scratch / "notes_builder" / "train").mkdir(parents=True)
+        shutil.copy(REPO / "notes_builder" / "train" / "model.py", scratch / "notes_builder" / "train")
+        (scratch / ".git").mkdir()  # the include of the model file is allowed within a repository
+        content = scratch / "content"
+        sections = sorted(p.name for p in content.glob("0*.md"))
+
+        cold, pandoc, noop, edit = [], [], [], []
+        for run in range(args.runs):
+            out = scratch / f"build-{run}"
+            cold.append(timed([*NOTES, "build", str(content), "--pdf", "--out", str(out)]))
+            pandoc.append(timed(["pandoc", "-f", "markdown", *sections, "-o", str(scratch / f"pandoc-{run}.pdf"),
+                                 "--pdf-engine=pdflatex"], cwd=content))
+            noop.append(timed([*NOTES, "build", str(content), "--pdf", "--out", str(out)]))
+            takeaways = content / "06-takeaways.md"
+            takeaways.write_text(takeaways.read_text() + f"\nEdit number {run}.\n")
+            edit.append(timed([*NOTES, "build", str(content), "--pdf", "--out", str(out)]))
+
+    print(f"default notes, {args.runs} runs each, medians (min-max)")
+    rows = [("cold build, notes build --pdf", cold), ("pandoc -> pdflatex, same Markdown", pandoc),
+            ("no-op rebuild (no LaTeX run)", noop), ("rebuild after a one-line edit", edit)]
+    for label, values in rows:
+        print(f"  {label:38s} {median(values):6.2f} s  ({min(values):.2f}-{max(values):.2f})")
+    print(f"  ratio cold / pandoc                    {median(cold) / median(pandoc):6.2f}   (target <= 2.0)")
+    print(f"  no-op rebuild                          {median(noop):6.2f} s (target < 0.5 s)")
+    print(f"  ratio one-line edit / cold             {median(edit) / median(cold):6.2f}   (target <= 0.6)")
+
+
+if __name__ == "__main__":
+    main()
