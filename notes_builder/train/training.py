@@ -139,19 +139,53 @@ def following_windows(w: har.Windows) -> np.ndarray:
 
 def _batch(x: torch.Tensor, following: torch.Tensor, index: torch.Tensor, training: TrainingConfig,
            generator: torch.Generator) -> torch.Tensor:
-    """A training batch; with augment_shift, each window slides a random 0..shift samples into the next."""
-    if training.augment_shift <= 0:
+    """A training batch. Each window may slide up to `augment_shift` samples into the window that follows
+    it in its segment, and be resampled at a speed 1 ± `augment_stretch` (linear interpolation)."""
+    if training.augment_shift <= 0 and training.augment_stretch <= 0:
         return x[index]
-    shift = torch.randint(0, min(training.augment_shift, har.STEP) + 1, (len(index),), generator=generator)
+    n, last = len(index), har.WINDOW - 1
     after = following[index]
-    shift = torch.where(after >= 0, shift, 0).to(x.device)
+    room = torch.where(after >= 0, har.WINDOW + har.STEP - 1, last).double()  # last usable sample
+    rate = 1 + training.augment_stretch * (2 * torch.rand(n, generator=generator, dtype=torch.float64) - 1)
+    rate = torch.minimum(rate, room / last)
+    slack = torch.clamp(torch.minimum(room - rate * last, torch.tensor(float(training.augment_shift))), min=0)
+    offset = slack * torch.rand(n, generator=generator, dtype=torch.float64)
+    where = (offset[:, None] + rate[:, None] * torch.arange(har.WINDOW, dtype=torch.float64)).clamp(max=room[:, None])
+    below = where.floor().long()
+    above = torch.minimum(below + 1, room.long()[:, None])
+    frac = (where - below).float().to(x.device)[:, :, None]
     joined = torch.cat([x[index], x[after.clamp(min=0)][:, har.WINDOW - har.STEP:]], dim=1)
-    rows = (shift[:, None] + torch.arange(har.WINDOW, device=x.device))[:, :, None].expand(-1, -1, x.shape[2])
-    return torch.gather(joined, 1, rows)
+    channels = x.shape[2]
+
+    def pick(rows: torch.Tensor) -> torch.Tensor:
+        return torch.gather(joined, 1, rows.to(x.device)[:, :, None].expand(-1, -1, channels))
+
+    return pick(below) * (1 - frac) + pick(above) * frac
 
 
-def _augment(x: torch.Tensor, training: TrainingConfig, generator: torch.Generator) -> torch.Tensor:
-    """Training-time jitter: a random gain per window and channel, plus Gaussian noise."""
+def _rotate(x: torch.Tensor, scale: tuple[torch.Tensor, torch.Tensor], degrees: float,
+            generator: torch.Generator) -> torch.Tensor:
+    """Turn each window's three sensors (x y z triplets, in physical units) by one random small rotation,
+    as if the phone sat at a slightly different angle on the waist."""
+    mean, std = scale
+    axis = torch.randn(len(x), 3, generator=generator)
+    axis = axis / axis.norm(dim=1, keepdim=True).clamp(min=1e-8)
+    angle = torch.deg2rad(torch.tensor(degrees)) * (2 * torch.rand(len(x), generator=generator) - 1)
+    k = torch.zeros(len(x), 3, 3)
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
+    k = k - k.transpose(1, 2)
+    sin, cos = angle.sin()[:, None, None], angle.cos()[:, None, None]
+    turn = (torch.eye(3) + sin * k + (1 - cos) * k @ k).to(x.device)
+    raw = x * std + mean
+    raw = torch.cat([raw[:, :, i:i + 3] @ turn.transpose(1, 2) for i in (0, 3, 6)], dim=2)
+    return (raw - mean) / std
+
+
+def _augment(x: torch.Tensor, training: TrainingConfig, generator: torch.Generator,
+             scale: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """Training-time jitter: a random tilt, a random gain per window and channel, Gaussian noise."""
+    if training.augment_rotate > 0:
+        x = _rotate(x, scale, training.augment_rotate, generator)
     if training.augment_scale > 0:
         gain = 1 + training.augment_scale * torch.randn(len(x), 1, x.shape[2], generator=generator)
         x = x * gain.to(x.device)
@@ -269,6 +303,7 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
 
     (x_fit, y_fit), (x_val, y_val), (x_test, y_test) = tensors(fit), tensors(val), tensors(test)
     following = torch.from_numpy(following_windows(fit)).to(device)
+    scale = (torch.from_numpy(mean.astype(np.float32)).to(device), torch.from_numpy(std.astype(np.float32)).to(device))
     class_names = list(TASKS[training.task])
     binary = len(class_names) == 2
 
@@ -277,7 +312,13 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
     model = SimpleLSTM(9, training.hidden_size, training.dense_size, n_out).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=training.learning_rate,
                                  weight_decay=training.weight_decay)
-    loss_fn: nn.Module = nn.BCEWithLogitsLoss() if binary else nn.CrossEntropyLoss()
+    counts = torch.bincount(y_fit, minlength=len(class_names)).double().clamp(min=1).cpu()
+    weights = (counts.sum() / counts / len(counts)).float() if training.balance_classes else None
+    if binary:
+        loss_fn: nn.Module = nn.BCEWithLogitsLoss(pos_weight=None if weights is None else
+                                                  (weights[1] / weights[0]).to(device))
+    else:
+        loss_fn = nn.CrossEntropyLoss(weight=None if weights is None else weights.to(device))
     history: dict[str, list[float]] = {k: [] for k in ("train_loss", "val_loss", "val_accuracy",
                                                        "epoch_seconds")}
     best: dict[str, Any] = {"epoch": 0, "accuracy": -1.0, "loss": math.inf, "state": None}
@@ -312,7 +353,8 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
             model.train()
             for b in range(batches):
                 index = order[b * training.batch_size:(b + 1) * training.batch_size].to(device)
-                logits = model(_augment(_batch(x_fit, following, index, training, noise), training, noise))
+                batch = _batch(x_fit, following, index, training, noise)
+                logits = model(_augment(batch, training, noise, scale))
                 target = y_fit[index]
                 loss = loss_fn(logits[:, 0], target.float()) if binary else loss_fn(logits, target)
                 value = loss.item()
