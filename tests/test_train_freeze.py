@@ -24,7 +24,7 @@ def test_hash_changes_with_config_data_and_code(tmp_path: Path) -> None:
     wider = freeze.inputs(dataclasses.replace(TrainingConfig(), hidden_size=64), "a" * 64)
     other_data = freeze.inputs(TrainingConfig(), "b" * 64)
     assert len({freeze.digest(base), freeze.digest(wider), freeze.digest(other_data)}) == 3
-    assert freeze.explain(base, wider) == ["config: training.hidden_size changed from 32 to 64"]
+    assert freeze.explain(base, wider) == ["config: training.hidden_size changed from 48 to 64"]
     assert freeze.explain(base, other_data)[0].startswith("data: SHA-256 changed")
 
     copy = tmp_path / "train"
