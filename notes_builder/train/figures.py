@@ -42,6 +42,7 @@ def _save(fig: Any, folder: Path, name: str) -> list[Path]:
         os.close(fd)
         try:
             fig.savefig(tmp, format=suffix, metadata={"CreationDate": None} if suffix == "pdf" else None)
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are meant to be shared
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
