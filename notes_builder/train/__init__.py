@@ -17,13 +17,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from notes_builder.config import NotesConfig
 from notes_builder.errors import StaleResultsError
-from notes_builder.train import data as har
 from notes_builder.train import freeze
-from notes_builder.train.figures import FIGURES
-from notes_builder.train.training import TrainOptions, TrainResult, run
+from notes_builder.train.freeze import FIGURES
+
+if TYPE_CHECKING:  # training pulls in torch, numpy and scipy: only imported when a run is asked for
+    from notes_builder.train.training import TrainOptions, TrainResult
 
 __all__ = ["FreshnessReport", "TrainOptions", "TrainResult", "check_results", "ensure_results",
            "train_figures"]
@@ -47,8 +49,18 @@ class FreshnessReport:
         return text + "".join(f"\n  note: {n}" for n in self.notes)
 
 
+def __getattr__(name: str):
+    if name in ("TrainOptions", "TrainResult"):
+        from notes_builder.train import training
+
+        return getattr(training, name)
+    raise AttributeError(name)
+
+
 def train_figures(config: NotesConfig, options: TrainOptions | None = None) -> TrainResult:
     """Run the notes' experiment and write its results (see notes_builder.train.training)."""
+    from notes_builder.train.training import TrainOptions, run
+
     return run(config, options or TrainOptions())
 
 
@@ -67,7 +79,7 @@ def check_results(config: NotesConfig, data: str | None = None) -> FreshnessRepo
     notes = []
     path = config.data_path(data)
     if path.is_file():
-        sha = har.sha256_file(path)
+        sha = freeze.sha256_file(path)
     else:
         sha = recorded.get("data_sha256", "")
         notes.append(f"data not found at {path}; its SHA-256 was not checked")
@@ -84,5 +96,7 @@ def ensure_results(config: NotesConfig, retrain: bool = False, quiet: bool = Fal
         raise StaleResultsError("recorded training results are stale: " + "; ".join(report.changes),
                                 config.location_of("training", key=True),
                                 hint="run `notes train-figures` (or `notes build --retrain`) to refresh them")
+    from notes_builder.train.training import TrainOptions
+
     train_figures(config, TrainOptions(quiet=quiet))
     return check_results(config)

@@ -17,7 +17,6 @@ data file's SHA-256 and PREPROCESSING_VERSION; the data folder itself is only ev
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import tempfile
@@ -30,8 +29,9 @@ import numpy as np
 from scipy import signal
 
 from notes_builder.errors import DataError
+from notes_builder.train.freeze import PREPROCESSING_VERSION, sha256_file
 
-PREPROCESSING_VERSION = 1
+__all__ = ["PREPROCESSING_VERSION", "sha256_file"]  # re-exported; defined in freeze.py, which stays light
 SAMPLE_RATE = 50.0
 WINDOW = 128
 STEP = 64  # 50 % overlap
@@ -96,14 +96,6 @@ def segment_starts(start: int, end: int) -> range:
 
 
 # --------------------------------------------------------------------------------------------- reading
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 class _Source:
     """Member files of a zip or a folder, by relative POSIX name."""

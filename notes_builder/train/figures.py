@@ -31,7 +31,7 @@ STYLE = {
     "figure.dpi": 150,
     "savefig.bbox": "tight",
 }
-FIGURES = ("loss_curve", "val_accuracy", "confusion_matrix")
+from notes_builder.train.freeze import FIGURES  # noqa: E402
 
 
 def _save(fig: Any, folder: Path, name: str) -> list[Path]:

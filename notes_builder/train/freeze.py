@@ -12,19 +12,37 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from notes_builder.config import TrainingConfig
-from notes_builder.train import data as har
+
+# This module is imported by every `notes build` to check the recorded results, so it stays light:
+# no torch, numpy or scipy here (the torch version comes from the installed package's metadata).
+PREPROCESSING_VERSION = 1  # bump when the windowing/filtering in data.py changes what it produces
+FIGURES = ("loss_curve", "val_accuracy", "confusion_matrix")
 
 RECORD_NAME = "freeze.json"
 RECORD_VERSION = 1
 CODE_FILES = ("model.py", "training.py", "data.py")
 NOT_INPUTS = ("data", "data_url", "data_sha256", "threads", "device")
 _HERE = Path(__file__).resolve().parent
+
+
+def torch_version() -> str:
+    try:
+        return metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _sha(text: str | bytes) -> str:
@@ -46,8 +64,8 @@ def inputs(training: TrainingConfig, data_sha256: str) -> dict[str, Any]:
         "config": config_section(training),
         "data_sha256": data_sha256,
         "code": code_hashes(),
-        "preprocessing_version": har.PREPROCESSING_VERSION,
-        "torch_version": torch.__version__,
+        "preprocessing_version": PREPROCESSING_VERSION,
+        "torch_version": torch_version(),
     }
 
 
