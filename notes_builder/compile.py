@@ -7,6 +7,8 @@ whole process group. Errors come back mapped to the user's files (see texlog.py)
 
 from __future__ import annotations
 
+import contextlib
+import re
 import os
 import shutil
 import signal
@@ -87,15 +89,11 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
 
 def _stop(process: subprocess.Popen) -> None:
     """Interrupt TeX first (it then writes `! Interruption` and the line it was on to the log), then kill."""
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired, ProcessLookupError):
         os.killpg(process.pid, signal.SIGINT)
         process.communicate(timeout=3)
-    except (subprocess.TimeoutExpired, ProcessLookupError):
-        pass
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.communicate()
 
 
@@ -106,7 +104,6 @@ def _last_reached(log: Path, source_map: SourceMap) -> Location | None:
         text = log.read_text(encoding="utf-8", errors="replace")
     except OSError:
         text = ""
-    import re
 
     reached = re.findall(r"^l\.(\d+) ?(.*)$", text, re.M)
     if reached:

@@ -200,7 +200,8 @@ def parse_yaml(text: str, source: Path, first_line: int = 1) -> tuple[Any, dict[
         column = mark.column + 1 if mark else 0
         problem = exc.problem or exc.context or "invalid YAML"
         raise ConfigError(f"invalid YAML: {problem}", Location(source, line, column),
-                          hint="check indentation, and quote values that contain ':' or start with '{' or '\\'") from None
+                          hint="check indentation, and quote values that contain ':' or start with '{' or '\\'",
+                          ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", Location(source, first_line)) from None
     if node is None:
@@ -353,7 +354,8 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
                 raise ConfigError(f"'{key}' must be one of {', '.join(choices)}, not {value!r}", at)
     for index, package in enumerate(config.template.packages):
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", package):
-            raise ConfigError(f"'{package}' is not a LaTeX package name", config.location_of("template", "packages", index))
+            raise ConfigError(f"'{package}' is not a LaTeX package name",
+                              config.location_of("template", "packages", index))
     if config.template_dir and not config.template_dir.is_dir():
         raise ConfigError(f"template folder not found: {config.template.directory}",
                           config.location_of("template", "directory"))

@@ -578,7 +578,8 @@ class Renderer:
         except ClassNotFound:
             self.warnings.append(_warning(location, f"unknown code language '{language}': shown without colours"))
             lexer = get_lexer_by_name("text")
-        highlighted = highlight(code, lexer, LatexFormatter(style=self.style, nowrap=True, commandprefix="PYG")).rstrip("\n")
+        formatter = LatexFormatter(style=self.style, nowrap=True, commandprefix="PYG")
+        highlighted = highlight(code, lexer, formatter).rstrip("\n")
         label = {"python": "Python", "py": "Python", "bash": "Bash", "sh": "Shell", "yaml": "YAML"}.get(
             language.lower(), language or "text")
         heading = escape_latex(label + (f" \u00b7 {title}" if title else "")).replace("\u00b7", r"$\cdot$")

@@ -14,7 +14,8 @@ from notes_builder.render import escape_latex, render_document
 
 GOLDEN = Path(__file__).parent / "golden"
 # A 1x1 PNG, written by the tests that need a raster image.
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
+                       "AAAABJRU5ErkJggg==")
 SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" '
        'fill="#3366cc"/></svg>')
 
@@ -170,7 +171,8 @@ def test_code_style_from_notes_yaml_sets_the_colours(tmp_path):
 
 
 GOLDEN_CASES = {
-    "formula_caption": "$$\nf_t = \\sigma(W_f x_t + b_f)\n$$ (eq:forget)\nThe forget gate.\n\nSee \\eqref{eq:forget}.\n",
+    "formula_caption": "$$\nf_t = \\sigma(W_f x_t + b_f)\n$$ (eq:forget)\nThe forget gate.\n\n"
+                       "See \\eqref{eq:forget}.\n",
     "prose_escape": "Cost: 5 % of $x$ & 10 # items_total {braces} ~tilde^ back\\slash.\n",
     "lists_table": "- a\n- b\n\n1. one\n\n| x | y |\n|--:|:-:|\n| 1 | 2 |\n",
 }
