@@ -8,8 +8,8 @@ whole process group. Errors come back mapped to the user's files (see texlog.py)
 from __future__ import annotations
 
 import contextlib
-import re
 import os
+import re
 import shutil
 import signal
 import subprocess
