@@ -1,24 +1,28 @@
 """`notes build`: gather, check, render, then write (the mkdocs order), reusing what has not changed.
 
 The build folder holds the published `<output>.pdf` and `<output>.tex`, and a work folder
-`.work-<output>/` where LaTeX runs (aux files, copied figures). A digest of everything LaTeX would read
-is kept there; when it matches the last successful build, no LaTeX runs at all.
+`.work-<output>/` where LaTeX runs (aux files, copied figures, the precompiled preamble). Two caches
+keep rebuilds cheap: a manifest of every input file of the last successful build (nothing changed: no
+parsing, no rendering, no LaTeX), and a digest of the generated LaTeX and figures (a change that does
+not reach the PDF, e.g. in a comment: no LaTeX run).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from notes_builder.compile import compile_tex, publish, write_atomic
+from notes_builder import __version__
+from notes_builder.compile import publish, write_atomic
 from notes_builder.config import NotesConfig, load_config
-from notes_builder.content import Diagnostic, load_document
 from notes_builder.errors import CompileError
-from notes_builder.render import convert_svg, render_document
 from notes_builder.report import info, print_diagnostic
+
+MANIFEST = "inputs.json"
 
 
 @dataclass
@@ -38,7 +42,7 @@ class BuildResult:
     tex_path: Path
     pdf_path: Path | None
     compiled: bool  # False when the cache said nothing changed
-    warnings: list[Diagnostic] = field(default_factory=list)
+    warnings: list = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -55,8 +59,55 @@ def _digest(tex: str, assets: dict[str, Path], engine: str) -> str:
     return hasher.hexdigest()
 
 
+def _file_sha(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _input_files(config: NotesConfig, rendered) -> set[Path]:
+    """Everything a build reads: config, sections, includes, figures, templates, recorded results."""
+    from notes_builder.render import templates_dir
+
+    files = {config.source, *config.sections, *rendered.inputs}
+    for folder in filter(None, [templates_dir(), config.template_dir]):
+        files.update(p for p in folder.rglob("*") if p.is_file())
+    files.update(p for p in (config.results_dir / "metrics.json", config.results_dir / "freeze.json") if p.exists())
+    return files
+
+
+def _write_manifest(path: Path, files: set[Path]) -> None:
+    entries = {}
+    for file in sorted(files):
+        stat = file.stat()
+        entries[str(file)] = [stat.st_size, stat.st_mtime_ns, _file_sha(file)]
+    write_atomic(path, json.dumps({"version": __version__, "files": entries}))
+
+
+def _unchanged(path: Path) -> bool:
+    """True when every input of the last successful build is still byte for byte the same."""
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    if manifest.get("version") != __version__:
+        return False
+    for name, (size, mtime, sha) in manifest.get("files", {}).items():
+        try:
+            stat = os.stat(name)
+        except OSError:
+            return False
+        if (stat.st_size, stat.st_mtime_ns) != (size, mtime) and (stat.st_size != size or _file_sha(Path(name)) != sha):
+            return False
+    return True
+
+
 def _stage_assets(work: Path, assets: dict[str, Path]) -> None:
     """Figures are copied into the work folder: TeX may read nothing outside it (openin_any=p)."""
+    from notes_builder.render import convert_svg
+
     for name, source in assets.items():
         target = work / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -72,7 +123,7 @@ def _stage_assets(work: Path, assets: dict[str, Path]) -> None:
 
 def check_lint_errors(document) -> None:
     """Stop before LaTeX on error-level lint findings (most math errors never reach TeX)."""
-    from notes_builder.errors import LintFailure
+    from notes_builder.errors import Diagnostic, LintFailure
     from notes_builder.lint import error_findings
 
     findings = error_findings(document)
@@ -103,15 +154,25 @@ def _locate_missing_package(error: CompileError, config: NotesConfig) -> None:
 
 def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult:
     config = load_config(target)
+    out = build_dir(options)
+    work = out / f".work-{config.output}"
+    pdf_path = out / config.pdf_name
+    tex_path = out / f"{config.output}.tex"
+    if options.pdf and not options.force and pdf_path.exists() and _unchanged(work / MANIFEST):
+        if not options.quiet:
+            info("up to date: nothing changed since the last build")
+        return BuildResult(pdf_path, tex_path, pdf_path, False)
+
+    from notes_builder.compile import compile_tex
+    from notes_builder.content import load_document
+    from notes_builder.render import render_document
+
     document = load_document(config=config)
     check_lint_errors(document)
     check_results(config, options)
     rendered = render_document(document)
-    out = build_dir(options)
-    work = out / f".work-{config.output}"
     work.mkdir(parents=True, exist_ok=True)
-    tex_name = f"{config.output}.tex"
-    tex_path = out / tex_name
+    tex_name = tex_path.name
     write_atomic(tex_path, rendered.tex)
     if not options.quiet:
         for warning in rendered.warnings:
@@ -119,7 +180,6 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
     if not options.pdf:
         return BuildResult(tex_path, tex_path, None, False, rendered.warnings)
 
-    pdf_path = out / config.pdf_name
     digest = _digest(rendered.tex, rendered.assets, config.template.engine)
     stamp = work / "build-digest.json"
     if not options.force and pdf_path.exists() and stamp.exists():
@@ -127,6 +187,7 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
             if json.loads(stamp.read_text())["digest"] == digest:
                 if not options.quiet:
                     info("up to date: nothing changed since the last build")
+                _write_manifest(work / MANIFEST, _input_files(config, rendered))
                 return BuildResult(pdf_path, tex_path, pdf_path, False, rendered.warnings)
         except (ValueError, KeyError):
             pass
@@ -156,4 +217,5 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
             info(f"{summary} (-W for details)")
     publish(result.pdf, pdf_path)
     write_atomic(stamp, json.dumps({"digest": digest}))
+    _write_manifest(work / MANIFEST, _input_files(config, rendered))
     return BuildResult(pdf_path, tex_path, pdf_path, True, warnings, result.seconds)

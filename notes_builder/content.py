@@ -23,22 +23,11 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.texmath import texmath_plugin
 
 from notes_builder.config import NotesConfig, load_config, read_text
-from notes_builder.errors import ContentError, Location
+from notes_builder.errors import ContentError, Diagnostic, Location
 
 CONTAINER_NAMES = ("note", "tip", "warning", "important", "summary", "symbols")
 MATH_TOKENS = {"math_inline", "math_inline_double", "math_block", "math_block_label", "math_block_eqno",
                "amsmath"}
-
-
-@dataclass
-class Diagnostic:
-    """A located message that is not fatal by itself (a dropped HTML tag, an overfull box...)."""
-
-    location: Location | None
-    kind: str  # "error" | "warning"
-    message: str
-    hint: str | None = None
-    code: str = ""
 
 
 class SourceFile:

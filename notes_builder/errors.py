@@ -27,6 +27,17 @@ class Location:
         return text
 
 
+@dataclass
+class Diagnostic:
+    """A located message that is not fatal by itself (a dropped HTML tag, an overfull box...)."""
+
+    location: Location | None
+    kind: str  # "error" | "warning"
+    message: str
+    hint: str | None = None
+    code: str = ""
+
+
 class NotesError(Exception):
     """Base class: a problem the user can fix, with where and how."""
 

@@ -185,6 +185,7 @@ class RenderResult:
     assets: dict[str, Path] = field(default_factory=dict)  # name in the build folder -> source file
     warnings: list = field(default_factory=list)
     references: dict[str, Reference] = field(default_factory=dict)
+    inputs: set[Path] = field(default_factory=set)  # files read besides notes.yaml and the sections
     source_lines: list[tuple[int, Location]] = field(default_factory=list)  # (tex line, user location)
 
 
@@ -205,6 +206,7 @@ class Renderer:
         self.references: dict[str, Reference] = {}
         self.pending_refs: list[tuple[str, Location]] = []
         self.assets: dict[str, Path] = {}
+        self.inputs: set[Path] = set()
         self.warnings: list = list(document.diagnostics)
         self.counters = {"equation": 0, "figure": 0, "section": [0, 0, 0]}
         self.section: Section | None = None
@@ -412,6 +414,7 @@ class Renderer:
         digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
         name = f"figures/{path.stem}-{digest}{'.pdf' if suffix == '.svg' else suffix}"
         self.assets[name] = path
+        self.inputs.add(path)
         return name
 
     # -- blocks --
@@ -616,6 +619,7 @@ class Renderer:
         if not path.is_file():
             raise ContentError(f"included file not found: {attrs['include']} (looked for {path})", location)
         text = path.read_text(encoding="utf-8")
+        self.inputs.add(path)
         lines = text.splitlines()
         first, last = 1, len(lines)
         if "symbol" in attrs:
@@ -647,7 +651,7 @@ class Renderer:
                                    "\\label{...} or `$$ ... $$ (label)`")
         body = "\n".join(parts)
         tex = self.document_tex(body)
-        return RenderResult(tex, self.assets, self.warnings, self.references)
+        return RenderResult(tex, self.assets, self.warnings, self.references, self.inputs)
 
     def symbol_table_rows(self) -> list[dict[str, str]]:
         rows = []
@@ -677,7 +681,7 @@ class Renderer:
 
 
 def _warning(location: Location, message: str):
-    from notes_builder.content import Diagnostic
+    from notes_builder.errors import Diagnostic
 
     return Diagnostic(location, "warning", message)
 

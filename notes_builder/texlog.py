@@ -11,8 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from notes_builder.content import Diagnostic
-from notes_builder.errors import Location
+from notes_builder.errors import Diagnostic, Location
 
 MARKER = re.compile(r"^%NB@(.*):(\d+)$")
 _ERROR = re.compile(r"^(?:\./)?(?P<file>[^:\n]+\.(?:tex|sty|cls|def|cfg|fd|clo)):(?P<line>\d+): (?P<message>.*)$")
