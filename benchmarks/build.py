@@ -1,6 +1,6 @@
 """Build speed of the default notes, side by side with pandoc on the same Markdown.
 
-Prints: cold build (fresh build folder) vs `pandoc ... --pdf-engine=pdflatex` and their ratio; a no-op
+Prints: cold build (fresh build folder, empty cache) vs `pandoc ... --pdf-engine=pdflatex` and their ratio; a no-op
 rebuild (must run no LaTeX, target < 0.5 s); a rebuild after a one-line prose edit and its ratio to a cold
 build (target <= 0.6). Medians over --runs runs. Not a test: it only measures and prints.
 
@@ -10,6 +10,7 @@ build (target <= 0.6). Medians over --runs runs. Not a test: it only measures an
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -22,9 +23,9 @@ REPO = Path(__file__).resolve().parent.parent
 NOTES = [sys.executable, "-m", "notes_builder"]
 
 
-def timed(command: list[str], cwd: Path | None = None) -> float:
+def timed(command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> float:
     started = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})})
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{result.stderr[-2000:]}")
@@ -55,13 +56,15 @@ def main() -> None:
         cold, pandoc, noop, edit = [], [], [], []
         for run in range(args.runs):
             out = scratch / f"build-{run}"
-            cold.append(timed([*NOTES, "build", str(content), "--pdf", "--out", str(out)]))
+            # cold: a fresh build folder and an empty user cache (highlighted code)
+            cache = {"XDG_CACHE_HOME": str(scratch / f"cache-{run}")}
+            cold.append(timed([*NOTES, "build", str(content), "--pdf", "--out", str(out)], env=cache))
             pandoc.append(timed(["pandoc", "-f", "markdown", *sections, "-o", str(scratch / f"pandoc-{run}.pdf"),
                                  "--pdf-engine=pdflatex"], cwd=content))
-            noop.append(timed([*NOTES, "build", str(content), "--pdf", "--out", str(out)]))
+            noop.append(timed([*NOTES, "build", str(content), "--pdf", "--out", str(out)], env=cache))
             takeaways = content / "06-takeaways.md"
             takeaways.write_text(takeaways.read_text() + f"\nEdit number {run}.\n")
-            edit.append(timed([*NOTES, "build", str(content), "--pdf", "--out", str(out)]))
+            edit.append(timed([*NOTES, "build", str(content), "--pdf", "--out", str(out)], env=cache))
 
     print(f"default notes, {args.runs} runs each, medians (min-max)")
     rows = [("cold build, notes build --pdf", cold), ("pandoc -> pdflatex, same Markdown", pandoc),

@@ -196,7 +196,8 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
     if not work_tex.exists() or work_tex.read_text(encoding="utf-8") != rendered.tex:
         write_atomic(work_tex, rendered.tex)
     try:
-        result = compile_tex(work_tex, config.template.engine, config.compile_timeout)
+        result = compile_tex(work_tex, config.template.engine, config.compile_timeout,
+                             single_pass=not config.template.toc)
     except CompileError as error:
         _locate_missing_package(error, config)
         if pdf_path.exists():

@@ -189,6 +189,12 @@ def _positions(node: yaml.Node, path: YamlPath = ()) -> dict[YamlPath, tuple[int
     return found
 
 
+def cache_dir() -> Path:
+    """Caches (processed data, highlighted code) live outside the repository and the data folder."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "notes-builder"
+
+
 def parse_yaml(text: str, source: Path, first_line: int = 1) -> tuple[Any, dict[YamlPath, tuple[int, int]]]:
     """Parse YAML, returning data and key positions; errors name the file and line."""
     try:

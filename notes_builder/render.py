@@ -8,8 +8,10 @@ preamble, so `\\eqref`/`\\ref` resolve in a single pdflatex pass (no .aux round 
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -20,13 +22,14 @@ from typing import Any
 
 import jinja2
 from markdown_it.tree import SyntaxTreeNode
+from pygments import __version__ as pygments_version
 from pygments import highlight
 from pygments.formatters import LatexFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 
-from notes_builder.config import REPO_ROOT, NotesConfig
+from notes_builder.config import REPO_ROOT, NotesConfig, cache_dir
 from notes_builder.content import Document, MathSpan, Section
 from notes_builder.errors import ConfigError, ContentError, Location, PlaceholderError, TemplateError
 from notes_builder.security import find_forbidden, unbalanced_brace
@@ -576,6 +579,20 @@ class Renderer:
             title = title or included
         code = code.expandtabs(4).rstrip("\n")
         self.check_characters(code, lambda i: Location(location.path, location.line + 1 + code[:i].count("\n")))
+        highlighted = self.highlight(code, language, location)
+        label = {"python": "Python", "py": "Python", "bash": "Bash", "sh": "Shell", "yaml": "YAML"}.get(
+            language.lower(), language or "text")
+        heading = escape_latex(label + (f" \u00b7 {title}" if title else "")).replace("\u00b7", r"$\cdot$")
+        return self.marker(location) + str(self.macros.code(
+            heading, highlighted, first_line, self.config.template.line_numbers))
+
+    def highlight(self, code: str, language: str, location: Location) -> str:
+        """Pygments LaTeX for a code block, cached on disk: building a lexer's regexes costs more than a
+        whole rebuild's rendering, and code rarely changes between edits."""
+        key = hashlib.sha256(f"{pygments_version}|{self.style}|{language}|{code}".encode()).hexdigest()
+        cached = highlight_cache() / f"{key}.tex"
+        if cached.exists():
+            return cached.read_text(encoding="utf-8")
         try:
             lexer = get_lexer_by_name(language) if language else get_lexer_by_name("text")
         except ClassNotFound:
@@ -583,11 +600,12 @@ class Renderer:
             lexer = get_lexer_by_name("text")
         formatter = LatexFormatter(style=self.style, nowrap=True, commandprefix="PYG")
         highlighted = highlight(code, lexer, formatter).rstrip("\n")
-        label = {"python": "Python", "py": "Python", "bash": "Bash", "sh": "Shell", "yaml": "YAML"}.get(
-            language.lower(), language or "text")
-        heading = escape_latex(label + (f" \u00b7 {title}" if title else "")).replace("\u00b7", r"$\cdot$")
-        return self.marker(location) + str(self.macros.code(
-            heading, highlighted, first_line, self.config.template.line_numbers))
+        with contextlib.suppress(OSError):  # a read-only home only loses the cache
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+            tmp.write_text(highlighted, encoding="utf-8")
+            os.replace(tmp, cached)
+        return highlighted
 
     def raw_latex(self, node: SyntaxTreeNode) -> str:
         """```{=latex} blocks: off unless notes.yaml opts in, and never with forbidden primitives."""
@@ -684,6 +702,10 @@ def _warning(location: Location, message: str):
     from notes_builder.errors import Diagnostic
 
     return Diagnostic(location, "warning", message)
+
+
+def highlight_cache() -> Path:
+    return cache_dir() / "highlight"
 
 
 def project_root(start: Path) -> Path | None:
