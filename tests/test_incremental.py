@@ -1,0 +1,61 @@
+"""Incremental builds: what changed decides what runs; the precompiled preamble makes edits one pass."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from pdfcheck import REPO, pdftotext, run_notes, squash, write_project
+
+YAML = "title: Incremental\noutput: inc\nsections: [a.md]\ntemplate:\n  directory: tpl\n"
+BODY = "# Start\n\nFirst version of the text.\n\n```python {include=\"code.py\"}\n```\n"
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    write_project(tmp_path, {"notes.yaml": YAML, "a.md": BODY, "code.py": "value = 1\n"})
+    (tmp_path / "tpl").mkdir()
+    shutil.copy(REPO / "templates" / "elements.tex.j2", tmp_path / "tpl" / "elements.tex.j2")
+    result = run_notes("build", tmp_path, "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    return tmp_path
+
+
+def rebuild(project: Path) -> tuple[bool, str]:
+    result = run_notes("build", project, "--pdf", "--out", project / "out")
+    assert result.returncode == 0, result.stderr
+    return "up to date" not in result.stderr, squash(pdftotext(project / "out" / "inc.pdf"))
+
+
+def test_unchanged_save_runs_nothing(project):
+    (project / "a.md").write_text(BODY)  # same bytes, new modification time
+    compiled, _ = rebuild(project)
+    assert not compiled
+
+
+def test_prose_edit_is_one_pass_on_the_precompiled_preamble(project):
+    work = project / "out" / ".work-inc"
+    assert list(work.glob("nbpreamble-*.fmt")), "the first build dumps the preamble format"
+    (project / "a.md").write_text(BODY.replace("First", "Second"))
+    compiled, text = rebuild(project)
+    assert compiled and "Second version of the text." in text
+    log = (work / "inc.log").read_text(errors="replace").splitlines()[0]
+    assert "preloaded format=nbpreamble-" in log
+
+
+@pytest.mark.parametrize("changed", ["code.py", "tpl/elements.tex.j2"])
+def test_included_code_and_templates_are_inputs(project, changed):
+    path = project / changed
+    if changed == "code.py":
+        path.write_text("value = 2\n")
+    else:
+        path.write_text(path.read_text().replace("{((( text )))}", "{((( text ))) (restyled)}", 1))
+    compiled, text = rebuild(project)
+    assert compiled
+    assert ("value = 2" if changed == "code.py" else "Start (restyled)") in text
+
+
+def test_force_rebuilds_anyway(project):
+    result = run_notes("build", project, "--pdf", "--out", project / "out", "--force")
+    assert result.returncode == 0 and "up to date" not in result.stderr
