@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from notes_builder import __version__
-from notes_builder.compile import publish, write_atomic
 from notes_builder.config import NotesConfig, load_config
 from notes_builder.errors import CompileError
+from notes_builder.files import publish, sha256_file, write_atomic
 from notes_builder.report import info, print_diagnostic
 
 MANIFEST = "inputs.json"
@@ -59,14 +59,6 @@ def _digest(tex: str, assets: dict[str, Path], engine: str) -> str:
     return hasher.hexdigest()
 
 
-def _file_sha(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _input_files(config: NotesConfig, rendered) -> set[Path]:
     """Everything a build reads: config, sections, includes, figures, templates, recorded results."""
     from notes_builder.render import templates_dir
@@ -82,7 +74,7 @@ def _write_manifest(path: Path, files: set[Path]) -> None:
     entries = {}
     for file in sorted(files):
         stat = file.stat()
-        entries[str(file)] = [stat.st_size, stat.st_mtime_ns, _file_sha(file)]
+        entries[str(file)] = [stat.st_size, stat.st_mtime_ns, sha256_file(file)]
     write_atomic(path, json.dumps({"version": __version__, "files": entries}))
 
 
@@ -99,7 +91,8 @@ def _unchanged(path: Path) -> bool:
             stat = os.stat(name)
         except OSError:
             return False
-        if (stat.st_size, stat.st_mtime_ns) != (size, mtime) and (stat.st_size != size or _file_sha(Path(name)) != sha):
+        touched = (stat.st_size, stat.st_mtime_ns) != (size, mtime)
+        if touched and (stat.st_size != size or sha256_file(Path(name)) != sha):
             return False
     return True
 

@@ -191,18 +191,3 @@ def _find_char(source_map: SourceMap, char: str) -> Location | None:
         except OSError:
             continue
     return None
-
-
-def publish(built: Path, target: Path) -> None:
-    """Atomically put a finished file in place: copy next to the target, then rename over it."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(built, tmp)
-    os.replace(tmp, target)
-
-
-def write_atomic(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)

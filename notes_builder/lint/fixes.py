@@ -7,13 +7,12 @@ until a round finds nothing to fix, so the result is a fixed point: linting it a
 from __future__ import annotations
 
 import difflib
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from notes_builder.config import NotesConfig, read_text
 from notes_builder.errors import UsageError
+from notes_builder.files import replace_bytes
 
 MAX_ROUNDS = 10
 
@@ -87,19 +86,7 @@ def write_atomic(path: Path, text: str) -> None:
     data = text.encode("utf-8")
     if raw.startswith(b"\xef\xbb\xbf"):
         data = b"\xef\xbb\xbf" + data
-    mode = path.stat().st_mode & 0o7777
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    replace_bytes(path, data, mode=path.stat().st_mode & 0o7777)
 
 
 def _files(targets) -> list[tuple[NotesConfig, Path]]:

@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from notes_builder.config import TrainingConfig
+from notes_builder.files import sha256_file
+
+__all__ = ["FIGURES", "PREPROCESSING_VERSION", "sha256_file"]
 
 # This module is imported by every `notes build` to check the recorded results, so it stays light:
 # no torch, numpy or scipy here (the torch version comes from the installed package's metadata).
@@ -35,14 +38,6 @@ def torch_version() -> str:
         return metadata.version("torch")
     except metadata.PackageNotFoundError:
         return "not installed"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _sha(text: str | bytes) -> str:

@@ -1,0 +1,53 @@
+"""File helpers shared by every stage: content hashes and all-or-nothing writes.
+
+Nothing half-written is ever left in place of a user's file or an output: data goes to a temporary
+file in the same folder, which is then renamed over the target (atomic on POSIX).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def replace_bytes(target: Path, data: bytes, mode: int | None = None) -> None:
+    """Write `data` to a temporary file beside `target`, then rename it over `target`."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temp, 0o644 if mode is None else mode)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(target: Path, text: str) -> None:
+    replace_bytes(target, text.encode("utf-8"))
+
+
+def publish(built: Path, target: Path) -> None:
+    """Put a finished file (a compiled PDF) in place in one rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(built, temp)
+        os.chmod(temp, 0o644)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
