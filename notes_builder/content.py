@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -78,13 +77,6 @@ class MathSpan:
 
 
 @dataclass
-class Block:
-    """A parsed top-level element: a markdown-it token group plus where it came from."""
-
-    tokens: list[Token]
-
-
-@dataclass
 class Section:
     source: SourceFile
     tokens: list[Token]
@@ -114,10 +106,6 @@ class Document:
     @property
     def diagnostics(self) -> list[Diagnostic]:
         return [d for section in self.sections for d in section.diagnostics]
-
-    @cached_property
-    def files(self) -> list[Path]:
-        return [self.config.source, *[s.source.path for s in self.sections]]
 
 
 def markdown_parser() -> MarkdownIt:

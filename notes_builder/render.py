@@ -215,7 +215,6 @@ class Renderer:
         self.section: Section | None = None
         self.math_by_offset: dict[int, MathSpan] = {}
         self.style = self._pygments_style()
-        self.markers: list[tuple[str, Location]] = []
 
     # -- helpers --
     def _pygments_style(self) -> str:
@@ -348,11 +347,10 @@ class Renderer:
     # -- math --
     def math_span(self, node: SyntaxTreeNode) -> MathSpan:
         assert self.section is not None and node.token is not None
-        offset = self.section.offsets.get(id(node.token))
-        for span in self.section.math:
-            if span.offset == offset:
-                return span
-        raise ContentError("internal: math not located", self.location(node))
+        span = self.math_by_offset.get(self.section.offsets.get(id(node.token), -1))
+        if span is None:
+            raise ContentError("internal: math not located", self.location(node))
+        return span
 
     def math_body(self, span: MathSpan, node: SyntaxTreeNode) -> str:
         """Math passes through untouched, after the safety checks that keep it inside its box."""
@@ -658,6 +656,7 @@ class Renderer:
         parts = []
         for section in self.document.sections:
             self.section = section
+            self.math_by_offset = {span.offset: span for span in section.math}
             tree = SyntaxTreeNode(section.tokens)
             parts.append(f"% --- {section.source.path.name} ---\n" + self.blocks(tree.children))
         for label, location in self.pending_refs:
