@@ -6,7 +6,9 @@ file in the same folder, which is then renamed over the target (atomic on POSIX)
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -19,6 +21,23 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def sha256_file_cached(path: Path, cache: Path) -> str:
+    """sha256_file, remembered by (path, size, mtime) in a small JSON file: a 20 MB data set is then not
+    re-read by every build that only needs to know it has not changed."""
+    stat = path.stat()
+    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    try:
+        known = json.loads(cache.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if key not in known:
+        known = {k: v for k, v in known.items() if not k.startswith(f"{path.resolve()}|")}
+        known[key] = sha256_file(path)
+        with contextlib.suppress(OSError):  # no writable cache: just slower next time
+            write_atomic(cache, json.dumps(known))
+    return known[key]
 
 
 def replace_bytes(target: Path, data: bytes, mode: int | None = None) -> None:

@@ -703,6 +703,16 @@ def _warning(location: Location, message: str):
     return Diagnostic(location, "warning", message)
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates survive between runs (Jinja checks each template's source for changes)."""
+    folder = cache_dir() / "jinja"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 def highlight_cache() -> Path:
     return cache_dir() / "highlight"
 
@@ -740,6 +750,7 @@ def template_environment(override: Path | None = None) -> jinja2.Environment:
         variable_start_string="(((", variable_end_string=")))",
         comment_start_string="((=", comment_end_string="=))",
         trim_blocks=True, lstrip_blocks=True, autoescape=False,
+        bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
     env.filters["escape_latex"] = escape_latex

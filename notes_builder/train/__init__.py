@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from notes_builder.config import NotesConfig
+from notes_builder.config import NotesConfig, cache_dir
 from notes_builder.errors import StaleResultsError
+from notes_builder.files import sha256_file_cached
 from notes_builder.train import freeze
 from notes_builder.train.freeze import FIGURES
 
@@ -79,7 +80,7 @@ def check_results(config: NotesConfig, data: str | None = None) -> FreshnessRepo
     notes = []
     path = config.data_path(data)
     if path.is_file():
-        sha = freeze.sha256_file(path)
+        sha = sha256_file_cached(path, cache_dir() / "sha256.json")
     else:
         sha = recorded.get("data_sha256", "")
         notes.append(f"data not found at {path}; its SHA-256 was not checked")
