@@ -50,26 +50,13 @@ CONSTRUCTS = {
 
 def _assets(folder: Path) -> None:
     (folder / "dot.png").write_bytes(PNG)
-    (folder / "photo.jpg").write_bytes(_jpeg())
+    (folder / "photo.jpg").write_bytes(_matplotlib_figure("jpg"))
     (folder / "box.svg").write_text(SVG)
-    (folder / "fig.pdf").write_bytes(_pdf_figure())
+    (folder / "fig.pdf").write_bytes(_matplotlib_figure("pdf"))
 
 
-def _jpeg() -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import io
-
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    plt.figure(figsize=(1, 1)).savefig(buffer, format="jpg")
-    plt.close("all")
-    return buffer.getvalue()
-
-
-def _pdf_figure() -> bytes:
+def _matplotlib_figure(fmt: str) -> bytes:
+    """A small real figure in the given format, as the notes' own figures are made."""
     import io
 
     import matplotlib
@@ -80,7 +67,7 @@ def _pdf_figure() -> bytes:
     buffer = io.BytesIO()
     figure = plt.figure(figsize=(2, 1))
     figure.gca().plot([0, 1], [0, 1])
-    figure.savefig(buffer, format="pdf")
+    figure.savefig(buffer, format=fmt)
     plt.close("all")
     return buffer.getvalue()
 
