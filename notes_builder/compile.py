@@ -156,7 +156,7 @@ def _stop(process: subprocess.Popen) -> None:
     """Interrupt TeX first (it then writes `! Interruption` and the line it was on to the log), then kill."""
     with contextlib.suppress(subprocess.TimeoutExpired, ProcessLookupError):
         os.killpg(process.pid, signal.SIGINT)
-        process.communicate(timeout=3)
+        process.communicate(timeout=5)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.communicate()
