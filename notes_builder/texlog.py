@@ -7,6 +7,7 @@ and the `l.123 ...` context TeX prints lets us find the exact spot in the user's
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,13 +59,11 @@ class SourceMap:
 
     def locate(self, tex_line: int, context: str = "") -> Location | None:
         """The user's file position for a .tex line, refined by TeX's `l.N <text>` context."""
-        candidates = [m for m in self.markers if m[0] <= tex_line]
-        if not candidates:
-            return None
-        marker_line, path, user_line = candidates[-1]
-        guess = user_line + max(0, tex_line - marker_line - 1)
-        found = _find_context(path, user_line, context)
-        return found or Location(path, user_line if guess <= user_line else user_line)
+        index = bisect.bisect_right([m[0] for m in self.markers], tex_line) - 1
+        if index < 0:
+            return None  # in the preamble: not the user's text
+        _, path, user_line = self.markers[index]
+        return _find_context(path, user_line, context) or Location(path, user_line)
 
 
 def _find_context(path: Path, from_line: int, context: str) -> Location | None:
