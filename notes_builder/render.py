@@ -189,7 +189,6 @@ class RenderResult:
     warnings: list = field(default_factory=list)
     references: dict[str, Reference] = field(default_factory=dict)
     inputs: set[Path] = field(default_factory=set)  # files read besides notes.yaml and the sections
-    source_lines: list[tuple[int, Location]] = field(default_factory=list)  # (tex line, user location)
 
 
 class Renderer:

@@ -26,6 +26,11 @@ def _lines(path: Path) -> list[str]:
         return []
 
 
+def forget_sources() -> None:
+    """Drop remembered source lines (a long-running `notes watch` shows files as they are now)."""
+    _lines.cache_clear()
+
+
 def display_path(path: Path) -> str:
     """Paths relative to the working folder when inside it, as compilers print them."""
     try:

@@ -176,12 +176,12 @@ class Watcher:
     def build(self) -> BuildOutcome:
         """One build now; prints the PDF path and time, or the diagnostics that are new."""
         from notes_builder.build import BuildOptions, build_notes
-        from notes_builder.report import _lines, print_diagnostic, print_error
+        from notes_builder.report import forget_sources, print_diagnostic, print_error
 
         self._record()  # what this build reads: later edits are seen as changes against it
         self.pending_since = self.last_change = None
         self.builds += 1
-        _lines.cache_clear()  # diagnostics must show the source lines as they are now
+        forget_sources()
         started = time.perf_counter()
         try:
             result = build_notes(self.target, BuildOptions(pdf=True, out_dir=self.out_dir, quiet=True))
