@@ -18,7 +18,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from notes_builder.config import cache_dir
 from notes_builder.errors import CompileError, Diagnostic, Location, ToolMissingError
+from notes_builder.files import publish
 from notes_builder.texlog import LogReport, SourceMap, parse_log
 
 ENGINE_FLAGS = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape"]
@@ -52,8 +54,11 @@ class PreambleFormat:
 
     The format is named after a hash of the preamble text, so any change to the preamble (template,
     packages, notes.yaml macros) simply makes a new one. It is dumped by a second pdflatex process while
-    the document compiles (this machine kind has two cores), so the cold build does not wait for it.
+    the document compiles (this machine kind has two cores), so the cold build does not wait for it, and
+    kept in the user cache, so a new build folder with the same preamble starts with it too.
     """
+
+    KEEP = 8  # formats kept in the cache (about 7 MB each)
 
     def __init__(self, tex_path: Path, engine: str):
         tex = tex_path.read_text(encoding="utf-8")
@@ -64,19 +69,23 @@ class PreambleFormat:
         self.name = f"nbpreamble-{digest}"
         self.usable = engine == "pdflatex" and shutil.which("kpsewhich") is not None
         self.process: subprocess.Popen | None = None
+        self.shared = cache_dir() / "formats"
 
     @property
     def path(self) -> Path:
+        """Where the dump writes the format (the work folder, TeX's only writable place)."""
         return self.work / f"{self.name}.fmt"
 
     def ready(self) -> bool:
-        return self.usable and self.path.exists()
+        return self.usable and ((self.shared / self.path.name).exists() or self.path.exists())
+
+    def environment(self) -> dict[str, str]:
+        """TeX finds formats in the cache, then in its default places (the trailing ':')."""
+        return {**safe_tex_environment(), "TEXFORMATS": f"{self.shared}:"}
 
     def start_dump(self) -> None:
         if not self.usable or self.ready():
             return
-        for old in self.work.glob("nbpreamble-*.fmt"):
-            old.unlink()
         command = ["pdflatex", "-ini", "-interaction=batchmode", "-halt-on-error", "-no-shell-escape",
                    f"-jobname={self.name}", "&pdflatex", "mylatexformat.ltx", self.tex_path.name]
         self.process = subprocess.Popen(command, cwd=self.work, env=safe_tex_environment(),
@@ -95,7 +104,20 @@ class PreambleFormat:
         finally:
             if self.process.returncode != 0:
                 self.path.unlink(missing_ok=True)
+            else:
+                self._share()
             self.process = None
+
+    def _share(self) -> None:
+        """Move the new format into the cache and keep only the newest few there."""
+        try:
+            publish(self.path, self.shared / self.path.name)
+        except OSError:
+            return  # no writable cache: the format stays usable in this work folder
+        self.path.unlink(missing_ok=True)
+        formats = sorted(self.shared.glob("nbpreamble-*.fmt"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in formats[self.KEEP:]:
+            old.unlink(missing_ok=True)
 
 
 def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0,
@@ -110,8 +132,10 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     require(engine, "texlive-xetex" if engine == "xelatex" else "texlive-latex-base")
     work = tex_path.parent
     preamble = PreambleFormat(tex_path, engine)
+    environment = safe_tex_environment()
     if single_pass and preamble.ready():
         command = [engine, f"-fmt={preamble.name}", *ENGINE_FLAGS, tex_path.name]
+        environment = preamble.environment()
     else:
         flags = " ".join(ENGINE_FLAGS)
         mode = "-xelatex" if engine == "xelatex" else "-pdf"
@@ -119,7 +143,7 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
         command = [latexmk, "-norc", mode, f"-{rule}={engine} {flags} %O %S", "-g", "-silent", tex_path.name]
     log = work / f"{tex_path.stem}.log"
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=work, env=safe_tex_environment(), stdin=subprocess.DEVNULL,
+    process = subprocess.Popen(command, cwd=work, env=environment, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     preamble.start_dump()
     try:

@@ -17,13 +17,18 @@ def project(tmp_path: Path) -> Path:
     write_project(tmp_path, {"notes.yaml": YAML, "a.md": BODY, "code.py": "value = 1\n"})
     (tmp_path / "tpl").mkdir()
     shutil.copy(REPO / "templates" / "elements.tex.j2", tmp_path / "tpl" / "elements.tex.j2")
-    result = run_notes("build", tmp_path, "--pdf", "--out", tmp_path / "out")
+    result = run_notes("build", tmp_path, "--pdf", "--out", tmp_path / "out", env=cache_of(tmp_path))
     assert result.returncode == 0, result.stderr
     return tmp_path
 
 
+def cache_of(project: Path) -> dict[str, str]:
+    """Each test gets its own user cache (highlighted code, precompiled preambles)."""
+    return {"XDG_CACHE_HOME": str(project / "cache")}
+
+
 def rebuild(project: Path) -> tuple[bool, str]:
-    result = run_notes("build", project, "--pdf", "--out", project / "out")
+    result = run_notes("build", project, "--pdf", "--out", project / "out", env=cache_of(project))
     assert result.returncode == 0, result.stderr
     return "up to date" not in result.stderr, squash(pdftotext(project / "out" / "inc.pdf"))
 
@@ -36,7 +41,8 @@ def test_unchanged_save_runs_nothing(project):
 
 def test_prose_edit_is_one_pass_on_the_precompiled_preamble(project):
     work = project / "out" / ".work-inc"
-    assert list(work.glob("nbpreamble-*.fmt")), "the first build dumps the preamble format"
+    formats = list((project / "cache" / "notes-builder" / "formats").glob("nbpreamble-*.fmt"))
+    assert formats, "the first build dumps the preamble format into the user cache"
     (project / "a.md").write_text(BODY.replace("First", "Second"))
     compiled, text = rebuild(project)
     assert compiled and "Second version of the text." in text
@@ -56,6 +62,13 @@ def test_included_code_and_templates_are_inputs(project, changed):
     assert ("value = 2" if changed == "code.py" else "Start (restyled)") in text
 
 
+def test_a_new_build_folder_starts_with_the_cached_preamble(project):
+    result = run_notes("build", project, "--pdf", "--out", project / "elsewhere", env=cache_of(project))
+    assert result.returncode == 0, result.stderr
+    log = (project / "elsewhere" / ".work-inc" / "inc.log").read_text(errors="replace").splitlines()[0]
+    assert "preloaded format=nbpreamble-" in log
+
+
 def test_force_rebuilds_anyway(project):
-    result = run_notes("build", project, "--pdf", "--out", project / "out", "--force")
+    result = run_notes("build", project, "--pdf", "--out", project / "out", "--force", env=cache_of(project))
     assert result.returncode == 0 and "up to date" not in result.stderr
