@@ -187,23 +187,16 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 def _last_reached(log: Path, source_map: SourceMap) -> Location | None:
-    """The user's block TeX was in when it was stopped: the last page's markers are not in the log, so use
-    the last source line TeX echoed (l.N) or the first block."""
+    """The user's line TeX was on when it was interrupted: the last `l.N` it wrote (None if it wrote none)."""
     try:
         text = log.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        text = ""
-
+        return None
     reached = re.findall(r"^l\.(\d+) ?(.*)$", text, re.M)
-    if reached:
-        line, context = reached[-1]
-        return source_map.locate(int(line), context)
-    pages = re.findall(r"\[(\d+)", text)
-    if source_map.markers:
-        index = min(len(source_map.markers) - 1, len(pages) * 8)
-        _, path, line = source_map.markers[index]
-        return Location(path, line)
-    return None
+    if not reached:
+        return None
+    line, context = reached[-1]
+    return source_map.locate(int(line), context)
 
 
 def _find_char(source_map: SourceMap, char: str) -> Location | None:

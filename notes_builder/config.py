@@ -303,6 +303,11 @@ def _symbols(raw: Any, config: NotesConfig) -> list[Symbol]:
 _MACRO_NAME = re.compile(r"^\\?[A-Za-z]+$")
 
 
+def macro_arguments(body: str) -> int:
+    """How many arguments a notes.yaml macro takes: the highest #n its body uses."""
+    return max((int(n) for n in re.findall(r"#(\d)", body)), default=0)
+
+
 def _macros(raw: Any, config: NotesConfig) -> dict[str, str]:
     if raw is None:
         return {}

@@ -170,14 +170,13 @@ class Locator:
             self.cursor = max(self.cursor, self.source.line_offset(token.map[0]))
         return self.cursor
 
-    def find(self, fragment: str, limit: int | None = None, advance: bool = True) -> int | None:
+    def find(self, fragment: str, limit: int | None = None) -> int | None:
         if not fragment:
             return None
         index = self.source.text.find(fragment, self.cursor, limit)
         if index < 0:
             return None
-        if advance:
-            self.cursor = index + len(fragment)
+        self.cursor = index + len(fragment)
         return index
 
 

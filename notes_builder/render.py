@@ -29,10 +29,11 @@ from pygments.lexers import get_lexer_by_name
 from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 
-from notes_builder.config import REPO_ROOT, NotesConfig, cache_dir
+from notes_builder.config import REPO_ROOT, NotesConfig, cache_dir, macro_arguments
 from notes_builder.content import Document, MathSpan, Section
 from notes_builder.errors import ConfigError, ContentError, Location, PlaceholderError, TemplateError
 from notes_builder.security import find_forbidden, unbalanced_brace
+from notes_builder.texchars import UNICODE_MATH
 
 IMAGE_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".svg"}
 CJK_RANGES = ((0x2E80, 0x2FDF), (0x3000, 0x303F), (0x3040, 0x30FF), (0x3100, 0x312F), (0x31A0, 0x31BF),
@@ -57,26 +58,12 @@ PROSE_UNICODE = {
     "\u2018": "`", "\u2019": "'", "\u201c": "``", "\u201d": "''", "\u2013": "--", "\u2014": "---",
     "\u2026": r"\ldots{}", "\u00a0": "~", "\u2009": r"\,", "\u202f": r"\,", "\u00ad": r"\-",
 }
-# Characters that the fonts of a pdflatex document lack natively: mapped through \DeclareUnicodeCharacter,
-# so they work in prose, code boxes and math alike.
+# Characters that the fonts of a pdflatex document lack natively (beyond Latin-1 and Latin Extended-A,
+# which T1/TS1 set as text): declared as their math command, so they work in prose, code boxes and math.
 UNICODE_COMMANDS = {
-    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\epsilon", "ζ": r"\zeta",
-    "η": r"\eta", "θ": r"\theta", "ι": r"\iota", "κ": r"\kappa", "λ": r"\lambda", "μ": r"\mu", "ν": r"\nu",
-    "ξ": r"\xi", "π": r"\pi", "ρ": r"\rho", "σ": r"\sigma", "τ": r"\tau", "υ": r"\upsilon", "φ": r"\phi",
-    "χ": r"\chi", "ψ": r"\psi", "ω": r"\omega", "Γ": r"\Gamma", "Δ": r"\Delta", "Θ": r"\Theta",
-    "Λ": r"\Lambda", "Ξ": r"\Xi", "Π": r"\Pi", "Σ": r"\Sigma", "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega",
-    "ϵ": r"\varepsilon", "ϕ": r"\varphi", "ℝ": r"\mathbb{R}", "ℕ": r"\mathbb{N}", "ℤ": r"\mathbb{Z}",
-    "⊙": r"\odot", "⊗": r"\otimes", "⊕": r"\oplus", "∘": r"\circ", "·": r"\cdot", "−": "-", "≤": r"\le",
-    "≥": r"\ge", "≠": r"\neq", "≈": r"\approx", "≡": r"\equiv", "∝": r"\propto", "∞": r"\infty",
-    "∑": r"\sum", "∏": r"\prod", "∫": r"\int", "∂": r"\partial", "∇": r"\nabla", "∈": r"\in",
-    "∉": r"\notin", "⊂": r"\subset", "⊆": r"\subseteq", "∪": r"\cup", "∩": r"\cap", "∀": r"\forall",
-    "∃": r"\exists", "→": r"\to", "←": r"\leftarrow", "↔": r"\leftrightarrow", "⇒": r"\Rightarrow",
-    "⇐": r"\Leftarrow", "⇔": r"\Leftrightarrow", "↦": r"\mapsto", "√": r"\surd", "⊤": r"\top",
-    "⊥": r"\perp", "∥": r"\parallel", "‖": r"\|", "⟨": r"\langle", "⟩": r"\rangle", "∅": r"\emptyset",
-    "±": r"\pm", "∓": r"\mp", "†": r"\dagger", "′": r"\prime", "∗": r"\ast", "⋅": r"\cdot",
-    "≪": r"\ll", "≫": r"\gg", "∼": r"\sim", "≃": r"\simeq", "≅": r"\cong", "∧": r"\wedge", "∨": r"\vee",
-    "¬": r"\neg", "⌊": r"\lfloor", "⌋": r"\rfloor", "⌈": r"\lceil", "⌉": r"\rceil", "ℓ": r"\ell",
-    "✓": r"\checkmark", "✗": r"\times", "•": r"\bullet",
+    char: command for char, command in UNICODE_MATH.items()
+    if ord(char) > 0x17F and char not in PROSE_UNICODE and command.strip()
+    and not unicodedata.category(char).startswith(("Z", "C"))
 }
 TEXT_SAFE_RANGES = ((0x20, 0x7E), (0xA0, 0x17F))
 
@@ -564,9 +551,7 @@ class Renderer:
         info = (node.info or "").strip()
         if info in ("{=latex}", "=latex"):
             return self.raw_latex(node)
-        language, _, attr_text = info.partition(" ")
-        language = language.strip()
-        attrs = dict(_INCLUDE_ATTRS.findall(attr_text))
+        language, attrs = fence_attributes(info)
         location = self.location(node)
         code = node.content
         first_line = 1
@@ -681,7 +666,7 @@ class Renderer:
     def document_tex(self, body: str) -> str:
         macros = []
         for name, macro_body in self.config.macros.items():
-            args = max((int(n) for n in re.findall(r"#(\d)", macro_body)), default=0)
+            args = macro_arguments(macro_body)
             macros.append((name, {"args": args, "body": macro_body}))
         context = {
             "title": escape_latex(self.config.title), "author": escape_latex(self.config.author),
@@ -710,6 +695,27 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     except OSError:
         return None
     return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+def fence_attributes(info: str) -> tuple[str, dict[str, str]]:
+    """```python {include="model.py" lines="3-9"}``` -> ("python", {"include": ..., "lines": ...})."""
+    language, _, attr_text = info.strip().partition(" ")
+    return language.strip(), dict(_INCLUDE_ATTRS.findall(attr_text))
+
+
+def referenced_files(section: Section) -> list[Path]:
+    """Local files a section reads besides itself (included code, images), as the renderer resolves them."""
+    base = section.source.path.parent
+    found = []
+    for token in section.tokens:
+        include = fence_attributes(token.info or "")[1].get("include") if token.type == "fence" else None
+        if include:
+            found.append(base / include)
+        for child in token.children or []:
+            src = str(child.attrs.get("src") or "") if child.type == "image" else ""
+            if src and not re.match(r"^[a-z]+://", src):
+                found.append(base / src)
+    return found
 
 
 def highlight_cache() -> Path:
@@ -794,9 +800,7 @@ def _template_frame(exc: BaseException) -> Location | None:
 
 def render_preamble(document: Document) -> str:
     """The document's real preamble (for `notes lint --compile`): everything before \\begin{document}."""
-    metrics, why = load_metrics(document.config)
-    renderer = Renderer(document, metrics, why)
-    tex = renderer.document_tex("")
+    tex = Renderer(document, metrics=None).document_tex("")  # the preamble quotes no results
     return tex.split("\\begin{document}", 1)[0]
 
 

@@ -5,7 +5,6 @@ Shared by every command so that build errors, TeX errors and lint findings look 
 
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -90,6 +89,3 @@ def print_error(error: NotesError) -> None:
 def info(message: str) -> None:
     stderr.print(escape(message))
 
-
-def is_terminal() -> bool:
-    return sys.stderr.isatty()

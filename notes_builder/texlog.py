@@ -45,17 +45,15 @@ class SourceMap:
     """Generated .tex line -> the user's location, from the %NB markers."""
 
     markers: list[tuple[int, Path, int]]  # (tex line, user file, user line), sorted by tex line
-    tex_lines: list[str]
 
     @classmethod
     def from_tex(cls, tex: str) -> SourceMap:
-        lines = tex.splitlines()
         markers = []
-        for number, line in enumerate(lines, start=1):
+        for number, line in enumerate(tex.splitlines(), start=1):
             match = MARKER.match(line)
             if match:
                 markers.append((number, Path(match.group(1)), int(match.group(2))))
-        return cls(markers, lines)
+        return cls(markers)
 
     def locate(self, tex_line: int, context: str = "") -> Location | None:
         """The user's file position for a .tex line, refined by TeX's `l.N <text>` context."""

@@ -8,8 +8,6 @@ nothing. Changes are debounced (an editor's save is often several writes), then 
 
 from __future__ import annotations
 
-import hashlib
-import re
 import signal
 import sys
 import time
@@ -18,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from notes_builder.errors import NotesError, UsageError
+from notes_builder.files import sha256_file
 
-_INCLUDE = re.compile(r"""\binclude\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+?)(?=[\s}]))""")
 _MAX_RESULT_FILES = 2000  # a runaway results folder must not make every poll slow
 
 
@@ -40,25 +38,12 @@ def _files_below(folder: Path, limit: int = _MAX_RESULT_FILES) -> list[Path]:
 def section_dependencies(section_path: Path) -> list[Path]:
     """Files a section reads besides itself: `{include="..."}` code files and images."""
     from notes_builder.content import parse_section
+    from notes_builder.render import referenced_files
 
     try:
-        section = parse_section(section_path)
+        return referenced_files(parse_section(section_path))
     except (NotesError, OSError):
         return []
-    base = section_path.parent
-    found: list[Path] = []
-    for token in section.tokens:
-        if token.type == "fence":
-            for match in _INCLUDE.finditer(token.info or ""):
-                name = next(g for g in match.groups() if g is not None)
-                if name:
-                    found.append(base / name)
-        for child in token.children or []:
-            if child.type == "image":
-                src = str(child.attrs.get("src", "") or "")
-                if src and not re.match(r"^[a-z]+://", src):
-                    found.append(base / src)
-    return found
 
 
 def watched_paths(target: str | Path | None) -> list[Path]:
@@ -106,7 +91,7 @@ def _stat_key(path: Path) -> tuple[int, int] | None:
 
 def _digest(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return sha256_file(path)
     except OSError:
         return None
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from notes_builder.lint import macros as M
 from notes_builder.security import FORBIDDEN_COMMANDS, find_forbidden, unbalanced_brace
+from notes_builder.texchars import UNICODE_MATH
 
 
 @dataclass(frozen=True)
@@ -552,7 +553,7 @@ class _Run:
         for index, char in enumerate(clean):
             if char.isascii():
                 continue
-            replacement = M.UNICODE_MATH.get(char)
+            replacement = UNICODE_MATH.get(char)
             name = f"U+{ord(char):04X}"
             if replacement is None:
                 self.add("NB151", index, index + 1, f"Unicode character '{char}' ({name}) in math")

@@ -10,40 +10,19 @@ are left out: they would derail TeX for every formula after them.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from notes_builder.compile import require, safe_tex_environment
 from notes_builder.content import Document, MathSpan
-from notes_builder.errors import ToolMissingError
 from notes_builder.lint.engine import Finding
 from notes_builder.lint.rules import RULES
+from notes_builder.render import render_preamble
 
 SKIP_CODES = {"NB133", "NB135", "NB132", "NB136", "NB137", "NB171", "NB100"}
 MARKER = "NBLINTFORMULA:"
-
-
-def fallback_preamble(document: Document) -> str:
-    lines = [r"\usepackage[T1]{fontenc}", r"\usepackage[utf8]{inputenc}", r"\usepackage{lmodern}",
-             r"\usepackage{amsmath,amssymb}", r"\usepackage{bm}", r"\usepackage[dvipsnames]{xcolor}"]
-    for name, body in document.config.macros.items():
-        args = max([int(n) for n in re.findall(r"#(\d)", body)] or [0])
-        lines.append(f"\\providecommand{{\\{name}}}{{}}\\renewcommand{{\\{name}}}"
-                     + (f"[{args}]" if args else "") + f"{{{body}}}")
-    return "\\documentclass{article}\n" + "\n".join(lines) + "\n"
-
-
-def preamble(document: Document) -> str:
-    try:
-        from notes_builder.render import render_preamble
-    except ImportError:  # the renderer is optional for lint
-        return fallback_preamble(document)
-    try:
-        return render_preamble(document)
-    except Exception:  # a broken results file must not stop lint: compile with the basic preamble
-        return fallback_preamble(document)
 
 
 def _wrapped(span: MathSpan) -> tuple[str, str]:
@@ -56,7 +35,7 @@ def _wrapped(span: MathSpan) -> tuple[str, str]:
 
 def build_tex(document: Document, spans: list[MathSpan]) -> tuple[str, list[int]]:
     """The .tex source and, per span, the 1-based line where its body starts."""
-    head = preamble(document)
+    head = render_preamble(document)
     lines = head.rstrip("\n").split("\n")
     lines += ["\\begin{document}", "\\errorcontextlines=0", "\\hbadness=10000", "\\vbadness=10000",
               "\\hfuzz=\\maxdimen"]
@@ -114,16 +93,15 @@ def compile_documents(documents: list[Document], findings: list[Finding]) -> tup
 
 
 def compile_spans(document: Document, spans: list[MathSpan], timeout: float = 120.0) -> list[Finding]:
-    tool = shutil.which("pdflatex")
-    if tool is None:
-        raise ToolMissingError("pdflatex is needed for notes lint --compile", hint="install TeX Live")
+    tool = require("pdflatex", "texlive-latex-base")
     tex, starts = build_tex(document, spans)
     with tempfile.TemporaryDirectory(prefix="notes-lint-") as folder:
         path = Path(folder) / "formulas.tex"
         path.write_text(tex, encoding="utf-8")
         try:
             subprocess.run([tool, "-interaction=nonstopmode", "-no-shell-escape", "-draftmode", path.name],
-                           cwd=folder, capture_output=True, timeout=timeout, check=False)
+                           cwd=folder, capture_output=True, timeout=timeout, check=False,
+                           env=safe_tex_environment(), stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             return [_finding(spans[0], 0, f"pdflatex did not finish within {timeout:.0f} s")]
         log_path = path.with_suffix(".log")

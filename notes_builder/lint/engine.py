@@ -14,7 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from notes_builder.config import CONFIG_NAME, LintConfig, NotesConfig, load_config, load_pyproject_lint
+from notes_builder.config import (
+    CONFIG_NAME,
+    LintConfig,
+    NotesConfig,
+    load_config,
+    load_pyproject_lint,
+    macro_arguments,
+)
 from notes_builder.content import Document, MathSpan, Section, SourceFile, parse_section, symbol_spans
 from notes_builder.errors import ContentError, Location, UsageError
 from notes_builder.lint import macros as M
@@ -125,8 +132,7 @@ def _checker(config: NotesConfig, lint: LintConfig) -> FormulaChecker:
     known = set(M.base_macros()) | set(config.macros) | {name.lstrip("\\") for name in lint.extra_macros}
     if config.allow.tex_primitives:
         known |= set(FORBIDDEN_COMMANDS)
-    arguments = {name: max([int(n) for n in re.findall(r"#(\d)", body)] or [0])
-                 for name, body in config.macros.items()}
+    arguments = {name: macro_arguments(body) for name, body in config.macros.items()}
     arguments.update({name.lstrip("\\"): count for name, count in lint.extra_macros.items()})
     return FormulaChecker(frozenset(known), allow_primitives=config.allow.tex_primitives,
                           argument_macros=arguments)
@@ -154,9 +160,8 @@ def suppressions(source: SourceFile) -> dict[int, set[str] | None]:
     for match in _SUPPRESS.finditer(source.text):
         line, _ = source.position(match.end())
         codes = {c.upper() for c in re.findall(r"[A-Za-z]+\d+", match.group("codes"))}
-        for target in (line + 1,):
-            previous = found.get(target, set())
-            found[target] = None if (not codes or previous is None) else (previous | codes)
+        previous = found.get(line + 1, set())
+        found[line + 1] = None if (not codes or previous is None) else (previous | codes)
     return found
 
 

@@ -94,24 +94,3 @@ exp max min sup inf lim liminf limsup arg det dim gcd hom ker deg Pr""")
 OPERATOR_NAMES = _names("""softmax sigmoid relu ReLU argmax argmin tr Tr diag rank sign sgn Var Cov KL erf
 logit softplus GELU gelu concat""")
 
-UNICODE_MATH = {
-    "α": "\\alpha", "β": "\\beta", "γ": "\\gamma", "δ": "\\delta", "ε": "\\varepsilon", "ϵ": "\\epsilon",
-    "ζ": "\\zeta", "η": "\\eta", "θ": "\\theta", "ϑ": "\\vartheta", "ι": "\\iota", "κ": "\\kappa",
-    "λ": "\\lambda", "μ": "\\mu", "µ": "\\mu", "ν": "\\nu", "ξ": "\\xi", "π": "\\pi", "ρ": "\\rho",
-    "σ": "\\sigma", "ς": "\\varsigma", "τ": "\\tau", "υ": "\\upsilon", "φ": "\\varphi", "ϕ": "\\phi",
-    "χ": "\\chi", "ψ": "\\psi", "ω": "\\omega", "Γ": "\\Gamma", "Δ": "\\Delta", "Θ": "\\Theta",
-    "Λ": "\\Lambda", "Ξ": "\\Xi", "Π": "\\Pi", "Σ": "\\Sigma", "Υ": "\\Upsilon", "Φ": "\\Phi", "Ψ": "\\Psi",
-    "Ω": "\\Omega", "⊙": "\\odot", "⊗": "\\otimes", "⊕": "\\oplus", "−": "-", "–": "-", "≤": "\\le",
-    "≥": "\\ge", "≠": "\\neq", "≈": "\\approx", "×": "\\times", "·": "\\cdot", "⋅": "\\cdot", "∙": "\\cdot",
-    "÷": "\\div", "±": "\\pm", "∓": "\\mp", "∞": "\\infty", "∑": "\\sum", "∏": "\\prod", "∫": "\\int",
-    "∂": "\\partial", "∇": "\\nabla", "√": "\\sqrt", "∈": "\\in", "∉": "\\notin", "⊂": "\\subset",
-    "⊆": "\\subseteq", "⊃": "\\supset", "⊇": "\\supseteq", "∪": "\\cup", "∩": "\\cap", "∀": "\\forall",
-    "∃": "\\exists", "¬": "\\neg", "∧": "\\wedge", "∨": "\\vee", "→": "\\to", "←": "\\leftarrow",
-    "↔": "\\leftrightarrow", "⇒": "\\Rightarrow", "⇐": "\\Leftarrow", "⇔": "\\Leftrightarrow",
-    "↦": "\\mapsto", "∼": "\\sim", "≡": "\\equiv", "∝": "\\propto", "≪": "\\ll", "≫": "\\gg",
-    "∘": "\\circ", "…": "\\ldots", "⋯": "\\cdots", "⟨": "\\langle", "⟩": "\\rangle", "‖": "\\|",
-    "∥": "\\parallel", "⊥": "\\perp", "⊤": "\\top", "ℓ": "\\ell", "ℝ": "\\mathbb{R}", "ℕ": "\\mathbb{N}",
-    "ℤ": "\\mathbb{Z}", "ℚ": "\\mathbb{Q}", "ℂ": "\\mathbb{C}", "∅": "\\emptyset", "′": "'", "″": "''",
-    "²": "^{2}", "³": "^{3}", "¹": "^{1}", "₀": "_{0}", "₁": "_{1}", "₂": "_{2}", "ᵀ": "^\\top",
-    "\u00a0": " ", "\u2009": "\\,", "\u2002": "\\ ", "\u2003": "\\quad", "\u200b": "",
-}

@@ -1,0 +1,30 @@
+"""Unicode characters and the LaTeX math they stand for: one table for lint and render.
+
+Lint's NB151 fix replaces such a character in math by its command; the renderer declares the same
+commands for pdflatex (\\DeclareUnicodeCharacter), so a character typed in prose or in a code box still
+prints. `√` maps to `\\surd`, the symbol alone, because the character does not say what lies under the root.
+"""
+
+UNICODE_MATH = {
+    "α": "\\alpha", "β": "\\beta", "γ": "\\gamma", "δ": "\\delta", "ε": "\\varepsilon", "ϵ": "\\epsilon",
+    "ζ": "\\zeta", "η": "\\eta", "θ": "\\theta", "ϑ": "\\vartheta", "ι": "\\iota", "κ": "\\kappa",
+    "λ": "\\lambda", "μ": "\\mu", "µ": "\\mu", "ν": "\\nu", "ξ": "\\xi", "π": "\\pi", "ρ": "\\rho",
+    "σ": "\\sigma", "ς": "\\varsigma", "τ": "\\tau", "υ": "\\upsilon", "φ": "\\varphi", "ϕ": "\\phi",
+    "χ": "\\chi", "ψ": "\\psi", "ω": "\\omega", "Γ": "\\Gamma", "Δ": "\\Delta", "Θ": "\\Theta",
+    "Λ": "\\Lambda", "Ξ": "\\Xi", "Π": "\\Pi", "Σ": "\\Sigma", "Υ": "\\Upsilon", "Φ": "\\Phi", "Ψ": "\\Psi",
+    "Ω": "\\Omega", "⊙": "\\odot", "⊗": "\\otimes", "⊕": "\\oplus", "−": "-", "–": "-", "≤": "\\le",
+    "≥": "\\ge", "≠": "\\neq", "≈": "\\approx", "×": "\\times", "·": "\\cdot", "⋅": "\\cdot", "∙": "\\cdot",
+    "÷": "\\div", "±": "\\pm", "∓": "\\mp", "∞": "\\infty", "∑": "\\sum", "∏": "\\prod", "∫": "\\int",
+    "∂": "\\partial", "∇": "\\nabla", "√": "\\surd", "∈": "\\in", "∉": "\\notin", "⊂": "\\subset",
+    "⊆": "\\subseteq", "⊃": "\\supset", "⊇": "\\supseteq", "∪": "\\cup", "∩": "\\cap", "∀": "\\forall",
+    "∃": "\\exists", "¬": "\\neg", "∧": "\\wedge", "∨": "\\vee", "→": "\\to", "←": "\\leftarrow",
+    "↔": "\\leftrightarrow", "⇒": "\\Rightarrow", "⇐": "\\Leftarrow", "⇔": "\\Leftrightarrow",
+    "↦": "\\mapsto", "∼": "\\sim", "≡": "\\equiv", "∝": "\\propto", "≪": "\\ll", "≫": "\\gg",
+    "∘": "\\circ", "…": "\\ldots", "⋯": "\\cdots", "⟨": "\\langle", "⟩": "\\rangle", "‖": "\\|",
+    "∥": "\\parallel", "⊥": "\\perp", "⊤": "\\top", "ℓ": "\\ell", "ℝ": "\\mathbb{R}", "ℕ": "\\mathbb{N}",
+    "ℤ": "\\mathbb{Z}", "ℚ": "\\mathbb{Q}", "ℂ": "\\mathbb{C}", "∅": "\\emptyset", "′": "'", "″": "''",
+    "²": "^{2}", "³": "^{3}", "¹": "^{1}", "₀": "_{0}", "₁": "_{1}", "₂": "_{2}", "ᵀ": "^\\top",
+    "\u00a0": " ", "\u2009": "\\,", "\u2002": "\\ ", "\u2003": "\\quad", "\u200b": "",
+    "†": "\\dagger", "∗": "\\ast", "≃": "\\simeq", "≅": "\\cong", "⌊": "\\lfloor", "⌋": "\\rfloor",
+    "⌈": "\\lceil", "⌉": "\\rceil", "✓": "\\checkmark", "✗": "\\times", "•": "\\bullet",
+}
