@@ -55,6 +55,9 @@ class TrainOptions:
     quiet: bool = False
     results_dir: Path | None = None  # default: the notes' results folder
     max_train_windows: int | None = None  # a deterministic subset, for quick checks
+    # Cross-validation: score on these training volunteers (left out of fitting and validation) instead of
+    # the test volunteers, so settings can be compared without ever looking at the test set.
+    holdout_volunteers: list[int] | None = None
     on_epoch_end: Callable[[int, dict[str, Any]], None] | None = None
 
 
@@ -288,6 +291,11 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
     # ---- splits: validation volunteers come out of the training volunteers, never random windows
     is_val = np.isin(data.train.subject, training.val_volunteers)
     fit, val, test = data.train.select(~is_val), data.train.select(is_val), data.test
+    if options.holdout_volunteers:
+        held = np.isin(data.train.subject, options.holdout_volunteers)
+        if (held & is_val).any():
+            raise UsageError("holdout volunteers and val_volunteers overlap")
+        fit, test = data.train.select(~is_val & ~held), data.train.select(held)
     if options.max_train_windows and options.max_train_windows < len(fit):
         keep = np.random.default_rng(training.seed).permutation(len(fit))[:options.max_train_windows]
         fit = fit.select(np.sort(keep))
