@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 
 import matplotlib.image
+import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
 
 from notes_builder.cli import cli
 from notes_builder.config import TrainingConfig, load_config
-from notes_builder.errors import TrainingError
+from notes_builder.errors import TrainingError, UsageError
 from notes_builder.train import TrainOptions, check_results, train_figures
 from notes_builder.train import data as har
 from notes_builder.train.training import CHECKPOINT_NAME, _batch, _rotate, following_windows
@@ -125,3 +126,17 @@ def test_committed_results_of_the_default_notes_are_current() -> None:
     content = Path(__file__).resolve().parents[1] / "content"
     report = check_results(load_config(content))
     assert report.current, report.message() + "\n(run `notes train-figures` and commit content/results)"
+
+
+def test_holdout_volunteers_score_on_training_volunteers_never_the_test_set(tmp_path: Path) -> None:
+    """Cross-validation (benchmarks/model_selection.py) must compare settings without any test window."""
+    config = load_config(make_notes(tmp_path / "notes", epochs=1, val_volunteers=[6, 27]))
+    data = har.load_data(DATA)
+    holdout = [1, 11, 21]
+    result = train_figures(config, TrainOptions(quiet=True, max_train_windows=500, holdout_volunteers=holdout))
+    expected = int(np.isin(data.train.subject, holdout).sum())
+    assert result.metrics["n_test_windows"] == expected > 0
+    assert sum(map(sum, result.metrics["confusion_matrix"])) == expected
+    assert not set(holdout) & set(np.unique(data.test.subject).tolist())
+    with pytest.raises(UsageError, match="overlap"):
+        train_figures(config, TrainOptions(quiet=True, max_train_windows=500, holdout_volunteers=[6, 1]))
