@@ -81,6 +81,8 @@ class TrainingConfig:
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     lr_schedule: str = "cosine"  # constant | cosine (decays to 0 over the epochs)
+    # which epoch is tested: best val_accuracy (ties: lower validation loss) | lowest val_loss | last
+    select_epoch: str = "val_accuracy"
     # weight the loss by inverse class frequency in the training windows (chosen by cross-validation over the
     # training volunteers: benchmarks/model_selection.py)
     balance_classes: bool = True
@@ -171,6 +173,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "training.task": ("walking", "dynamic", "six"),
     "training.device": ("auto", "cpu", "cuda"),
     "training.lr_schedule": ("constant", "cosine"),
+    "training.select_epoch": ("val_accuracy", "val_loss", "last"),
 }
 _USER_FIELDS = [
     f.name for f in dataclasses.fields(NotesConfig)

@@ -198,6 +198,15 @@ def _augment(x: torch.Tensor, training: TrainingConfig, generator: torch.Generat
     return x
 
 
+def _better(rule: str, accuracy: float, loss: float, best: dict[str, Any]) -> bool:
+    """Does this epoch replace the best one so far, under the configured selection rule?"""
+    if rule == "last":
+        return True
+    if rule == "val_loss":
+        return loss < best["loss"]
+    return (accuracy, -loss) > (best["accuracy"], -best["loss"])
+
+
 def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, binary: bool) -> tuple[float, np.ndarray]:
     """Mean loss and predicted classes, in batches, without gradients."""
     model.eval()
@@ -386,7 +395,7 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
             history["val_loss"].append(val_loss)
             history["val_accuracy"].append(val_accuracy)
             history["epoch_seconds"].append(time.perf_counter() - epoch_started)
-            if (val_accuracy, -val_loss) > (best["accuracy"], -best["loss"]):
+            if _better(training.select_epoch, val_accuracy, val_loss, best):
                 best = {"epoch": epoch + 1, "accuracy": val_accuracy, "loss": val_loss,
                         "state": copy.deepcopy(model.state_dict())}
             bars.done(task, total / count, val_accuracy)
