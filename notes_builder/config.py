@@ -81,8 +81,9 @@ class TrainingConfig:
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     lr_schedule: str = "cosine"  # constant | cosine (decays to 0 over the epochs)
-    # which epoch is tested: best val_accuracy (ties: lower validation loss) | lowest val_loss | last
-    select_epoch: str = "val_accuracy"
+    # which epoch is tested: best val_accuracy (ties: lower validation loss) | lowest val_loss | last (the end of
+    # the cosine decay; chosen by cross-validation, benchmarks/model_selection.py round 2)
+    select_epoch: str = "last"
     # weight the loss by inverse class frequency in the training windows (chosen by cross-validation over the
     # training volunteers: benchmarks/model_selection.py)
     balance_classes: bool = True

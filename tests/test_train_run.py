@@ -140,3 +140,17 @@ def test_holdout_volunteers_score_on_training_volunteers_never_the_test_set(tmp_
     assert not set(holdout) & set(np.unique(data.test.subject).tolist())
     with pytest.raises(UsageError, match="overlap"):
         train_figures(config, TrainOptions(quiet=True, max_train_windows=500, holdout_volunteers=[6, 1]))
+
+
+@pytest.mark.parametrize(("rule", "expected"), [("val_accuracy", [1, 2, 3]), ("val_loss", [1, 2]), ("last", [1, 2, 3])])
+def test_epoch_selection_rules(rule: str, expected: list[int]) -> None:
+    """Which epochs replace the best so far: (accuracy, loss) per epoch."""
+    from notes_builder.train.training import _better
+
+    best: dict = {"accuracy": -1.0, "loss": float("inf")}
+    taken = []
+    for epoch, (accuracy, loss) in enumerate([(0.9, 0.5), (0.9, 0.4), (0.95, 0.45)], start=1):
+        if _better(rule, accuracy, loss, best):
+            best = {"accuracy": accuracy, "loss": loss}
+            taken.append(epoch)
+    assert taken == expected
