@@ -56,7 +56,7 @@ def main() -> None:
     for seed in args.seeds:
         metrics = run_one(args.notes, seed, "")
         runs.append(metrics)
-        print(f"seed {seed}: test accuracy {100 * metrics['test_accuracy']:.2f} % (chosen epoch "
+        print(f"seed {seed}: test accuracy {100 * metrics['test_accuracy']:.2f} % (tested epoch "
               f"{metrics['chosen_epoch']}/{metrics['epochs']}), {metrics['seconds_per_epoch']:.2f} s/epoch, "
               f"{metrics['windows_per_second']:.0f} windows/s, wall {metrics['process_wall_s']:.1f} s, "
               f"peak {metrics['peak_rss_kib'] / 2**20:.2f} GiB", flush=True)

@@ -93,7 +93,7 @@ def train_figures_command(path: str | None, data: str | None, epochs: int | None
     if not quiet:
         m = result.metrics
         click.echo(f"test accuracy {100 * m['test_accuracy']:.2f}% (majority baseline "
-                   f"{100 * m['majority_baseline']:.2f}%), chosen epoch {m['chosen_epoch']}/{m['epochs']}, "
+                   f"{100 * m['majority_baseline']:.2f}%), tested epoch {m['chosen_epoch']}/{m['epochs']}, "
                    f"{m['seconds_per_epoch']:.2f} s/epoch, {m['windows_per_second']:.0f} windows/s")
     click.echo(result.results_dir)
 

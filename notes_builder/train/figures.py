@@ -74,7 +74,7 @@ def _val_accuracy(metrics: dict[str, Any]) -> Any:
     ax.plot(epochs, accuracy, color="#1f4e79", marker="o", markersize=2.5)
     chosen = metrics["chosen_epoch"]
     ax.plot([chosen], [accuracy[chosen - 1]], marker="*", markersize=10, color="#c55a11", linestyle="none",
-            label=f"chosen: epoch {chosen} ({accuracy[chosen - 1]:.2f}%)")
+            label=f"tested: epoch {chosen} ({accuracy[chosen - 1]:.2f}%)")
     ax.set_xlabel("epoch")
     ax.set_ylabel(r"validation accuracy (%)")
     ax.legend(frameon=False, loc="lower right")

@@ -3,8 +3,9 @@
 Reproducible by construction: the model is initialised from `seed`, epoch e shuffles with a generator
 seeded by (seed, e), and a checkpoint is written after every epoch, so a run resumed after Ctrl-C takes the
 same steps as one that never stopped. Validation windows come from whole volunteers (`val_volunteers`) of
-the training split; the epoch with the best validation accuracy (ties: lower validation loss) is the one
-evaluated on the test volunteers, exactly once.
+the training split; `select_epoch` says which epoch is evaluated on the test volunteers, exactly once: the
+last, the one with the lowest validation loss, or the one with the best validation accuracy (ties: lower
+loss). `holdout_volunteers` scores on training volunteers instead, for cross-validation.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class TrainResult:
     files: list[Path] = field(default_factory=list)
     interrupted: bool = False
     checkpoint: Path | None = None
-    state_dict: dict[str, torch.Tensor] | None = None  # chosen (best-validation) weights
+    state_dict: dict[str, torch.Tensor] | None = None  # weights of the tested epoch
 
 
 def labels_for(task: str, activity: np.ndarray) -> np.ndarray:
