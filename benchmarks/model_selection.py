@@ -27,6 +27,9 @@ Round 2 keeps round 1's winner and compares the epoch rules and round 1's runner
 and draws, scored over seeds 1 and 2 to halve the noise, with the same winner rule. The final run is judged
 on the test volunteers by `benchmarks/train.py`, seeds 1, 2, 3, whatever the result.
 
+Round 3 (`--round 3`) is a screen on the training volunteers only, to see whether anything beats round 2's
+winner by a clear margin before spending another look at the test set.
+
 Prints one row per candidate, and writes the folds, settings and scores to --out as JSON.
 """
 
@@ -66,6 +69,14 @@ ROUNDS: dict[int, tuple[list[int], dict[str, dict]]] = {
         "balanced+stretch0.1": {"balance_classes": True, "select_epoch": "val_accuracy", "augment_stretch": 0.1},
         "balanced+val-loss": {"balance_classes": True, "select_epoch": "val_loss"},
         "balanced+last-epoch": {"balance_classes": True, "select_epoch": "last"},
+    }),
+    # a screen, not a selection: its scores compare with round 2's winner (same folds, draws and seeds); none of
+    # it was judged on the test set in the session that ran it
+    3: ([1, 2], {
+        "lr0.001-40ep": {"learning_rate": 0.001, "epochs": 40},
+        "batch64": {"batch_size": 64},
+        "hidden32-60ep": {"hidden_size": 32, "epochs": 60},
+        "scale0.2": {"augment_scale": 0.2},
     }),
 }
 
