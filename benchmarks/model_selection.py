@@ -37,14 +37,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from train import run_one  # benchmarks/train.py, beside this script
 
 FOLDS = 3
 DRAW = 2026
@@ -80,18 +78,6 @@ ROUNDS: dict[int, tuple[list[int], dict[str, dict]]] = {
     }),
 }
 
-CHILD = """
-import dataclasses, json, sys
-from notes_builder.config import load_config
-from notes_builder.train import TrainOptions, train_figures
-notes, overrides, holdout, results = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4]
-config = load_config(notes)
-config = dataclasses.replace(config, training=dataclasses.replace(config.training, **overrides))
-result = train_figures(config, TrainOptions(quiet=True, results_dir=results, holdout_volunteers=holdout))
-print(json.dumps({k: v for k, v in result.metrics.items() if not isinstance(v, list) or k == "confusion_matrix"}))
-"""
-
-
 def training_volunteers(notes: str) -> list[int]:
     from notes_builder.config import load_config
     from notes_builder.train import data as har
@@ -103,15 +89,6 @@ def training_volunteers(notes: str) -> list[int]:
 
 def draw_validation(volunteers: list[int], seed: int) -> list[int]:
     return sorted(int(v) for v in np.random.default_rng(seed).choice(volunteers, 2, replace=False))
-
-
-def run_fold(notes: str, overrides: dict, holdout: list[int]) -> dict:
-    with tempfile.TemporaryDirectory() as results:
-        done = subprocess.run([sys.executable, "-c", CHILD, notes, json.dumps(overrides), json.dumps(holdout),
-                               results], capture_output=True, text=True)
-    if done.returncode:
-        sys.exit(f"training failed ({overrides}, holdout {holdout}):\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -138,7 +115,7 @@ def main() -> None:
 
     started = time.perf_counter()
     with ThreadPoolExecutor(args.jobs) as pool:
-        outcomes = list(pool.map(lambda job: run_fold(args.notes, job[2], job[3]), jobs))
+        outcomes = list(pool.map(lambda job: run_one(args.notes, job[2], holdout_volunteers=job[3]), jobs))
 
     rows: dict[str, dict] = {}
     for (name, k, settings, fold), metrics in zip(jobs, outcomes, strict=True):

@@ -21,25 +21,28 @@ import tempfile
 import time
 
 CHILD = """
-import json, resource, sys
+import dataclasses, json, resource, sys
 from notes_builder.config import load_config
 from notes_builder.train import TrainOptions, train_figures
-config = load_config(sys.argv[1])
-result = train_figures(config, TrainOptions(seed=int(sys.argv[2]), task=sys.argv[3] or None, quiet=True,
-                                            results_dir=sys.argv[4]))
+notes, results, overrides, options = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+config = load_config(notes)
+config = dataclasses.replace(config, training=dataclasses.replace(config.training, **overrides))
+result = train_figures(config, TrainOptions(quiet=True, results_dir=results, **options))
 metrics = dict(result.metrics, peak_rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-print(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, list)}))
+print(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, list) or k == "confusion_matrix"}))
 """
 
 
-def run_one(notes: str, seed: int, task: str) -> dict:
+def run_one(notes: str, overrides: dict, **options: object) -> dict:
+    """One training in a fresh process: `overrides` replace the notes' training settings, `options` go to
+    TrainOptions. Returns its metrics without the per-epoch lists, plus peak memory and process wall time."""
     with tempfile.TemporaryDirectory() as results:
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", CHILD, notes, str(seed), task, results],
-                              capture_output=True, text=True)
+        done = subprocess.run([sys.executable, "-c", CHILD, notes, results, json.dumps(overrides),
+                               json.dumps(options)], capture_output=True, text=True)
         wall = time.perf_counter() - started
     if done.returncode:
-        sys.exit(f"training failed (seed {seed}, task {task or 'default'}):\n{done.stderr}")
+        sys.exit(f"training failed ({overrides}, {options}):\n{done.stderr}")
     metrics = json.loads(done.stdout.strip().splitlines()[-1])
     metrics["process_wall_s"] = wall
     return metrics
@@ -54,7 +57,7 @@ def main() -> None:
 
     runs = []
     for seed in args.seeds:
-        metrics = run_one(args.notes, seed, "")
+        metrics = run_one(args.notes, {"seed": seed})
         runs.append(metrics)
         print(f"seed {seed}: test accuracy {100 * metrics['test_accuracy']:.2f} % (tested epoch "
               f"{metrics['chosen_epoch']}/{metrics['epochs']}), {metrics['seconds_per_epoch']:.2f} s/epoch, "
@@ -74,7 +77,7 @@ def main() -> None:
     print(f"peak memory: {peak:.2f} GiB (target < 2 GiB); "
           f"children total {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20:.2f} GiB")
     if not args.no_six:
-        six = run_one(args.notes, args.seeds[0], "six")
+        six = run_one(args.notes, {"seed": args.seeds[0], "task": "six"})
         print(f"6-class: test accuracy {100 * six['test_accuracy']:.2f} % (seed {args.seeds[0]}, macro F1 "
               f"{100 * six['test_f1']:.2f} %, wall {six['process_wall_s']:.1f} s)")
 

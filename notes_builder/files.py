@@ -12,7 +12,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 
 def sha256_file(path: Path) -> str:
@@ -40,33 +42,36 @@ def sha256_file_cached(path: Path, cache: Path) -> str:
     return known[key]
 
 
-def replace_bytes(target: Path, data: bytes, mode: int | None = None) -> None:
-    """Write `data` to a temporary file beside `target`, then rename it over `target`."""
+@contextlib.contextmanager
+def atomic_file(target: Path, mode: int = 0o644) -> Iterator[BinaryIO]:
+    """A binary handle on a temporary file beside `target`, renamed over it only if the block succeeds."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temp, 0o644 if mode is None else mode)
+            yield handle
+        os.chmod(temp, mode)
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def replace_bytes(target: Path, data: bytes, mode: int | None = None) -> None:
+    """Write `data` to a temporary file beside `target`, then rename it over `target`."""
+    with atomic_file(target, 0o644 if mode is None else mode) as handle:
+        handle.write(data)
 
 
 def write_atomic(target: Path, text: str) -> None:
     replace_bytes(target, text.encode("utf-8"))
 
 
+def write_json(target: Path, value: object) -> None:
+    write_atomic(target, json.dumps(value, indent=2) + "\n")
+
+
 def publish(built: Path, target: Path) -> None:
     """Put a finished file (a compiled PDF) in place in one rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(built, temp)
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_file(target) as handle, open(built, "rb") as source:
+        shutil.copyfileobj(source, handle)

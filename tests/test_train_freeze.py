@@ -10,10 +10,10 @@ import pytest
 
 from notes_builder.config import TrainingConfig, load_config
 from notes_builder.errors import StaleResultsError
+from notes_builder.files import write_json
 from notes_builder.train import check_results, ensure_results, freeze
 from notes_builder.train import data as har
 from notes_builder.train.figures import FIGURES
-from notes_builder.train.training import write_json
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "HAPT-RawData.zip"
 TRAIN_CODE = Path(har.__file__).resolve().parent

@@ -17,9 +17,7 @@ data file's SHA-256 and PREPROCESSING_VERSION; the data folder itself is only ev
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -28,8 +26,10 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
+from notes_builder.config import cache_dir
 from notes_builder.errors import DataError
-from notes_builder.train.freeze import PREPROCESSING_VERSION, sha256_file
+from notes_builder.files import atomic_file, sha256_file
+from notes_builder.train.freeze import PREPROCESSING_VERSION
 
 __all__ = ["PREPROCESSING_VERSION", "sha256_file"]  # re-exported; defined in freeze.py, which stays light
 SAMPLE_RATE = 50.0
@@ -225,23 +225,6 @@ def read_windows(path: Path) -> tuple[Windows, Windows, str]:
 
 # --------------------------------------------------------------------------------------------- cache
 
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "notes-builder"
-
-
-def _write_atomic_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _fields(windows: Windows, prefix: str) -> dict[str, np.ndarray]:
     return {f"{prefix}_{k}": getattr(windows, k) for k in ("x", "activity", "subject", "experiment", "start")}
 
@@ -275,9 +258,9 @@ def load_data(path: Path, sha256: str | None = None, use_cache: bool = True) -> 
             cached.unlink(missing_ok=True)
     train, test, layout = read_windows(path)
     if use_cache:
-        with contextlib.suppress(OSError):  # a read-only cache folder only costs time
-            _write_atomic_npz(cached, {**_fields(train, "train"), **_fields(test, "test"),
-                                       "layout": np.array(layout)})
+        # a read-only cache folder only costs time
+        with contextlib.suppress(OSError), atomic_file(cached) as handle:
+            np.savez(handle, **_fields(train, "train"), **_fields(test, "test"), layout=np.array(layout))
     return HarData(train, test, sha256, path, layout)
 
 

@@ -17,9 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from notes_builder.config import TrainingConfig
-from notes_builder.files import sha256_file
-
-__all__ = ["FIGURES", "PREPROCESSING_VERSION", "sha256_file"]
 
 # This module is imported by every `notes build` to check the recorded results, so it stays light:
 # no torch, numpy or scipy here (the torch version comes from the installed package's metadata).

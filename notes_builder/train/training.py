@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import math
-import os
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +26,7 @@ from torch import nn
 
 from notes_builder.config import NotesConfig, TrainingConfig
 from notes_builder.errors import TrainingError, UsageError
+from notes_builder.files import atomic_file, write_json
 from notes_builder.train import data as har
 from notes_builder.train import freeze
 from notes_builder.train.model import SimpleLSTM
@@ -97,31 +95,6 @@ def pick_device(choice: str) -> torch.device:
     if choice == "auto":
         choice = "cuda" if torch.cuda.is_available() else "cpu"
     return torch.device(choice)
-
-
-def _atomic_save(obj: Any, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: Path, value: Any) -> None:
-    """Write JSON atomically: a temp file in the same folder, then os.replace."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(value, handle, indent=2)
-            handle.write("\n")
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _git_commit(folder: Path) -> str | None:
@@ -300,12 +273,11 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
 
     # ---- splits: validation volunteers come out of the training volunteers, never random windows
     is_val = np.isin(data.train.subject, training.val_volunteers)
-    fit, val, test = data.train.select(~is_val), data.train.select(is_val), data.test
-    if options.holdout_volunteers:
-        held = np.isin(data.train.subject, options.holdout_volunteers)
-        if (held & is_val).any():
-            raise UsageError("holdout volunteers and val_volunteers overlap")
-        fit, test = data.train.select(~is_val & ~held), data.train.select(held)
+    held = np.isin(data.train.subject, options.holdout_volunteers or [])
+    if (held & is_val).any():
+        raise UsageError("holdout volunteers and val_volunteers overlap")
+    fit, val = data.train.select(~is_val & ~held), data.train.select(is_val)
+    test = data.train.select(held) if options.holdout_volunteers else data.test
     if options.max_train_windows and options.max_train_windows < len(fit):
         keep = np.random.default_rng(training.seed).permutation(len(fit))[:options.max_train_windows]
         fit = fit.select(np.sort(keep))
@@ -400,10 +372,11 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
                 best = {"epoch": epoch + 1, "accuracy": val_accuracy, "loss": val_loss,
                         "state": copy.deepcopy(model.state_dict())}
             bars.done(task, total / count, val_accuracy)
-            _atomic_save({"freeze_hash": freeze.digest(inputs), "inputs": inputs, "epoch": epoch + 1,
-                          "model": model.state_dict(), "optimiser": optimiser.state_dict(),
-                          "history": history, "best": best,
-                          "elapsed": elapsed_before + time.perf_counter() - loop_started}, checkpoint)
+            with atomic_file(checkpoint, 0o600) as handle:
+                torch.save({"freeze_hash": freeze.digest(inputs), "inputs": inputs, "epoch": epoch + 1,
+                            "model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                            "history": history, "best": best,
+                            "elapsed": elapsed_before + time.perf_counter() - loop_started}, handle)
             if options.on_epoch_end:
                 options.on_epoch_end(epoch + 1, history)
     except KeyboardInterrupt:
