@@ -194,7 +194,6 @@ def _math_span(source: SourceFile, locator: Locator, token: Token, limit: int | 
         if delimiter not in ("$$", "\\["):
             delimiter = "$$"
     stripped = content.strip("\n")
-    lead = content.find(stripped) if stripped else 0
     offset = locator.find(stripped or content, None if display else limit)
     exact = offset is not None
     if offset is None:  # body is not verbatim in the file (e.g. inside a block quote): use the line
@@ -202,9 +201,7 @@ def _math_span(source: SourceFile, locator: Locator, token: Token, limit: int | 
         offset = locator.find(first, limit)
         if offset is None:
             offset = locator.cursor
-    body = content if kind == "amsmath" else content[lead:lead + len(stripped)] if stripped else content
-    if kind == "amsmath":
-        body = content
+    body = content if kind == "amsmath" else (stripped or content)
     label = token.info if kind == "math_block_label" else ""
     if not label:
         found = _LABEL.search(body)

@@ -11,7 +11,6 @@ import ast
 import contextlib
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -29,9 +28,18 @@ from pygments.lexers import get_lexer_by_name
 from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 
-from notes_builder.config import REPO_ROOT, NotesConfig, cache_dir, macro_arguments
+from notes_builder.config import REPO_ROOT, NotesConfig, cache_dir, macro_arguments, read_text
 from notes_builder.content import Document, MathSpan, Section
-from notes_builder.errors import ConfigError, ContentError, Location, PlaceholderError, TemplateError
+from notes_builder.errors import (
+    ConfigError,
+    ContentError,
+    Diagnostic,
+    Location,
+    PlaceholderError,
+    TemplateError,
+    ToolMissingError,
+)
+from notes_builder.files import write_atomic
 from notes_builder.security import find_forbidden, unbalanced_brace
 from notes_builder.texchars import UNICODE_MATH
 
@@ -98,7 +106,7 @@ def unrenderable(text: str, cjk: bool) -> int | None:
             continue
         if cjk and is_cjk(char):
             continue
-        if unicodedata.category(char) in ("Mn", "Cf") and char in "\u200b\u200c\u200d\ufeff":
+        if char in "\u200b\u200c\u200d\ufeff":  # zero-width characters set as nothing
             continue
         return index
     return None
@@ -155,8 +163,8 @@ class Reference:
     location: Location
 
 
-_REF_IN_PROSE = re.compile(r"\\(eqref|ref)\{([^{}]+)\}")
-_REF_IN_MATH = re.compile(r"\\(?:eqref|ref)\{([^{}]+)\}")
+_REF = re.compile(r"\\(eqref|ref)\{([^{}]+)\}")  # group 1: the command, group 2: the label
+_REMOTE = re.compile(r"^[a-z]+://")
 _HEADING_ID = re.compile(r"\s*\{#([A-Za-z][\w:.-]*)\}\s*$")
 _INCLUDE_ATTRS = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
 _ALIGN_ENVS = {"align": "aligned", "align*": "aligned", "gather": "gathered", "gather*": "gathered",
@@ -261,7 +269,7 @@ class Renderer:
         self.check_characters(text, at)
         pieces = []
         cursor = 0
-        for match in _REF_IN_PROSE.finditer(text):
+        for match in _REF.finditer(text):
             pieces.append(escape_latex(text[cursor:match.start()]))
             self.pending_refs.append((match.group(2), at(match.start())))
             pieces.append(f"\\{match.group(1)}{{{match.group(2)}}}")
@@ -321,7 +329,7 @@ class Renderer:
             return f"\\href{{{url}}}{{{self.inline(node)}}}"
         if kind in ("math_inline", "math_inline_double"):
             span = self.math_span(node)
-            body = self.math_body(span, node)
+            body = self.math_body(span)
             return f"${body}$" if kind == "math_inline" else f"\\[{body}\\]"
         if kind == "image":
             path = self.asset(node)
@@ -338,26 +346,31 @@ class Renderer:
             raise ContentError("internal: math not located", self.location(node))
         return span
 
-    def math_body(self, span: MathSpan, node: SyntaxTreeNode) -> str:
-        """Math passes through untouched, after the safety checks that keep it inside its box."""
-        body = span.body
+    def check_tex(self, body: str, at, what: str, forbidden_hint: str, brace_hint: str | None = None) -> None:
+        """The safety checks shared by math and raw LaTeX: no forbidden primitives (unless notes.yaml opts
+        in) and balanced braces. `at` maps an index of `body` to the user's location."""
         if not self.config.allow.tex_primitives:
             for index, name, why in find_forbidden(body):
-                raise ContentError(f"\\{name} is not allowed in notes ({why})", span.location(index),
-                                   hint="notes never read or write files or define macros; "
-                                        "set allow.tex_primitives: true in notes.yaml to opt in")
+                raise ContentError(f"\\{name} is not allowed in notes ({why})", at(index), hint=forbidden_hint)
         bad = unbalanced_brace(body)
         if bad is not None:
-            raise ContentError(f"unbalanced '{body[bad]}' in math", span.location(bad),
-                               hint="every '{' needs a matching '}'; write \\{ or \\} for literal braces")
+            raise ContentError(f"unbalanced '{body[bad]}' in {what}", at(bad), hint=brace_hint)
+
+    def math_body(self, span: MathSpan) -> str:
+        """Math passes through untouched, after the safety checks that keep it inside its box."""
+        body = span.body
+        self.check_tex(body, span.location, "math",
+                       "notes never read or write files or define macros; "
+                       "set allow.tex_primitives: true in notes.yaml to opt in",
+                       "every '{' needs a matching '}'; write \\{ or \\} for literal braces")
         self.check_characters(body, span.location)
-        for match in _REF_IN_MATH.finditer(body):
-            self.pending_refs.append((match.group(1), span.location(match.start())))
+        for match in _REF.finditer(body):
+            self.pending_refs.append((match.group(2), span.location(match.start())))
         return body
 
     def formula(self, node: SyntaxTreeNode, caption: str) -> str:
         span = self.math_span(node)
-        body = self.math_body(span, node)
+        body = self.math_body(span)
         anchor = span.label
         if span.delimiter == "env":
             env = span.environment
@@ -387,7 +400,7 @@ class Renderer:
         assert self.section is not None
         src = str(node.attrs.get("src", ""))
         location = self.location(node)
-        if re.match(r"^[a-z]+://", src):
+        if _REMOTE.match(src):
             raise ContentError(f"remote image '{src}' cannot be embedded", location,
                                hint="download it next to the notes and link the local file")
         path = (self.section.source.path.parent / src).resolve()
@@ -484,12 +497,14 @@ class Renderer:
         level = int(node.tag[1])
         inline = node.children[0]
         anchor = ""
+        match = None
         last = inline.children[-1] if inline.children else None
         if last is not None and last.type == "text":
             match = _HEADING_ID.search(last.content)
             if match:
                 anchor = match.group(1)
                 last.token.content = last.content[:match.start()]
+        explicit = match is not None  # `{#id}` given: a duplicate is the user's error, not renamed
         text = self.inline(inline).strip()
         counters = self.counters["section"]
         number = ""
@@ -499,7 +514,7 @@ class Renderer:
                 counters[deeper] = 0
             number = ".".join(str(n) for n in counters[:level])
         anchor = anchor or f"sec:{slug(''.join(c.content for c in inline.children if c.type == 'text'))}"
-        if anchor in self.references and not _HEADING_ID.search(node.children[0].content):
+        if anchor in self.references and not explicit:
             anchor = f"{anchor}-{number or len(self.references)}"
         self.add_reference(anchor, "section", number, self.location(node))
         return self.marker(self.location(node)) + str(self.macros.heading(level, text, anchor))
@@ -560,7 +575,7 @@ class Renderer:
             code, first_line, included = self.include(attrs, location)
             title = title or included
         code = code.expandtabs(4).rstrip("\n")
-        self.check_characters(code, lambda i: Location(location.path, location.line + 1 + code[:i].count("\n")))
+        self.check_characters(code, _block_line(location, code))
         highlighted = self.highlight(code, language, location)
         label = {"python": "Python", "py": "Python", "bash": "Bash", "sh": "Shell", "yaml": "YAML"}.get(
             language.lower(), language or "text")
@@ -571,22 +586,23 @@ class Renderer:
     def highlight(self, code: str, language: str, location: Location) -> str:
         """Pygments LaTeX for a code block, cached on disk: building a lexer's regexes costs more than a
         whole rebuild's rendering, and code rarely changes between edits."""
-        key = hashlib.sha256(f"{pygments_version}|{self.style}|{language}|{code}".encode()).hexdigest()
+        # "v2": entries of unknown languages are no longer stored; older caches may hold some.
+        key = hashlib.sha256(f"v2|{pygments_version}|{self.style}|{language}|{code}".encode()).hexdigest()
         cached = highlight_cache() / f"{key}.tex"
         if cached.exists():
             return cached.read_text(encoding="utf-8")
+        known = True
         try:
             lexer = get_lexer_by_name(language) if language else get_lexer_by_name("text")
         except ClassNotFound:
             self.warnings.append(_warning(location, f"unknown code language '{language}': shown without colours"))
             lexer = get_lexer_by_name("text")
+            known = False  # not cached, so that every build warns again (unknown languages are rare)
         formatter = LatexFormatter(style=self.style, nowrap=True, commandprefix="PYG")
         highlighted = highlight(code, lexer, formatter).rstrip("\n")
-        with contextlib.suppress(OSError):  # a read-only home only loses the cache
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
-            tmp.write_text(highlighted, encoding="utf-8")
-            os.replace(tmp, cached)
+        if known:
+            with contextlib.suppress(OSError):  # a read-only home only loses the cache
+                write_atomic(cached, highlighted)
         return highlighted
 
     def raw_latex(self, node: SyntaxTreeNode) -> str:
@@ -596,15 +612,8 @@ class Renderer:
             raise ContentError("raw LaTeX blocks are off", location,
                                hint="set allow.raw_latex: true in notes.yaml to opt in")
         body = node.content
-        if not self.config.allow.tex_primitives:
-            for index, name, why in find_forbidden(body):
-                line = location.line + 1 + body[:index].count("\n")
-                raise ContentError(f"\\{name} is not allowed in notes ({why})", Location(location.path, line),
-                                   hint="set allow.tex_primitives: true in notes.yaml to opt in")
-        bad = unbalanced_brace(body)
-        if bad is not None:
-            line = location.line + 1 + body[:bad].count("\n")
-            raise ContentError(f"unbalanced '{body[bad]}' in raw LaTeX", Location(location.path, line))
+        self.check_tex(body, _block_line(location, body), "raw LaTeX",
+                       "set allow.tex_primitives: true in notes.yaml to opt in")
         return self.marker(location) + body
 
     def include(self, attrs: dict[str, str], location: Location) -> tuple[str, int, str]:
@@ -618,7 +627,7 @@ class Renderer:
                                hint="code boxes may include files of the notes folder or its repository only")
         if not path.is_file():
             raise ContentError(f"included file not found: {attrs['include']} (looked for {path})", location)
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)  # not UTF-8: an error naming the included file's line, not a traceback
         self.inputs.add(path)
         lines = text.splitlines()
         first, last = 1, len(lines)
@@ -681,9 +690,7 @@ class Renderer:
         return self.env.get_template("notes.tex.j2").render(context)
 
 
-def _warning(location: Location, message: str):
-    from notes_builder.errors import Diagnostic
-
+def _warning(location: Location, message: str) -> Diagnostic:
     return Diagnostic(location, "warning", message)
 
 
@@ -695,6 +702,11 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     except OSError:
         return None
     return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+def _block_line(location: Location, text: str):
+    """Index of `text`, the body of a fenced block opened at `location`, -> its line in the user's file."""
+    return lambda index: Location(location.path, location.line + 1 + text[:index].count("\n"))
 
 
 def fence_attributes(info: str) -> tuple[str, dict[str, str]]:
@@ -713,7 +725,7 @@ def referenced_files(section: Section) -> list[Path]:
             found.append(base / include)
         for child in token.children or []:
             src = str(child.attrs.get("src") or "") if child.type == "image" else ""
-            if src and not re.match(r"^[a-z]+://", src):
+            if src and not _REMOTE.match(src):
                 found.append(base / src)
     return found
 
@@ -768,7 +780,7 @@ def load_metrics(config: NotesConfig) -> tuple[dict | None, str | None]:
     if not path.is_file():
         return None, f"{path} does not exist"
     try:
-        return json.loads(path.read_text(encoding="utf-8")), None
+        return json.loads(read_text(path)), None
     except json.JSONDecodeError as exc:
         raise ContentError(f"results file is not valid JSON: {exc.msg}", Location(path, exc.lineno, exc.colno),
                            hint="rerun `notes train-figures` to rewrite it") from None
@@ -808,8 +820,6 @@ def convert_svg(source: Path, target: Path) -> None:
     """SVG figures become PDF (vector) with rsvg-convert."""
     tool = shutil.which("rsvg-convert")
     if tool is None:
-        from notes_builder.errors import ToolMissingError
-
         raise ToolMissingError(f"rsvg-convert is needed to embed {source.name}",
                                hint="apt-get install librsvg2-bin")
     tmp = target.with_suffix(".tmp.pdf")

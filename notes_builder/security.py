@@ -31,6 +31,7 @@ FORBIDDEN_COMMANDS: dict[str, str] = {
 _TEMPLATE_ENVIRONMENTS = {"document", "nbformula", "nbcode", "nbcallout", "equation*", "CJK"}
 
 _COMMAND = re.compile(r"\\([A-Za-z@]+|.)")
+_END_ARGUMENT = re.compile(r"\s*\{([^{}]*)\}")  # the environment name after `\end`
 
 
 def find_forbidden(tex: str) -> list[tuple[int, str, str]]:
@@ -39,7 +40,7 @@ def find_forbidden(tex: str) -> list[tuple[int, str, str]]:
     for match in _COMMAND.finditer(tex):
         name = match.group(1)
         if name == "end":
-            env = re.match(r"\s*\{([^{}]*)\}", tex[match.end():])
+            env = _END_ARGUMENT.match(tex, match.end())
             if env and env.group(1) in _TEMPLATE_ENVIRONMENTS:
                 found.append((match.start(), f"end{{{env.group(1)}}}", "closes a block the template owns"))
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import os
 from pathlib import Path
 
@@ -55,6 +56,7 @@ def _assets(folder: Path) -> None:
     (folder / "fig.pdf").write_bytes(_matplotlib_figure("pdf"))
 
 
+@functools.cache
 def _matplotlib_figure(fmt: str) -> bytes:
     """A small real figure in the given format, as the notes' own figures are made."""
     import io
@@ -76,7 +78,8 @@ def _matplotlib_figure(fmt: str) -> bytes:
 def test_construct_compiles(tmp_path, name):
     markdown, phrases = CONSTRUCTS[name]
     write_project(tmp_path, {"note.md": f"---\ntitle: {name}\n---\n{markdown}"})
-    _assets(tmp_path)
+    if name.startswith("image_"):  # only the figure cases need the files (matplotlib is slow to start)
+        _assets(tmp_path)
     result = run_notes("build", tmp_path / "note.md", "--pdf", "--out", tmp_path / "out")
     assert result.returncode == 0, result.stderr
     text = squash(pdftotext(tmp_path / "out" / "note.pdf"))
@@ -136,6 +139,32 @@ def test_code_box_includes_a_line_range_and_a_symbol(tmp_path):
     text = squash(pdftotext(tmp_path / "out" / "inc.pdf"))
     assert "def helper():" in text and "return 41 + 1" in text
     assert "class Model:" in text and "import os" not in text
+
+
+def test_include_of_a_latin1_file_is_an_error_naming_it(tmp_path):
+    write_project(tmp_path, {"notes.yaml": "title: Include\noutput: inc\nsections: [a.md]\n",
+                             "a.md": 'Code:\n\n```python {include="code.py"}\n```\n'})
+    (tmp_path / "code.py").write_bytes("x = 'café'\n".encode("latin-1"))
+    result = run_notes("build", tmp_path, "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 1, result.stderr
+    assert "code.py:1:9" in result.stderr and "not valid UTF-8 (byte 0xe9)" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_code_language_warns_on_every_build(tmp_path, monkeypatch):
+    """The highlight cache must not swallow the warning on the second build."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "a.md").write_text("```foo\nx = 1\n```\n\n```python\ny = 2\n```\n")
+    for _ in range(2):
+        warnings = render_document(load_document(tmp_path / "a.md")).warnings
+        assert [w.message for w in warnings] == ["unknown code language 'foo': shown without colours"]
+    assert len(list((tmp_path / "cache" / "notes-builder" / "highlight").glob("*.tex"))) == 1  # python only
+
+
+def test_headings_with_escaped_brace_are_not_explicit_ids(tmp_path):
+    (tmp_path / "a.md").write_text("# A \\{#x}\n\ntext\n\n# A \\{#x}\n")
+    references = render_document(load_document(tmp_path / "a.md")).references
+    assert {"sec:a-x", "sec:a-x-2"} <= set(references) and "x" not in references
 
 
 def test_single_markdown_file_builds_to_out_folder(tmp_path):
