@@ -8,6 +8,8 @@ Public tools only: time.perf_counter and subprocess.
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -67,22 +69,23 @@ def bench_chktex(items: list[str], folder: Path) -> float | None:
     return time.perf_counter() - started
 
 
-def bench_compile() -> tuple[float, float | None, int] | None:
+_COMPILED = re.compile(r"compiled (\d+) formulas in ([\d.]+) s")
+
+
+def bench_compile() -> tuple[float, float, int] | str | None:
+    """One `notes lint --compile` run: its wall time, and the pdflatex batch time it reports on stderr
+    (`compiled N formulas in X s`); a string says why the run gave no such line."""
     content = REPO / "content"
     if not (content / "notes.yaml").exists() or shutil.which("pdflatex") is None:
         return None
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "notes_builder", "lint", "--compile", str(content)], cwd=REPO,
-                   capture_output=True, check=False)
+    run = subprocess.run([sys.executable, "-m", "notes_builder", "lint", "--compile", str(content)], cwd=REPO,
+                         capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "200"})
     wall = time.perf_counter() - started
-    report = lint_paths([content], _compile_options())
-    return wall, report.compile_seconds, report.formulas
-
-
-def _compile_options():
-    from notes_builder.lint import LintOptions
-
-    return LintOptions(compile=True)
+    found = _COMPILED.search(run.stderr)
+    if found is None:
+        return f"no 'compiled N formulas' line (exit {run.returncode}): {run.stderr.strip()[-300:]}"
+    return wall, float(found.group(2)), int(found.group(1))
 
 
 def main() -> None:
@@ -106,6 +109,8 @@ def main() -> None:
     compiled = bench_compile()
     if compiled is None:
         print("--compile: skipped (no default notes or no pdflatex)")
+    elif isinstance(compiled, str):
+        print(f"--compile: failed: {compiled}")
     else:
         wall, inner, count = compiled
         print(f"notes lint --compile on the default notes ({count} formulas): {wall:.2f} s wall "

@@ -12,12 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from notes_builder import __version__
-from notes_builder.config import NotesConfig, load_config
+from notes_builder.config import NotesConfig, load_config, templates_dir
 from notes_builder.errors import CompileError
 from notes_builder.files import publish, sha256_file, write_atomic
 from notes_builder.report import info, print_diagnostic
@@ -55,14 +54,12 @@ def _digest(tex: str, assets: dict[str, Path], engine: str) -> str:
     hasher.update(tex.encode())
     for name, path in sorted(assets.items()):
         hasher.update(name.encode())
-        hasher.update(hashlib.sha256(path.read_bytes()).digest())
+        hasher.update(bytes.fromhex(sha256_file(path)))
     return hasher.hexdigest()
 
 
 def _input_files(config: NotesConfig, rendered) -> set[Path]:
     """Everything a build reads: config, sections, includes, figures, templates, recorded results."""
-    from notes_builder.render import templates_dir
-
     files = {config.source, *config.sections, *rendered.inputs}
     for folder in filter(None, [templates_dir(), config.template_dir]):
         files.update(p for p in folder.rglob("*") if p.is_file())
@@ -98,20 +95,30 @@ def _unchanged(path: Path) -> bool:
 
 
 def _stage_assets(work: Path, assets: dict[str, Path]) -> None:
-    """Figures are copied into the work folder: TeX may read nothing outside it (openin_any=p)."""
+    """Figures are copied into the work folder: TeX may read nothing outside it (openin_any=p).
+
+    A staged copy carries its source's modification time, so any other time (older included: `cp -p`,
+    `rsync -t`) means the figure was replaced. A converted SVG's size differs from its source's by nature.
+    """
     from notes_builder.render import convert_svg
 
     for name, source in assets.items():
         target = work / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+        wanted = source.stat()
+        converted = source.suffix.lower() == ".svg"
+        try:
+            staged = target.stat()
+        except FileNotFoundError:
+            staged = None
+        if staged is not None and staged.st_mtime_ns == wanted.st_mtime_ns \
+                and (converted or staged.st_size == wanted.st_size):
             continue
-        if source.suffix.lower() == ".svg":
+        if converted:
             convert_svg(source, target)
         else:
-            tmp = target.with_name(f".{target.name}.tmp")
-            shutil.copyfile(source, tmp)
-            tmp.replace(target)
+            publish(source, target)
+        os.utime(target, ns=(wanted.st_atime_ns, wanted.st_mtime_ns))
 
 
 def check_lint_errors(document) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 from notes_builder.config import cache_dir
 from notes_builder.errors import CompileError, Diagnostic, Location, ToolMissingError
 from notes_builder.files import publish
-from notes_builder.texlog import LogReport, SourceMap, parse_log
+from notes_builder.texlog import _CONTEXT, LogReport, SourceMap, parse_log
 
 ENGINE_FLAGS = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape"]
 
@@ -192,11 +191,10 @@ def _last_reached(log: Path, source_map: SourceMap) -> Location | None:
         text = log.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    reached = re.findall(r"^l\.(\d+) ?(.*)$", text, re.M)
+    reached = [match for line in text.split("\n") if (match := _CONTEXT.match(line))]
     if not reached:
         return None
-    line, context = reached[-1]
-    return source_map.locate(int(line), context)
+    return source_map.locate(int(reached[-1].group("line")), reached[-1].group("text"))
 
 
 def _find_char(source_map: SourceMap, char: str) -> Location | None:

@@ -196,6 +196,12 @@ def _positions(node: yaml.Node, path: YamlPath = ()) -> dict[YamlPath, tuple[int
     return found
 
 
+def templates_dir() -> Path:
+    """Templates ship inside the wheel; in a source checkout they are at the repository root."""
+    packaged = Path(__file__).resolve().parent / "templates"
+    return packaged if packaged.is_dir() else REPO_ROOT / "templates"
+
+
 def cache_dir() -> Path:
     """Caches (processed data, highlighted code) live outside the repository and the data folder."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -205,8 +211,12 @@ def cache_dir() -> Path:
 def parse_yaml(text: str, source: Path, first_line: int = 1) -> tuple[Any, dict[YamlPath, tuple[int, int]]]:
     """Parse YAML, returning data and key positions; errors name the file and line."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = yaml.SafeLoader(text)  # may raise too (a ReaderError for a non-printable character)
+        try:  # one pass: the node tree gives the positions, the same tree gives the data
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + first_line if mark else first_line
@@ -296,13 +306,11 @@ def _symbols(raw: Any, config: NotesConfig) -> list[Symbol]:
         extra = set(entry) - {"symbol", "meaning", "shape"}
         if extra:
             raise _unknown_key(sorted(extra)[0], ["symbol", "meaning", "shape"], "symbols[].", at)
-        symbol_at = config.location_of("symbols", index, "symbol")
-        sym_line, sym_col = config.positions.get(("symbols", index, "symbol"), (at.line, at.column))
         symbols.append(Symbol(
             symbol=str(entry["symbol"]).strip().strip("$"),
             meaning=str(entry["meaning"]),
             shape=str(entry.get("shape", "")),
-            location=Location(symbol_at.path, sym_line, sym_col),
+            location=config.location_of("symbols", index, "symbol"),
         ))
     return symbols
 

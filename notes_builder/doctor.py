@@ -85,12 +85,6 @@ _JINJA_BLOCK = re.compile(r"\(\(\*-?\s*(if|elif|else|endif)\b(.*?)-?\*\)\)", re.
 _XELATEX_ONLY = {"fontspec", "xeCJK", "polyglossia", "unicode-math"}
 
 
-def templates_dir() -> Path:
-    from notes_builder.render import templates_dir as render_templates
-
-    return render_templates()
-
-
 def _branch_engines(condition: str, negate: bool) -> set[str] | None:
     """Which engines a Jinja condition admits; None when it does not test the engine."""
     match = re.search(r"engine\s*(==|!=)\s*['\"](\w+)['\"]", condition)
@@ -104,6 +98,8 @@ def _branch_engines(condition: str, negate: bool) -> set[str] | None:
 
 def template_packages(folder: Path | None = None) -> dict[str, set[str]]:
     """Every package `\\usepackage`d by the templates, in both branches, with the engines that load it."""
+    from notes_builder.config import templates_dir  # lazily, like every import here: doctor checks the dependencies
+
     folder = folder or templates_dir()
     found: dict[str, set[str]] = {}
     for template in sorted(folder.glob("*.tex.j2")):

@@ -28,7 +28,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 
-from notes_builder.config import REPO_ROOT, NotesConfig, cache_dir, macro_arguments, read_text
+from notes_builder.config import NotesConfig, cache_dir, macro_arguments, read_text, templates_dir
 from notes_builder.content import Document, MathSpan, Section
 from notes_builder.errors import (
     ConfigError,
@@ -46,12 +46,6 @@ from notes_builder.texchars import UNICODE_MATH
 IMAGE_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".svg"}
 CJK_RANGES = ((0x2E80, 0x2FDF), (0x3000, 0x303F), (0x3040, 0x30FF), (0x3100, 0x312F), (0x31A0, 0x31BF),
               (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
-
-
-def templates_dir() -> Path:
-    """Templates ship inside the wheel; in a source checkout they are at the repository root."""
-    packaged = Path(__file__).resolve().parent / "templates"
-    return packaged if packaged.is_dir() else REPO_ROOT / "templates"
 
 
 # --- characters -----------------------------------------------------------------------------------

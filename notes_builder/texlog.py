@@ -97,10 +97,9 @@ def _unwrap(log: str) -> list[str]:
     return out
 
 
-def _context_after(lines: list[str], line: str) -> tuple[int, str]:
-    """TeX's `l.N text` context printed after an error line: (N, text), or (0, '')."""
-    start = lines.index(line)
-    for follow in lines[start + 1:start + 12]:
+def _context_after(lines: list[str], index: int) -> tuple[int, str]:
+    """TeX's `l.N text` context printed after the error at lines[index]: (N, text), or (0, '')."""
+    for follow in lines[index + 1:index + 12]:
         ctx = _CONTEXT.match(follow)
         if ctx:
             return int(ctx.group("line")), ctx.group("text")
@@ -121,7 +120,7 @@ def parse_log(log: str, source_map: SourceMap, tex_name: str) -> LogReport:
     warnings: list[Diagnostic] = []
     overfull = 0
     missing: list[str] = []
-    for line in lines:
+    for index, line in enumerate(lines):
         absent = _MISSING_FILE.search(line)
         if absent:
             name = absent.group("name")
@@ -129,7 +128,7 @@ def parse_log(log: str, source_map: SourceMap, tex_name: str) -> LogReport:
             message = f"{what} '{name}' not found"
             if name.startswith(("/", "..")) or "/../" in name:
                 message += " (TeX may only read files inside the build folder)"
-            tex_line, context = _context_after(lines, line)
+            tex_line, context = _context_after(lines, index)
             location = source_map.locate(tex_line, context) if tex_line else None
             errors.append(Diagnostic(location, "error", message, _advice(line, log)))
             break
@@ -143,12 +142,7 @@ def parse_log(log: str, source_map: SourceMap, tex_name: str) -> LogReport:
             continue
         if match and Path(match.group("file")).name == tex_name:
             message = match.group("message").strip()
-            context = ""
-            for follow in lines[index + 1:index + 12]:
-                ctx = _CONTEXT.match(follow)
-                if ctx:
-                    context = ctx.group("text")
-                    break
+            _, context = _context_after(lines, index)
             if message.startswith("Undefined control sequence") and context:
                 name = re.search(r"(\\[A-Za-z@]+)\s*$", context)
                 if name:

@@ -48,8 +48,7 @@ def section_dependencies(section_path: Path) -> list[Path]:
 
 def watched_paths(target: str | Path | None) -> list[Path]:
     """Everything a build of `target` reads; with a broken config, what can still be found."""
-    from notes_builder.config import CONFIG_NAME, load_config
-    from notes_builder.render import templates_dir
+    from notes_builder.config import CONFIG_NAME, load_config, templates_dir
 
     paths: list[Path] = []
     root = Path(target) if target else Path("content")
@@ -63,6 +62,8 @@ def watched_paths(target: str | Path | None) -> list[Path]:
             paths.append(section)
             paths.extend(section_dependencies(section))
         paths.extend(_files_below(config.results_dir))
+        if config.template_dir is not None:  # template.directory overrides the built-in templates
+            paths.extend(_files_below(config.template_dir))
         root = config.root
     elif root.is_file():
         paths.append(root)
@@ -72,13 +73,6 @@ def watched_paths(target: str | Path | None) -> list[Path]:
         paths.extend(sorted(root.glob("*.md")))
     paths.extend(_files_below(templates_dir()))
     return list(dict.fromkeys(p.resolve() for p in paths))
-
-
-@dataclass
-class FileState:
-    mtime_ns: int
-    size: int
-    digest: str
 
 
 def _stat_key(path: Path) -> tuple[int, int] | None:
@@ -119,37 +113,31 @@ class Watcher:
         self.debounce = debounce
         self.clock = clock
         self.echo = echo or (lambda text: print(text, flush=True))
-        self.files: dict[Path, FileState | None] = {}  # state at the last build (None: did not exist)
+        self.files: dict[Path, str | None] = {}  # content digest at the last build (None: did not exist)
         self.stats: dict[Path, tuple[tuple[int, int] | None, str | None]] = {}  # stat key -> digest cache
         self.paths: list[Path] = []
-        self.pending_since: float | None = None  # when the first unbuilt change was seen
         self.last_change: float | None = None  # when the latest unbuilt change was seen
         self.builds = 0
         self.last_diagnostics: set[tuple[str, str]] = set()
         self.last_ok: bool | None = None
-        self.last_outcome: BuildOutcome | None = None
         self._pending_signature: tuple | None = None
 
     # -- file state --
-    def _current(self, path: Path) -> FileState | None:
+    def _current(self, path: Path) -> str | None:
+        """The file's content digest (None: missing or unreadable), rehashed only when its stat changed."""
         key = _stat_key(path)
         cached = self.stats.get(path)
         if cached and cached[0] == key:
-            digest = cached[1]
-        else:
-            digest = _digest(path) if key else None
-            self.stats[path] = (key, digest)
-        if key is None or digest is None:
-            return None
-        return FileState(key[0], key[1], digest)
+            return cached[1]
+        digest = _digest(path) if key else None
+        self.stats[path] = (key, digest)
+        return digest
 
     def changed_files(self) -> list[Path]:
         """Files whose content differs from what the last build read (appeared/disappeared included)."""
         changed = []
         for path in self.paths:
-            now = self._current(path)
-            before = self.files.get(path)
-            if (now is None) != (before is None) or (now and before and now.digest != before.digest):
+            if self._current(path) != self.files.get(path):
                 changed.append(path)
         return changed
 
@@ -164,7 +152,8 @@ class Watcher:
         from notes_builder.report import forget_sources, print_diagnostic, print_error
 
         self._record()  # what this build reads: later edits are seen as changes against it
-        self.pending_since = self.last_change = None
+        self.last_change = None
+        self._pending_signature = None
         self.builds += 1
         forget_sources()
         started = time.perf_counter()
@@ -198,7 +187,6 @@ class Watcher:
             self.echo(f"{verb}: {result.pdf_path} ({seconds:.2f} s)")
             self.last_diagnostics, self.last_ok = keys, True
             outcome = BuildOutcome(True, seconds, result.pdf_path, result.compiled, sorted(keys))
-        self.last_outcome = outcome
         return outcome
 
     def poll_once(self) -> BuildOutcome | None:
@@ -208,17 +196,15 @@ class Watcher:
         now = self.clock()
         changed = self.changed_files()
         if not changed:  # nothing, or only unchanged saves / edits undone before the build
-            self.pending_since = self.last_change = None
+            self.last_change = None
             self._pending_signature = None
             return None
         signature = tuple((path, (self.stats.get(path) or (None, None))[1]) for path in changed)
-        if signature != self._pending_signature:  # a new edit restarts the wait
+        # A new edit restarts the wait. last_change and _pending_signature are set and cleared together.
+        if signature != self._pending_signature:
             self._pending_signature = signature
             self.last_change = now
-            if self.pending_since is None:
-                self.pending_since = now
-        if self.last_change is not None and now - self.last_change >= self.debounce:
-            self._pending_signature = None
+        if now - self.last_change >= self.debounce:
             return self.build()
         return None
 

@@ -71,11 +71,13 @@ def test_accuracy_sentence_quotes_the_metrics_file(built):
 
 def test_no_op_rebuild_runs_no_latex(built):
     out, pdf, _ = built
-    before = pdf.stat().st_mtime_ns
+    tex = out / "lstm-notes.tex"
+    before, tex_before = pdf.stat().st_mtime_ns, tex.stat().st_mtime_ns
     result = run_notes("build", CONTENT, "--pdf", "--out", out)
     assert result.returncode == 0
     assert "up to date" in result.stderr
     assert pdf.stat().st_mtime_ns == before
+    assert tex.stat().st_mtime_ns == tex_before  # the input manifest answered: nothing was even rendered
 
 
 def test_tex_only_build_writes_no_pdf(tmp_path):

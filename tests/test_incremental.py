@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -34,9 +37,12 @@ def rebuild(project: Path) -> tuple[bool, str]:
 
 
 def test_unchanged_save_runs_nothing(project):
+    tex = project / "out" / "inc.tex"
+    before = tex.stat().st_mtime_ns
     (project / "a.md").write_text(BODY)  # same bytes, new modification time
     compiled, _ = rebuild(project)
     assert not compiled
+    assert tex.stat().st_mtime_ns == before  # the input manifest answered: nothing was even rendered
 
 
 def test_prose_edit_is_one_pass_on_the_precompiled_preamble(project):
@@ -72,3 +78,37 @@ def test_a_new_build_folder_starts_with_the_cached_preamble(project):
 def test_force_rebuilds_anyway(project):
     result = run_notes("build", project, "--pdf", "--out", project / "out", "--force", env=cache_of(project))
     assert result.returncode == 0 and "up to date" not in result.stderr
+
+
+def png(rgb: tuple[int, int, int], size: int = 8) -> tuple[bytes, bytes]:
+    """A plain RGB PNG of one colour, and its compressed pixel data (pdfTeX copies it into the PDF as is)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    pixels = zlib.compress(b"".join(b"\0" + bytes(rgb) * size for _ in range(size)))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b""), pixels
+
+
+def test_a_figure_replaced_by_an_older_file_is_used(tmp_path):
+    """`cp -p` / `rsync -t` can put a different figure in place with an older modification time."""
+    write_project(tmp_path, {"notes.yaml": "title: Figures\noutput: fig\nsections: [a.md]\n",
+                             "a.md": "# Figure\n\n![A square.](square.png)\n"})
+    figure, out = tmp_path / "square.png", tmp_path / "out"
+    red, red_pixels = png((255, 0, 0))
+    figure.write_bytes(red)
+    result = run_notes("build", tmp_path, "--pdf", "--out", out, env=cache_of(tmp_path))
+    assert result.returncode == 0, result.stderr
+    (staged,) = (out / ".work-fig" / "figures").glob("square-*.png")
+    assert staged.read_bytes() == red and red_pixels in (out / "fig.pdf").read_bytes()
+
+    blue, blue_pixels = png((0, 0, 255))
+    older = figure.stat().st_mtime_ns - 3600 * 10**9
+    figure.write_bytes(blue)
+    os.utime(figure, ns=(older, older))
+    result = run_notes("build", tmp_path, "--pdf", "--out", out, env=cache_of(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "up to date" not in result.stderr
+    assert staged.read_bytes() == blue
+    pdf = (out / "fig.pdf").read_bytes()
+    assert blue_pixels in pdf and red_pixels not in pdf

@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from pdfcheck import pdftotext, run_notes
 
 from notes_builder.scaffold import scaffold, slugify
-
-NOTES = [sys.executable, "-m", "notes_builder"]
-
-
-def notes(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([*NOTES, *args], cwd=cwd, capture_output=True, text=True, timeout=180)
-
-
-def pdf_text(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
-
-
-def has_lint_command(cwd: Path) -> bool:
-    return notes("lint", "--help", cwd=cwd).returncode == 0
 
 
 @pytest.mark.parametrize("lang, title, expected", [
@@ -33,7 +18,7 @@ def has_lint_command(cwd: Path) -> bool:
     ("zh", "注意力机制 Attention notes", "每一项都为正"),
 ])
 def test_new_project_builds_and_lints_clean(tmp_path, lang, title, expected):
-    result = notes("new", title, "--lang", lang, cwd=tmp_path)
+    result = run_notes("new", title, "--lang", lang, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     folder = Path(result.stdout.strip())
     assert folder.parent == tmp_path.resolve() and folder.name == slugify(title)
@@ -46,22 +31,21 @@ def test_new_project_builds_and_lints_clean(tmp_path, lang, title, expected):
     assert "::: symbols" in section and "```python" in section
 
     out = tmp_path / "out"
-    built = notes("build", str(folder), "--pdf", "--out", str(out), cwd=tmp_path)
+    built = run_notes("build", str(folder), "--pdf", "--out", str(out), cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     pdf = Path(built.stdout.strip().splitlines()[-1])
     assert pdf.exists() and pdf.suffix == ".pdf"
-    text = pdf_text(pdf)
+    text = pdftotext(pdf)
     assert expected in text and "def softmax" in text and "Equation (1)." in text
-    if has_lint_command(tmp_path):
-        linted = notes("lint", str(folder), cwd=tmp_path)
-        assert linted.returncode == 0, linted.stdout + linted.stderr
+    linted = run_notes("lint", str(folder), cwd=tmp_path)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
 def test_new_refuses_a_non_empty_folder(tmp_path):
     target = tmp_path / "mine"
     target.mkdir()
     (target / "keep.md").write_text("my notes\n")
-    result = notes("new", "Anything", "--dir", str(target), cwd=tmp_path)
+    result = run_notes("new", "Anything", "--dir", str(target), cwd=tmp_path)
     assert result.returncode == 2
     assert "not empty" in result.stderr
     assert sorted(p.name for p in target.iterdir()) == ["keep.md"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,13 +13,10 @@ import threading
 import time
 from pathlib import Path
 
+from pdfcheck import REPO, pdftotext
+
 from notes_builder.scaffold import scaffold
 from notes_builder.watch import Watcher, watched_paths
-
-
-def pdf_text(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
 
 
 class Lines:
@@ -66,20 +64,20 @@ def test_watch_rebuilds_on_edit_ignores_unchanged_save_and_stops_on_sigint(tmp_p
         lines = Lines(process.stdout)
         first = lines.wait_for("built: ")
         pdf = Path(first.removeprefix("built: ").rsplit(" (", 1)[0])
-        assert pdf.exists() and "created by notes new" in pdf_text(pdf)
+        assert pdf.exists() and "created by notes new" in pdftotext(pdf)
 
         section = project / "01-introduction.md"
         text = section.read_text(encoding="utf-8")
         section.write_text(text.replace("These notes were created", "Freshly edited notes were created"),
                            encoding="utf-8")
         lines.wait_for("built: ")
-        assert "Freshly edited notes" in pdf_text(pdf)
+        assert "Freshly edited notes" in pdftotext(pdf)
 
         # An included code file is watched too.
         code = project / "code" / "softmax.py"
         code.write_text(code.read_text(encoding="utf-8").replace("[2.0, 1.0, 0.1]", "[3.0, 1.0, 0.2]"))
         lines.wait_for("built: ")
-        assert "3.0, 1.0, 0.2" in pdf_text(pdf)
+        assert "3.0, 1.0, 0.2" in pdftotext(pdf)
 
         # Saving without changing the content (new mtime, same bytes) does nothing.
         before = pdf.stat().st_mtime_ns
@@ -130,3 +128,15 @@ def test_watcher_prints_new_errors_once(tmp_path, capsys):
     os.utime(section)  # touched, same content: no build
     now[0] += 1
     assert watcher.poll_once() is None and watcher.builds == 2
+
+
+def test_the_template_override_folder_is_watched(tmp_path):
+    project = scaffold("Restyled notes", directory=tmp_path / "notes", author="Tester")
+    config = project / "notes.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "\ntemplate:\n" in text
+    config.write_text(text.replace("\ntemplate:\n", "\ntemplate:\n  directory: tpl\n", 1), encoding="utf-8")
+    override = project / "tpl" / "elements.tex.j2"
+    override.parent.mkdir()
+    shutil.copy(REPO / "templates" / "elements.tex.j2", override)
+    assert override.resolve() in watched_paths(project)
