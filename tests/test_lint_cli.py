@@ -10,8 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from notes_builder.cli import cli
+from notes_builder.config import load_config, read_text
 from notes_builder.content import load_document
 from notes_builder.lint import error_findings, lint_paths
+from notes_builder.lint.engine import section_findings
 
 REPO = Path(__file__).resolve().parent.parent
 JSON_KEYS = {"path", "line", "column", "end_line", "end_column", "code", "severity", "message", "fix"}
@@ -85,6 +87,31 @@ def test_fix_rewrites_only_fixed_spans_keeping_crlf_and_bom(tmp_path):
     assert all(i["fix"] is None for i in json.loads(again.output))
     run(str(tmp_path), "--fix")
     assert path.read_bytes() == data  # idempotent
+
+
+def test_fix_count_leaves_out_overlapping_fixes(tmp_path):
+    # Round 1 offers NB111 `{alpha}` and NB122 `\alpha` on the same span: only one of them can apply.
+    # Round 2 offers NB102 over the whole accent and NB122 inside it: again only one applies.
+    project(tmp_path, "# T\n\nSee $\\hat{x_alpha}$ here.\n")
+    path = tmp_path / "a.md"
+    config, text, applied = load_config(tmp_path), read_text(path), 0
+    for _ in range(10):  # what `notes lint --fix` should do, applying each round's non-overlapping fixes
+        fixes = [f.fix for f in section_findings(config, path.resolve(), text) if f.fix]
+        if not fixes:
+            break
+        taken, cursor = [], 0
+        for fix in sorted(fixes, key=lambda f: (f.start, f.end)):
+            if fix.start >= cursor:
+                taken.append(fix)
+                cursor = fix.end
+        for fix in reversed(taken):
+            text = text[:fix.start] + fix.replacement + text[fix.end:]
+        applied += len(taken)
+    assert applied == 3 and "$\\hat{x}_{\\alpha}$" in text
+    result = run(str(tmp_path), "--fix")
+    assert result.exit_code == 0, result.output
+    assert path.read_text(encoding="utf-8") == text
+    assert "fixed 3 problems" in result.output, result.output
 
 
 def test_diff_changes_nothing(tmp_path):

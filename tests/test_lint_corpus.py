@@ -54,7 +54,7 @@ class _Fix:
 def fix_formula(formula: str, context: str) -> str:
     for _ in range(10):
         fixes = [_Fix(f.fix, formula) for f in CHECKER.check(formula, context) if f.fix]
-        new = apply_fixes(formula, fixes)
+        new, _ = apply_fixes(formula, fixes)
         if new == formula:
             break
         formula = new

@@ -40,26 +40,6 @@ _TEXT = "\x02"
 _SPACE = " \t\n\r"
 
 
-def group_end(body: str, start: int) -> int:
-    """Index just past the '}' matching the '{' at `start`, or -1."""
-    depth = 0
-    index = start
-    n = len(body)
-    while index < n:
-        char = body[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-        index += 1
-    return -1
-
-
 def clean_body(body: str) -> str:
     """Same-length copy of `body` with macro names, escapes, comments and text arguments blanked."""
 

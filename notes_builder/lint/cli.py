@@ -7,7 +7,7 @@ import click
 from notes_builder.errors import UsageError
 from notes_builder.lint.engine import Finding, LintOptions, lint_paths
 from notes_builder.lint.rules import RULES
-from notes_builder.report import display_path, print_diagnostic, stderr
+from notes_builder.report import print_diagnostic, stderr
 
 
 def _ask(finding: Finding) -> str:
@@ -55,4 +55,4 @@ def run_lint(paths, *, fix: bool = False, show_diff: bool = False, interactive: 
     return report.exit_code
 
 
-__all__ = ["display_path", "run_lint"]
+__all__ = ["run_lint"]

@@ -84,9 +84,9 @@ def compile_documents(documents: list[Document], findings: list[Finding]) -> tup
     results: list[Finding] = []
     bad = {(f.path, f.line) for f in findings if f.code in SKIP_CODES}
     for document in documents:
-        spans = [s for s in document.math if (s.source.path, s.location(0).line) not in bad
-                 and not any((s.source.path, line) in bad
-                             for line in range(s.location(0).line, s.location(len(s.body)).line + 1))]
+        spans = [s for s in document.math
+                 if not any((s.source.path, line) in bad
+                            for line in range(s.location(0).line, s.location(len(s.body)).line + 1))]
         if spans:
             results.extend(compile_spans(document, spans))
     return results, time.perf_counter() - started
@@ -119,8 +119,7 @@ def compile_spans(document: Document, spans: list[MathSpan], timeout: float = 12
             row = tex_line - starts[index]
             if 0 <= row < len(body_lines):
                 line_start = sum(len(x) + 1 for x in body_lines[:row])
-                shown = context[3:] if context.startswith("...") else context
-                column = min(len(body_lines[row]), len(shown)) if not context.startswith("...") else 0
+                column = 0 if context.startswith("...") else min(len(body_lines[row]), len(context))
                 offset = line_start + column
                 if "Undefined control sequence" in message:
                     back = span.body.rfind("\\", line_start, max(line_start, offset))

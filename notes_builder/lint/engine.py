@@ -21,11 +21,12 @@ from notes_builder.config import (
     load_config,
     load_pyproject_lint,
     macro_arguments,
+    read_text,
 )
 from notes_builder.content import Document, MathSpan, Section, SourceFile, parse_section, symbol_spans
 from notes_builder.errors import ContentError, Location, UsageError
 from notes_builder.lint import macros as M
-from notes_builder.lint.checker import FormulaChecker, RawFinding
+from notes_builder.lint.checker import _TEXT, FormulaChecker, RawFinding, clean_body
 from notes_builder.lint.rules import RULES, selected
 from notes_builder.security import FORBIDDEN_COMMANDS
 
@@ -66,10 +67,6 @@ class Finding:
     def location(self) -> Location:
         return Location(self.path, self.line, self.column)
 
-    @property
-    def name(self) -> str:
-        return RULES[self.code].name if self.code in RULES else self.code
-
     def to_json(self, path_text: str | None = None) -> dict:
         return {"path": path_text if path_text is not None else str(self.path), "line": self.line,
                 "column": self.column, "end_line": self.end_line, "end_column": self.end_column,
@@ -91,14 +88,9 @@ class LintOptions:
 class LintReport:
     findings: list[Finding] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)
     formulas: int = 0
     compile_seconds: float | None = None
     fixed: int = 0  # fixes applied by --fix
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
 
     @property
     def fixable(self) -> list[Finding]:
@@ -234,8 +226,6 @@ def _section_finding(path: Path, error: ContentError) -> Finding:
 
 def parse_lenient(path: Path, text: str | None = None) -> tuple[Section | None, list[Finding]]:
     """Parse a section; an unclosed `$` becomes a finding and the rest of the file is still checked."""
-    from notes_builder.config import read_text
-
     original = read_text(path) if text is None else text
     current = original
     errors: list[Finding] = []
@@ -275,12 +265,10 @@ _SYMBOL = re.compile(
 
 def symbol_uses(body: str) -> list[tuple[int, int, str, str, str]]:
     """(start, end, letter, index, style) for each letter-with-subscript in a formula."""
-    from notes_builder.lint.checker import clean_body
-
     clean = clean_body(body)
     uses = []
     for match in _SYMBOL.finditer(body):
-        if clean[match.start()] == "\x02":
+        if clean[match.start()] == _TEXT:
             continue
         for group in "1234":
             letter = match.group(f"l{group}")
@@ -382,11 +370,14 @@ def gather(config: NotesConfig, only: Sequence[Path] | None = None) -> tuple[Doc
     return Document(config, sections), errors
 
 
-def _project_of(path: Path) -> NotesConfig | None:
+def _project_of(path: Path, configs: dict[Path, NotesConfig]) -> NotesConfig | None:
+    """The project listing `path` as a section, from the nearest notes.yaml (loaded once, kept in `configs`)."""
     for folder in path.parents:
         candidate = folder / CONFIG_NAME
         if candidate.is_file():
-            config = load_config(candidate)
+            if candidate not in configs:
+                configs[candidate] = load_config(candidate)
+            config = configs[candidate]
             if path in [p.resolve() for p in config.sections]:
                 return config
             return None
@@ -398,6 +389,7 @@ def resolve_targets(paths: Sequence[str | os.PathLike]) -> list[tuple[NotesConfi
     if not paths:
         return [(load_config(None), None)]
     targets: list[tuple[NotesConfig, list[Path] | None]] = []
+    configs: dict[Path, NotesConfig] = {}  # notes.yaml -> its configuration, parsed once for all files
     for raw in paths:
         path = Path(raw)
         if not path.exists():
@@ -410,7 +402,7 @@ def resolve_targets(paths: Sequence[str | os.PathLike]) -> list[tuple[NotesConfi
         if path.is_dir() and not files:
             raise UsageError(f"{raw} has no {CONFIG_NAME} and no Markdown files")
         for file in files:
-            config = _project_of(file)
+            config = _project_of(file, configs)
             targets.append((config, [file]) if config else (load_config(file), None))
     return targets
 
@@ -428,7 +420,6 @@ def lint_paths(paths: Sequence[str | os.PathLike], options: LintOptions | None =
     for config, only in targets:
         document, parse_errors = gather(config, only)
         report.documents.append(document)
-        report.files.extend(s.source.path for s in document.sections)
         report.formulas += len(document.math)
         report.findings.extend(lint_document(document, options, parse_errors))
     if options.compile:

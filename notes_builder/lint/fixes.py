@@ -17,22 +17,24 @@ from notes_builder.files import replace_bytes
 MAX_ROUNDS = 10
 
 
-class Quit(Exception):
-    """The user answered 'quit' in --interactive mode."""
+def apply_fixes(text: str, fixes: Sequence) -> tuple[str, int]:
+    """Apply non-overlapping fixes (objects with start, end, replacement, original) to `text`.
 
-
-def apply_fixes(text: str, fixes: Sequence) -> str:
-    """Apply non-overlapping fixes (objects with start, end, replacement, original) to `text`."""
+    Returns the new text and how many fixes were applied: a fix overlapping one already taken, or whose
+    span no longer reads `original`, is skipped and not counted.
+    """
     pieces = []
     cursor = 0
+    applied = 0
     for fix in sorted(fixes, key=lambda f: (f.start, f.end)):
         if fix.start < cursor or text[fix.start:fix.end] != fix.original:
             continue
         pieces.append(text[cursor:fix.start])
         pieces.append(fix.replacement)
         cursor = fix.end
+        applied += 1
     pieces.append(text[cursor:])
-    return "".join(pieces)
+    return "".join(pieces), applied
 
 
 def fixed_text(config: NotesConfig, path: Path, text: str, options=None,
@@ -65,8 +67,8 @@ def fixed_text(config: NotesConfig, path: Path, text: str, options=None,
                     rejected.add(key)
                     continue
             chosen.append(finding.fix)
-        new = apply_fixes(text, chosen) if chosen else text
-        applied += len(chosen) if new != text else 0
+        new, count = apply_fixes(text, chosen) if chosen else (text, 0)
+        applied += count if new != text else 0
         if stop or new == text:
             return new, applied, stop
         text = new

@@ -49,7 +49,8 @@ SUGGESTIONS = {
 def suggest(name: str) -> str | None:
     if name in SUGGESTIONS:
         return SUGGESTIONS[name]
-    close = difflib.get_close_matches(name, sorted(base_macros()), n=1, cutoff=0.75)
+    # No need to sort: get_close_matches ranks (score, word) pairs, so ties go to the same word in any order.
+    close = difflib.get_close_matches(name, base_macros(), n=1, cutoff=0.75)
     return f"\\{close[0]}" if close else None
 
 

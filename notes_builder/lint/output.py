@@ -6,14 +6,13 @@ import json
 
 from rich.console import Console
 
-from notes_builder import report as _report
 from notes_builder.lint.engine import Finding, LintReport
-from notes_builder.report import display_path, print_diagnostic
+from notes_builder.report import display_path, forget_sources, print_diagnostic, stdout
 
 
 def print_text(report: LintReport, console: Console | None = None) -> None:
-    console = console or _report.stdout
-    _report._lines.cache_clear()  # files may just have been rewritten by --fix
+    console = console or stdout
+    forget_sources()  # files may just have been rewritten by --fix
     for finding in report.findings:
         width = finding.end_column - finding.column if finding.end_line == finding.line else 1
         print_diagnostic(finding.location, finding.severity, finding.message, width=max(1, width),

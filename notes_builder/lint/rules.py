@@ -115,16 +115,12 @@ _RULES = [
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 
 
-def rule(code: str) -> Rule:
-    return RULES[code]
-
-
 def selected(code: str, select: list[str], ignore: list[str]) -> bool:
     """select/ignore entries are codes or code prefixes ("NB1", "NB13") or rule names."""
 
     def matches(entry: str) -> bool:
         entry = entry.strip()
-        return code.startswith(entry.upper()) or RULES.get(code, _RULES[0]).name == entry
+        return code.startswith(entry.upper()) or RULES[code].name == entry
 
     if select and not any(matches(entry) for entry in select):
         return False
