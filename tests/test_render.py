@@ -205,3 +205,21 @@ def test_generated_tex_matches_golden(tmp_path, name):
         golden.parent.mkdir(exist_ok=True)
         golden.write_text(body)
     assert body == golden.read_text()
+
+
+def test_placeholder_filter_in_a_table_cell(tmp_path):
+    """A '|' ends a table cell, so a Jinja filter there is written '\\|'; the bare form gets a hint saying so."""
+    write_project(tmp_path, {
+        "notes.yaml": "title: Table\noutput: table\nsections: [a.md]\n",
+        "results/metrics.json": '{"test_accuracy": 0.9876}',
+        "a.md": "| what | value |\n|:--|:--|\n| accuracy | {{ metrics.test_accuracy \\| percent(1) }} |\n",
+    })
+    result = run_notes("build", tmp_path, "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "accuracy 98.8 %" in squash(pdftotext(tmp_path / "out" / "table.pdf"))
+    table = "| what | value |\n|:--|:--|\n| accuracy | {{ metrics.test_accuracy | percent(1) }} |\n"
+    (tmp_path / "a.md").write_text(table)
+    result = run_notes("build", tmp_path, "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 1
+    assert "a.md:3:14: error: placeholder '{{' is never closed" in result.stderr, result.stderr
+    assert "write a filter as '\\|'" in result.stderr
