@@ -256,7 +256,7 @@ class Renderer:
         rest = raw[cursor:]
         if "{{" in rest:
             raise PlaceholderError("placeholder '{{' is never closed with '}}'", at(cursor + rest.index("{{")),
-                                   hint="close it on the same paragraph; in a table cell a '|' ends the cell, "
+                                   hint="close it in the same paragraph; in a table cell a '|' ends the cell, "
                                         "so write a filter as '\\|'")
         pieces.append(self.prose(rest, lambda i: at(cursor + i)))
         return "".join(pieces)
