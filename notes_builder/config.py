@@ -177,6 +177,21 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "training.device": ("auto", "cpu", "cuda"),
     "training.lr_schedule": ("constant", "cosine"),
     "training.select_epoch": ("val_accuracy", "val_loss", "last"),
+    "template.font_size": (10, 11, 12),  # the sizes LaTeX's article class has
+}
+# key -> (lowest, highest or None, whether the lowest itself is allowed)
+_RANGES: dict[str, tuple[float, float | None, bool]] = {
+    "compile_timeout": (0, None, False),
+    **{f"training.{name}": (1, None, True) for name in ("hidden_size", "dense_size", "epochs", "batch_size")},
+    "training.learning_rate": (0, None, False),
+    "training.weight_decay": (0, None, True),
+    "training.grad_clip": (0, None, False),  # 0 would zero every gradient
+    "training.augment_shift": (0, 64, True),  # at most into the next window, which starts 64 samples later
+    "training.augment_stretch": (0, 0.5, True),
+    "training.augment_rotate": (0, 180, True),
+    "training.augment_scale": (0, None, True),
+    "training.augment_noise": (0, None, True),
+    "training.threads": (0, None, True),
 }
 _USER_FIELDS = [
     f.name for f in dataclasses.fields(NotesConfig)
@@ -289,10 +304,24 @@ def _build(cls: type, data: Any, prefix: str, config: NotesConfig) -> Any:
         if name not in known:
             raise _unknown_key(key, known, f"{prefix}.", key_at)
         values[name] = _coerce(value, hints[name], f"{prefix}.{key}", key_at)
-        choices = _CHOICES.get(f"{prefix}.{name}")
-        if choices and values[name] not in choices:
-            raise ConfigError(f"'{prefix}.{key}' must be one of {', '.join(choices)}, not {value!r}", key_at)
+        _check_allowed(f"{prefix}.{name}", values[name], f"{prefix}.{key}", key_at)
     return cls(**values)
+
+
+def _check_allowed(name: str, value: Any, where: str, at: Location) -> None:
+    """The value is one of the declared choices and inside the declared range of `name`, if it has them."""
+    choices = _CHOICES.get(name)
+    if choices and value not in choices:
+        raise ConfigError(f"'{where}' must be one of {', '.join(map(str, choices))}, not {value!r}", at)
+    if name not in _RANGES:
+        return
+    lowest, highest, lowest_allowed = _RANGES[name]
+    if value < lowest or (value == lowest and not lowest_allowed) or (highest is not None and value > highest):
+        if highest is not None:
+            rule = f"between {lowest} and {highest}"
+        else:
+            rule = f"at least {lowest}" if lowest_allowed else f"greater than {lowest}"
+        raise ConfigError(f"'{where}' must be {rule}, not {value!r}", at)
 
 
 def _symbols(raw: Any, config: NotesConfig) -> list[Symbol]:
@@ -377,9 +406,7 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
             config.results = root / _coerce(value, str, "results", at)
         else:
             setattr(config, name, _coerce(value, hints[name], key, at))
-            choices = _CHOICES.get(name)
-            if choices and getattr(config, name) not in choices:
-                raise ConfigError(f"'{key}' must be one of {', '.join(choices)}, not {value!r}", at)
+            _check_allowed(name, getattr(config, name), key, at)
     for index, package in enumerate(config.template.packages):
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", package):
             raise ConfigError(f"'{package}' is not a LaTeX package name",
