@@ -64,7 +64,7 @@ def build(path: str | None, pdf: bool, out_dir: str | None, force: bool, strict:
 @click.option("--data", type=click.Path(path_type=str),
               help="Training data (zip or folder); beats $NOTES_DATA and training.data.")
 @click.option("--epochs", type=click.IntRange(min=1), help="Override training.epochs.")
-@click.option("--seed", type=int, help="Override training.seed.")
+@click.option("--seed", type=click.IntRange(min=0), help="Override training.seed.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="auto picks CUDA when present.")
 @click.option("--threads", type=click.IntRange(min=0), help="CPU threads for torch (0: torch's default).")
 @click.option("--task", type=click.Choice(["walking", "dynamic", "six"]), help="Override training.task.")

@@ -192,6 +192,7 @@ _RANGES: dict[str, tuple[float, float | None, bool]] = {
     "training.augment_scale": (0, None, True),
     "training.augment_noise": (0, None, True),
     "training.threads": (0, None, True),
+    "training.seed": (0, None, True),  # numpy's generators take no negative seeds
 }
 _USER_FIELDS = [
     f.name for f in dataclasses.fields(NotesConfig)

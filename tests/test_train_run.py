@@ -141,6 +141,15 @@ def test_holdout_volunteers_score_on_training_volunteers_never_the_test_set(tmp_
         train_figures(config, TrainOptions(quiet=True, max_train_windows=500, holdout_volunteers=[6, 1]))
 
 
+def test_validation_volunteer_from_the_test_set_is_an_error_at_its_line(tmp_path: Path) -> None:
+    config = load_config(make_notes(tmp_path / "notes", epochs=1, val_volunteers=[2, 99]))
+    with pytest.raises(TrainingError, match=r"val_volunteers \[2, 99\] are not training .*\[2\] belong to the test"
+                       ) as error:
+        train_figures(config, TrainOptions(quiet=True))
+    assert (error.value.location.line, error.value.location.column) == (9, 19)
+    assert not (config.results_dir / "metrics.json").exists()
+
+
 @pytest.mark.parametrize(("rule", "expected"), [("val_accuracy", [1, 2, 3]), ("val_loss", [1, 2]), ("last", [1, 2, 3])])
 def test_epoch_selection_rules(rule: str, expected: list[int]) -> None:
     """Which epochs replace the best so far: (accuracy, loss) per epoch."""

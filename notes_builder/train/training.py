@@ -272,6 +272,13 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
     inputs = freeze.inputs(training, data.sha256)
 
     # ---- splits: validation volunteers come out of the training volunteers, never random windows
+    volunteers = sorted(set(data.train.subject.tolist()))
+    strangers = sorted(set(training.val_volunteers) - set(volunteers))
+    if strangers:
+        tested = sorted(set(strangers) & set(data.test.subject.tolist()))
+        raise TrainingError(f"val_volunteers {strangers} are not training volunteers of this data"
+                            + (f"; {tested} belong to the test set" if tested else ""),
+                            config.location_of("training", "val_volunteers"), hint=f"choose from {volunteers}")
     is_val = np.isin(data.train.subject, training.val_volunteers)
     held = np.isin(data.train.subject, options.holdout_volunteers or [])
     if (held & is_val).any():
