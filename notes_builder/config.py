@@ -153,6 +153,12 @@ class NotesConfig:
         path = Path(chosen).expanduser()
         return path if path.is_absolute() else (self.root / path if not override else Path.cwd() / path)
 
+    def data_location(self, override: str | os.PathLike | None = None) -> Location | None:
+        """Where notes.yaml names the training data, when that is where `data_path` took it from."""
+        if override or os.environ.get(DATA_ENV_VAR) or ("training", "data") not in self.positions:
+            return None
+        return self.location_of("training", "data")
+
     @property
     def results_dir(self) -> Path:
         return self.results or self.root / "results"

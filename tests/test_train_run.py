@@ -119,7 +119,11 @@ def test_command_explain_and_missing_data(tmp_path: Path) -> None:
     assert explained.exit_code == 1 and "no recorded results" in explained.output
     missing = runner.invoke(cli, ["train-figures", str(notes), "--data", str(tmp_path / "absent.zip"), "-q"])
     assert missing.exit_code == 1
-    assert "absent.zip" in missing.output
+    assert "absent.zip" in missing.output and "notes.yaml:" not in missing.output  # --data, not the config
+    configured = make_notes(tmp_path / "configured", data=tmp_path / "gone.zip")
+    missing = runner.invoke(cli, ["train-figures", str(configured), "-q"])
+    assert missing.exit_code == 1
+    assert "notes.yaml:4:9: error: training data not found: " in missing.output and "gone.zip" in missing.output
 
 
 def test_committed_results_of_the_default_notes_are_current() -> None:

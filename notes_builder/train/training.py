@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from notes_builder.config import NotesConfig, TrainingConfig
-from notes_builder.errors import TrainingError, UsageError
+from notes_builder.errors import DataError, TrainingError, UsageError
 from notes_builder.files import atomic_file, write_json
 from notes_builder.train import data as har
 from notes_builder.train import freeze
@@ -264,9 +264,12 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
     if training.threads > 0:
         torch.set_num_threads(training.threads)
     device = pick_device(training.device)
-    path = har.resolve_data(config.data_path(options.data), training.data_url, training.data_sha256,
-                            options.quiet)
-    data = har.load_data(path)
+    try:
+        data = har.load_data(har.resolve_data(config.data_path(options.data), training.data_url,
+                                              training.data_sha256, options.quiet))
+    except DataError as error:
+        error.location = error.location or config.data_location(options.data)
+        raise
     results_dir = Path(options.results_dir or config.results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     inputs = freeze.inputs(training, data.sha256)
