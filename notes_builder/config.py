@@ -176,7 +176,7 @@ _SECTIONS: dict[str, type] = {
     "lint": LintConfig,
     "training": TrainingConfig,
 }
-_CHOICES: dict[str, tuple[str, ...]] = {
+_CHOICES: dict[str, tuple[str | int, ...]] = {
     "language": ("en", "zh", "mixed"),
     "template.engine": ("pdflatex", "xelatex"),
     "training.task": ("walking", "dynamic", "six"),
