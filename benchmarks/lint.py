@@ -8,7 +8,6 @@ Public tools only: time.perf_counter and subprocess.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -80,7 +79,7 @@ def bench_compile() -> tuple[float, float, int] | str | None:
         return None
     started = time.perf_counter()
     run = subprocess.run([sys.executable, "-m", "notes_builder", "lint", "--compile", str(content)], cwd=REPO,
-                         capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "200"})
+                         capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     found = _COMPILED.search(run.stderr)
     if found is None:

@@ -44,12 +44,15 @@ def sha256_file_cached(path: Path, cache: Path) -> str:
 
 @contextlib.contextmanager
 def atomic_file(target: Path, mode: int = 0o644) -> Iterator[BinaryIO]:
-    """A binary handle on a temporary file beside `target`, renamed over it only if the block succeeds."""
+    """A binary handle on a temporary file beside `target`, renamed over it only if the block succeeds.
+    The data reach the disk before the rename, so a crash leaves the old file or the new one, never a stub."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
         os.chmod(temp, mode)
         os.replace(temp, target)
     except BaseException:

@@ -67,8 +67,8 @@ class Finding:
     def location(self) -> Location:
         return Location(self.path, self.line, self.column)
 
-    def to_json(self, path_text: str | None = None) -> dict:
-        return {"path": path_text if path_text is not None else str(self.path), "line": self.line,
+    def to_json(self, path_text: str) -> dict:
+        return {"path": path_text, "line": self.line,
                 "column": self.column, "end_line": self.end_line, "end_column": self.end_column,
                 "code": self.code, "severity": self.severity, "message": self.message,
                 "fix": self.fix.to_json() if self.fix else None}
@@ -370,17 +370,24 @@ def gather(config: NotesConfig, only: Sequence[Path] | None = None) -> tuple[Doc
     return Document(config, sections), errors
 
 
-def _project_of(path: Path, configs: dict[Path, NotesConfig]) -> NotesConfig | None:
-    """The project listing `path` as a section, from the nearest notes.yaml (loaded once, kept in `configs`)."""
+_Projects = dict[Path, tuple[NotesConfig, frozenset[Path]]]  # notes.yaml -> its config and resolved sections
+
+
+def _project(candidate: Path, projects: _Projects) -> tuple[NotesConfig, frozenset[Path]]:
+    """The configuration of one notes.yaml, parsed once per lint run."""
+    if candidate not in projects:
+        config = load_config(candidate)
+        projects[candidate] = (config, frozenset(p.resolve() for p in config.sections))
+    return projects[candidate]
+
+
+def _project_of(path: Path, projects: _Projects) -> NotesConfig | None:
+    """The project listing `path` as a section, from the nearest notes.yaml."""
     for folder in path.parents:
         candidate = folder / CONFIG_NAME
         if candidate.is_file():
-            if candidate not in configs:
-                configs[candidate] = load_config(candidate)
-            config = configs[candidate]
-            if path in [p.resolve() for p in config.sections]:
-                return config
-            return None
+            config, sections = _project(candidate, projects)
+            return config if path in sections else None
     return None
 
 
@@ -389,20 +396,20 @@ def resolve_targets(paths: Sequence[str | os.PathLike]) -> list[tuple[NotesConfi
     if not paths:
         return [(load_config(None), None)]
     targets: list[tuple[NotesConfig, list[Path] | None]] = []
-    configs: dict[Path, NotesConfig] = {}  # notes.yaml -> its configuration, parsed once for all files
+    projects: _Projects = {}
     for raw in paths:
         path = Path(raw)
         if not path.exists():
             raise UsageError(f"no such file or folder: {raw}")
         path = path.resolve()
         if path.is_dir() and (path / CONFIG_NAME).is_file() or path.name == CONFIG_NAME:
-            targets.append((load_config(path), None))
+            targets.append((_project(path / CONFIG_NAME if path.is_dir() else path, projects)[0], None))
             continue
         files = sorted(path.rglob("*.md")) if path.is_dir() else [path]
         if path.is_dir() and not files:
             raise UsageError(f"{raw} has no {CONFIG_NAME} and no Markdown files")
         for file in files:
-            config = _project_of(file, configs)
+            config = _project_of(file, projects)
             targets.append((config, [file]) if config else (load_config(file), None))
     return targets
 

@@ -67,7 +67,7 @@ def fixed_text(config: NotesConfig, path: Path, text: str, options=None,
                     rejected.add(key)
                     continue
             chosen.append(finding.fix)
-        new, count = apply_fixes(text, chosen) if chosen else (text, 0)
+        new, count = apply_fixes(text, chosen)
         applied += count if new != text else 0
         if stop or new == text:
             return new, applied, stop
@@ -75,18 +75,15 @@ def fixed_text(config: NotesConfig, path: Path, text: str, options=None,
     return text, applied, False
 
 
-def _raw(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-
-
 def write_atomic(path: Path, text: str) -> None:
     """Replace `path` with `text` (UTF-8, keeping a BOM if it had one) in one rename."""
-    raw = _raw(path)
+    try:
+        with path.open("rb") as handle:
+            bom = handle.read(3) == b"\xef\xbb\xbf"
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     data = text.encode("utf-8")
-    if raw.startswith(b"\xef\xbb\xbf"):
+    if bom:
         data = b"\xef\xbb\xbf" + data
     replace_bytes(path, data, mode=path.stat().st_mode & 0o7777)
 
