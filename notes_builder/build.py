@@ -17,8 +17,8 @@ from pathlib import Path
 
 from notes_builder import __version__
 from notes_builder.config import NotesConfig, load_config, templates_dir
-from notes_builder.errors import CompileError
-from notes_builder.files import publish, sha256_file, write_atomic
+from notes_builder.errors import CompileError, Diagnostic, Location
+from notes_builder.files import files_below, publish, sha256_file, write_atomic
 from notes_builder.report import info, print_diagnostic
 
 MANIFEST = "inputs.json"
@@ -62,36 +62,48 @@ def _input_files(config: NotesConfig, rendered) -> set[Path]:
     """Everything a build reads: config, sections, includes, figures, templates, recorded results."""
     files = {config.source, *config.sections, *rendered.inputs}
     for folder in filter(None, [templates_dir(), config.template_dir]):
-        files.update(p for p in folder.rglob("*") if p.is_file())
+        files.update(files_below(folder))
     files.update(p for p in (config.results_dir / "metrics.json", config.results_dir / "freeze.json") if p.exists())
     return files
 
 
-def _write_manifest(path: Path, files: set[Path]) -> None:
+def _write_manifest(path: Path, files: set[Path], warnings: list[Diagnostic]) -> None:
+    """The inputs of a successful build, and its render warnings, which a build from the manifest repeats."""
+    try:  # a file whose size and time are as last recorded keeps its digest, as _unchanged trusts them too
+        before = json.loads(path.read_text()).get("files", {})
+    except (OSError, ValueError):
+        before = {}
     entries = {}
     for file in sorted(files):
         stat = file.stat()
-        entries[str(file)] = [stat.st_size, stat.st_mtime_ns, sha256_file(file)]
-    write_atomic(path, json.dumps({"version": __version__, "files": entries}))
+        known = before.get(str(file))
+        same = known is not None and known[:2] == [stat.st_size, stat.st_mtime_ns]
+        entries[str(file)] = [stat.st_size, stat.st_mtime_ns, known[2] if same else sha256_file(file)]
+    notes = [{"path": str(w.location.path) if w.location else None, "line": w.location.line if w.location else 0,
+              "column": w.location.column if w.location else 0, "kind": w.kind, "message": w.message,
+              "hint": w.hint, "code": w.code} for w in warnings]
+    write_atomic(path, json.dumps({"version": __version__, "files": entries, "warnings": notes}))
 
 
-def _unchanged(path: Path) -> bool:
-    """True when every input of the last successful build is still byte for byte the same."""
+def _unchanged(path: Path) -> list[Diagnostic] | None:
+    """The render warnings of the last successful build when every one of its inputs is still byte for byte
+    the same; None otherwise."""
     try:
         manifest = json.loads(path.read_text())
     except (OSError, ValueError):
-        return False
+        return None
     if manifest.get("version") != __version__:
-        return False
+        return None
     for name, (size, mtime, sha) in manifest.get("files", {}).items():
         try:
             stat = os.stat(name)
         except OSError:
-            return False
+            return None
         touched = (stat.st_size, stat.st_mtime_ns) != (size, mtime)
         if touched and (stat.st_size != size or sha256_file(Path(name)) != sha):
-            return False
-    return True
+            return None
+    return [Diagnostic(Location(Path(w["path"]), w["line"], w["column"]) if w["path"] else None, w["kind"],
+                       w["message"], w["hint"], w["code"]) for w in manifest.get("warnings", [])]
 
 
 def _stage_assets(work: Path, assets: dict[str, Path]) -> None:
@@ -121,9 +133,15 @@ def _stage_assets(work: Path, assets: dict[str, Path]) -> None:
         os.utime(target, ns=(wanted.st_atime_ns, wanted.st_mtime_ns))
 
 
+def _print_warnings(warnings: list[Diagnostic], options: BuildOptions) -> None:
+    if not options.quiet:
+        for warning in warnings:
+            print_diagnostic(warning.location, warning.kind, warning.message, warning.hint)
+
+
 def check_lint_errors(document) -> None:
     """Stop before LaTeX on error-level lint findings (most math errors never reach TeX)."""
-    from notes_builder.errors import Diagnostic, LintFailure
+    from notes_builder.errors import LintFailure
     from notes_builder.lint import error_findings
 
     findings = error_findings(document)
@@ -158,10 +176,14 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
     work = out / f".work-{config.output}"
     pdf_path = out / config.pdf_name
     tex_path = out / f"{config.output}.tex"
-    if options.pdf and not options.force and pdf_path.exists() and _unchanged(work / MANIFEST):
+    # before the manifest: it does not list the training data, the training code or the torch version
+    check_results(config, options)
+    remembered = _unchanged(work / MANIFEST) if options.pdf and not options.force and pdf_path.exists() else None
+    if remembered is not None:
+        _print_warnings(remembered, options)
         if not options.quiet:
             info("up to date: nothing changed since the last build")
-        return BuildResult(pdf_path, tex_path, pdf_path, False)
+        return BuildResult(pdf_path, tex_path, pdf_path, False, remembered)
 
     from notes_builder.compile import compile_tex
     from notes_builder.content import load_document
@@ -169,14 +191,10 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
 
     document = load_document(config=config)
     check_lint_errors(document)
-    check_results(config, options)
     rendered = render_document(document)
     work.mkdir(parents=True, exist_ok=True)
-    tex_name = tex_path.name
     write_atomic(tex_path, rendered.tex)
-    if not options.quiet:
-        for warning in rendered.warnings:
-            print_diagnostic(warning.location, warning.kind, warning.message, warning.hint)
+    _print_warnings(rendered.warnings, options)
     if not options.pdf:
         return BuildResult(tex_path, tex_path, None, False, rendered.warnings)
 
@@ -187,12 +205,12 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
             if json.loads(stamp.read_text())["digest"] == digest:
                 if not options.quiet:
                     info("up to date: nothing changed since the last build")
-                _write_manifest(work / MANIFEST, _input_files(config, rendered))
+                _write_manifest(work / MANIFEST, _input_files(config, rendered), rendered.warnings)
                 return BuildResult(pdf_path, tex_path, pdf_path, False, rendered.warnings)
         except (ValueError, KeyError):
             pass
     _stage_assets(work, rendered.assets)
-    work_tex = work / tex_name
+    work_tex = work / tex_path.name
     if not work_tex.exists() or work_tex.read_text(encoding="utf-8") != rendered.tex:
         write_atomic(work_tex, rendered.tex)
     try:
@@ -218,5 +236,5 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
             info(f"{summary} (-W for details)")
     publish(result.pdf, pdf_path)
     write_atomic(stamp, json.dumps({"digest": digest}))
-    _write_manifest(work / MANIFEST, _input_files(config, rendered))
+    _write_manifest(work / MANIFEST, _input_files(config, rendered), rendered.warnings)
     return BuildResult(pdf_path, tex_path, pdf_path, True, warnings, result.seconds)

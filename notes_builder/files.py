@@ -60,9 +60,9 @@ def atomic_file(target: Path, mode: int = 0o644) -> Iterator[BinaryIO]:
         raise
 
 
-def replace_bytes(target: Path, data: bytes, mode: int | None = None) -> None:
+def replace_bytes(target: Path, data: bytes, mode: int = 0o644) -> None:
     """Write `data` to a temporary file beside `target`, then rename it over `target`."""
-    with atomic_file(target, 0o644 if mode is None else mode) as handle:
+    with atomic_file(target, mode) as handle:
         handle.write(data)
 
 
@@ -78,3 +78,19 @@ def publish(built: Path, target: Path) -> None:
     """Put a finished file (a compiled PDF) in place in one rename."""
     with atomic_file(target) as handle, open(built, "rb") as source:
         shutil.copyfileobj(source, handle)
+
+
+def files_below(folder: Path, limit: int | None = None) -> list[Path]:
+    """The files under `folder`, sorted, skipping hidden ones (editor swap files, .work folders, caches);
+    at most `limit` of them."""
+    found: list[Path] = []
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.rglob("*")):
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        if path.is_file():
+            found.append(path)
+            if limit is not None and len(found) >= limit:
+                break
+    return found

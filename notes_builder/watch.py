@@ -16,23 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from notes_builder.errors import NotesError, UsageError
-from notes_builder.files import sha256_file
+from notes_builder.files import files_below, sha256_file
 
 _MAX_RESULT_FILES = 2000  # a runaway results folder must not make every poll slow
-
-
-def _files_below(folder: Path, limit: int = _MAX_RESULT_FILES) -> list[Path]:
-    found: list[Path] = []
-    if not folder.is_dir():
-        return found
-    for path in sorted(folder.rglob("*")):
-        if any(part.startswith(".") for part in path.relative_to(folder).parts):
-            continue  # editor swap files, .work folders, hidden caches
-        if path.is_file():
-            found.append(path)
-            if len(found) >= limit:
-                break
-    return found
 
 
 def section_dependencies(section_path: Path) -> list[Path]:
@@ -61,9 +47,9 @@ def watched_paths(target: str | Path | None) -> list[Path]:
         for section in config.sections:
             paths.append(section)
             paths.extend(section_dependencies(section))
-        paths.extend(_files_below(config.results_dir))
+        paths.extend(files_below(config.results_dir, _MAX_RESULT_FILES))
         if config.template_dir is not None:  # template.directory overrides the built-in templates
-            paths.extend(_files_below(config.template_dir))
+            paths.extend(files_below(config.template_dir, _MAX_RESULT_FILES))
         root = config.root
     elif root.is_file():
         paths.append(root)
@@ -71,7 +57,7 @@ def watched_paths(target: str | Path | None) -> list[Path]:
     if root.is_dir():  # also sections not listed yet, and notes.yaml while it does not parse
         paths.append(root / CONFIG_NAME)
         paths.extend(sorted(root.glob("*.md")))
-    paths.extend(_files_below(templates_dir()))
+    paths.extend(files_below(templates_dir(), _MAX_RESULT_FILES))
     return list(dict.fromkeys(p.resolve() for p in paths))
 
 
@@ -199,7 +185,7 @@ class Watcher:
             self.last_change = None
             self._pending_signature = None
             return None
-        signature = tuple((path, (self.stats.get(path) or (None, None))[1]) for path in changed)
+        signature = tuple((path, self.stats[path][1]) for path in changed)  # changed_files just set them
         # A new edit restarts the wait. last_change and _pending_signature are set and cleared together.
         if signature != self._pending_signature:
             self._pending_signature = signature

@@ -112,3 +112,13 @@ def test_a_figure_replaced_by_an_older_file_is_used(tmp_path):
     assert staged.read_bytes() == blue
     pdf = (out / "fig.pdf").read_bytes()
     assert blue_pixels in pdf and red_pixels not in pdf
+
+
+def test_an_unchanged_rebuild_repeats_the_render_warnings(tmp_path):
+    """Identical inputs give identical warnings, whichever cache answers (watch reads them from the result)."""
+    write_project(tmp_path, {"notes.yaml": "title: W\noutput: w\nsections: [a.md]\n", "a.md": "```foo\nx = 1\n```\n"})
+    for _ in range(2):
+        result = run_notes("build", tmp_path, "--pdf", "--out", tmp_path / "out", env=cache_of(tmp_path))
+        assert result.returncode == 0, result.stderr
+        assert "a.md:1:1: warning: unknown code language 'foo'" in result.stderr, result.stderr
+    assert "up to date" in result.stderr  # the second build was answered by the input manifest

@@ -7,10 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pdfcheck import run_notes
 
 from notes_builder.config import TrainingConfig, load_config
 from notes_builder.errors import StaleResultsError
-from notes_builder.files import write_json
+from notes_builder.files import sha256_file, write_json
 from notes_builder.train import check_results, ensure_results, freeze
 from notes_builder.train import data as har
 from notes_builder.train.figures import FIGURES
@@ -59,7 +60,7 @@ def recorded_notes(tmp_path: Path, monkeypatch) -> Path:
     write_json(results / "metrics.json", {"test_accuracy": 0.99})
     for name in FIGURES:
         (results / f"{name}.pdf").write_bytes(b"%PDF-1.4\n")
-    write_json(results / freeze.RECORD_NAME, freeze.record(freeze.inputs(config.training, har.sha256_file(data))))
+    write_json(results / freeze.RECORD_NAME, freeze.record(freeze.inputs(config.training, sha256_file(data))))
     return notes
 
 
@@ -96,3 +97,15 @@ def test_missing_results_are_stale(tmp_path: Path) -> None:
     (tmp_path / "a.md").write_text("# A\n")
     report = check_results(load_config(tmp_path))
     assert not report.current and "no recorded results" in report.changes[0]
+
+
+def test_a_rebuild_with_nothing_else_changed_still_sees_new_data(recorded_notes: Path, tmp_path: Path) -> None:
+    """The build's input manifest does not list the data, the training code or torch: results are checked anyway."""
+    out = tmp_path / "out"
+    first = run_notes("build", recorded_notes, "--pdf", "--out", out, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert first.returncode == 0, first.stderr
+    data = Path(load_config(recorded_notes).training.data)
+    data.write_bytes(b"PK replaced data")
+    second = run_notes("build", recorded_notes, "--pdf", "--out", out, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert second.returncode == 1, second.stderr
+    assert "recorded training results are stale: data: SHA-256 changed" in second.stderr
