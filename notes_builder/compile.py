@@ -20,7 +20,7 @@ from pathlib import Path
 from notes_builder.config import cache_dir
 from notes_builder.errors import CompileError, Diagnostic, Location, ToolMissingError
 from notes_builder.files import publish
-from notes_builder.texlog import _CONTEXT, LogReport, SourceMap, parse_log
+from notes_builder.texlog import LogReport, SourceMap, last_reached, parse_log
 
 ENGINE_FLAGS = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape"]
 
@@ -59,8 +59,7 @@ class PreambleFormat:
 
     KEEP = 8  # formats kept in the cache (about 7 MB each)
 
-    def __init__(self, tex_path: Path, engine: str):
-        tex = tex_path.read_text(encoding="utf-8")
+    def __init__(self, tex_path: Path, tex: str, engine: str):
         preamble = tex.split("\\begin{document}", 1)[0]
         digest = hashlib.sha256(f"{engine}\n{preamble}".encode()).hexdigest()[:16]
         self.work = tex_path.parent
@@ -97,6 +96,8 @@ class PreambleFormat:
             return
         try:
             self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _stop(self.process)  # the document is built; a slow dump only costs its format
         except BaseException:
             _stop(self.process)
             raise
@@ -130,7 +131,8 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     latexmk = require("latexmk", "latexmk")
     require(engine, "texlive-xetex" if engine == "xelatex" else "texlive-latex-base")
     work = tex_path.parent
-    preamble = PreambleFormat(tex_path, engine)
+    tex = tex_path.read_text(encoding="utf-8")
+    preamble = PreambleFormat(tex_path, tex, engine)
     environment = safe_tex_environment()
     if single_pass and preamble.ready():
         command = [engine, f"-fmt={preamble.name}", *ENGINE_FLAGS, tex_path.name]
@@ -144,24 +146,25 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=work, env=environment, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    preamble.start_dump()
+    if single_pass:  # only a single-pass build can use the format (with a toc the preamble differs anyway)
+        preamble.start_dump()
     try:
         process.communicate(timeout=timeout)
-        preamble.finish(timeout)
+        preamble.finish(max(0.0, timeout - (time.perf_counter() - started)))
     except BaseException as interrupted:  # timeout, Ctrl-C: never leave TeX running on its own
         _stop(process)
         if preamble.process is not None:
             _stop(preamble.process)
         if not isinstance(interrupted, subprocess.TimeoutExpired):
             raise
-        source_map = SourceMap.from_tex(tex_path.read_text(encoding="utf-8"))
-        where = _last_reached(log, source_map)
+        log_text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        where = last_reached(log_text, SourceMap.from_tex(tex))
         raise CompileError(f"LaTeX did not finish within {timeout:g} s (a macro that never ends?); stopped it",
                            where, hint="look for a recursive definition near this line; the limit is "
                            "compile_timeout in notes.yaml", log_path=log) from None
     seconds = time.perf_counter() - started
     text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
-    source_map = SourceMap.from_tex(tex_path.read_text(encoding="utf-8"))
+    source_map = SourceMap.from_tex(tex)
     report = parse_log(text, source_map, tex_path.name)
     pdf = work / f"{tex_path.stem}.pdf"
     if process.returncode != 0 or report.errors or not pdf.exists():
@@ -183,18 +186,6 @@ def _stop(process: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.communicate()
-
-
-def _last_reached(log: Path, source_map: SourceMap) -> Location | None:
-    """The user's line TeX was on when it was interrupted: the last `l.N` it wrote (None if it wrote none)."""
-    try:
-        text = log.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    reached = [match for line in text.split("\n") if (match := _CONTEXT.match(line))]
-    if not reached:
-        return None
-    return source_map.locate(int(reached[-1].group("line")), reached[-1].group("text"))
 
 
 def _find_char(source_map: SourceMap, char: str) -> Location | None:

@@ -57,7 +57,7 @@ class SourceMap:
 
     def locate(self, tex_line: int, context: str = "") -> Location | None:
         """The user's file position for a .tex line, refined by TeX's `l.N <text>` context."""
-        index = bisect.bisect_right([m[0] for m in self.markers], tex_line) - 1
+        index = bisect.bisect_right(self.markers, tex_line, key=lambda marker: marker[0]) - 1
         if index < 0:
             return None  # in the preamble: not the user's text
         _, path, user_line = self.markers[index]
@@ -104,6 +104,14 @@ def _context_after(lines: list[str], index: int) -> tuple[int, str]:
         if ctx:
             return int(ctx.group("line")), ctx.group("text")
     return 0, ""
+
+
+def last_reached(log: str, source_map: SourceMap) -> Location | None:
+    """The user's line TeX was on when it was interrupted: the last `l.N` context in the log, if any."""
+    for line in reversed(_unwrap(log)):
+        if context := _CONTEXT.match(line):
+            return source_map.locate(int(context.group("line")), context.group("text"))
+    return None
 
 
 @dataclass
