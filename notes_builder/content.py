@@ -84,6 +84,13 @@ class Section:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # id(token) -> offset in source.text where the token's text was found
     offsets: dict[int, int] = field(default_factory=dict)
+    # id(token) -> the math span of a math token (two spans may share an offset when not found verbatim)
+    math_of: dict[int, MathSpan] = field(default_factory=dict)
+
+    def add_math(self, token: Token, span: MathSpan) -> None:
+        self.offsets[id(token)] = span.offset
+        self.math_of[id(token)] = span
+        self.math.append(span)
 
     def location_of(self, token: Token) -> Location:
         offset = self.offsets.get(id(token))
@@ -216,9 +223,7 @@ def _walk_inline(section: Section, locator: Locator, token: Token) -> None:
     end = source.line_offset(token.map[1]) if token.map else None
     for child in token.children or []:
         if child.type in MATH_TOKENS:
-            span = _math_span(source, locator, child, end)
-            section.offsets[id(child)] = span.offset
-            section.math.append(span)
+            section.add_math(child, _math_span(source, locator, child, end))
         elif child.type in ("text", "code_inline"):
             first = child.content.split("\n", 1)[0]
             offset = locator.find(first, end) if first else None
@@ -253,9 +258,7 @@ def parse_section(path: Path, text: str | None = None) -> Section:
             _walk_inline(section, locator, token)
         elif token.type in MATH_TOKENS:
             locator.block_start(token)
-            span = _math_span(source, locator, token, None)
-            section.offsets[id(token)] = span.offset
-            section.math.append(span)
+            section.add_math(token, _math_span(source, locator, token, None))
         elif token.type in ("fence", "code_block", "html_block", "front_matter"):
             start = locator.block_start(token)
             section.offsets[id(token)] = start

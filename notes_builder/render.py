@@ -60,14 +60,14 @@ PROSE_UNICODE = {
     "\u2018": "`", "\u2019": "'", "\u201c": "``", "\u201d": "''", "\u2013": "--", "\u2014": "---",
     "\u2026": r"\ldots{}", "\u00a0": "~", "\u2009": r"\,", "\u202f": r"\,", "\u00ad": r"\-",
 }
+TEXT_SAFE_RANGES = ((0x20, 0x7E), (0xA0, 0x17F))  # ASCII, Latin-1 and Latin Extended-A: set by T1/TS1
 # Characters that the fonts of a pdflatex document lack natively (beyond Latin-1 and Latin Extended-A,
 # which T1/TS1 set as text): declared as their math command, so they work in prose, code boxes and math.
 UNICODE_COMMANDS = {
     char: command for char, command in UNICODE_MATH.items()
-    if ord(char) > 0x17F and char not in PROSE_UNICODE and command.strip()
+    if ord(char) > TEXT_SAFE_RANGES[-1][1] and char not in PROSE_UNICODE and command.strip()
     and not unicodedata.category(char).startswith(("Z", "C"))
 }
-TEXT_SAFE_RANGES = ((0x20, 0x7E), (0xA0, 0x17F))
 
 
 def is_cjk(char: str) -> bool:
@@ -152,8 +152,7 @@ def placeholder_environment() -> jinja2.Environment:
 
 @dataclass
 class Reference:
-    kind: str  # equation | figure | section
-    number: str
+    number: str  # as printed
     location: Location
 
 
@@ -201,7 +200,6 @@ class Renderer:
         self.warnings: list = list(document.diagnostics)
         self.counters = {"equation": 0, "figure": 0, "section": [0, 0, 0]}
         self.section: Section | None = None
-        self.math_by_offset: dict[int, MathSpan] = {}
         self.style = self._pygments_style()
 
     # -- helpers --
@@ -337,7 +335,7 @@ class Renderer:
     # -- math --
     def math_span(self, node: SyntaxTreeNode) -> MathSpan:
         assert self.section is not None and node.token is not None
-        span = self.math_by_offset.get(self.section.offsets.get(id(node.token), -1))
+        span = self.section.math_of.get(id(node.token))
         if span is None:
             raise ContentError("internal: math not located", self.location(node))
         return span
@@ -380,15 +378,15 @@ class Renderer:
         number = str(self.counters["equation"])
         if not anchor:
             anchor = f"eq:{number}"
-        self.add_reference(anchor, "equation", number, span.location())
+        self.add_reference(anchor, number, span.location())
         return self.marker(span.location()) + str(self.macros.formula(body.strip("\n"), number, anchor, caption))
 
-    def add_reference(self, label: str, kind: str, number: str, location: Location) -> None:
+    def add_reference(self, label: str, number: str, location: Location) -> None:
         previous = self.references.get(label)
         if previous is not None:
             raise ContentError(f"duplicate label '{label}' (first defined at {previous.location})", location,
                                hint="labels must be unique across the notes")
-        self.references[label] = Reference(kind, number, location)
+        self.references[label] = Reference(number, location)
 
     # -- assets --
     def asset(self, node: SyntaxTreeNode) -> str:
@@ -512,7 +510,7 @@ class Renderer:
         anchor = anchor or f"sec:{slug(''.join(c.content for c in inline.children if c.type == 'text'))}"
         if anchor in self.references and not explicit:
             anchor = f"{anchor}-{number or len(self.references)}"
-        self.add_reference(anchor, "section", number, self.location(node))
+        self.add_reference(anchor, number, self.location(node))
         return self.marker(self.location(node)) + str(self.macros.heading(level, text, anchor))
 
     def figure(self, node: SyntaxTreeNode) -> str:
@@ -526,7 +524,7 @@ class Renderer:
         anchor = f"fig:{Path(str(node.attrs.get('src'))).stem}"
         if anchor in self.references:
             anchor = f"{anchor}-{number}"
-        self.add_reference(anchor, "figure", number, self.location(node))
+        self.add_reference(anchor, number, self.location(node))
         return self.marker(self.location(node)) + str(self.macros.figure(path, caption, number, anchor,
                                                                          r"0.78\linewidth"))
 
@@ -645,7 +643,6 @@ class Renderer:
         parts = []
         for section in self.document.sections:
             self.section = section
-            self.math_by_offset = {span.offset: span for span in section.math}
             tree = SyntaxTreeNode(section.tokens)
             parts.append(f"% --- {section.source.path.name} ---\n" + self.blocks(tree.children))
         for label, location in self.pending_refs:

@@ -223,3 +223,10 @@ def test_placeholder_filter_in_a_table_cell(tmp_path):
     assert result.returncode == 1
     assert "a.md:3:14: error: placeholder '{{' is never closed" in result.stderr, result.stderr
     assert "write a filter as '\\|'" in result.stderr
+
+
+def test_two_formulas_in_one_table_row_stay_apart(tmp_path):
+    """Math with an escaped bar is not verbatim in the file, so both spans fall back to the same offset."""
+    (tmp_path / "a.md").write_text("| a | b |\n|:--|:--|\n| $x \\| y$ | $p \\| q$ |\n")
+    tex = render_document(load_document(tmp_path / "a.md")).tex
+    assert "$x | y$ & $p | q$" in tex
