@@ -149,13 +149,13 @@ class NotesConfig:
 
     def data_path(self, override: str | os.PathLike | None = None) -> Path:
         """Training data: `--data` beats $NOTES_DATA beats the config's `training.data`."""
-        chosen = override or os.environ.get(DATA_ENV_VAR) or self.training.data
+        chosen = _data_override(override) or self.training.data
         path = Path(chosen).expanduser()
         return path if path.is_absolute() else (self.root / path if not override else Path.cwd() / path)
 
     def data_location(self, override: str | os.PathLike | None = None) -> Location | None:
         """Where notes.yaml names the training data, when that is where `data_path` took it from."""
-        if override or os.environ.get(DATA_ENV_VAR) or ("training", "data") not in self.positions:
+        if _data_override(override) or ("training", "data") not in self.positions:
             return None
         return self.location_of("training", "data")
 
@@ -166,6 +166,11 @@ class NotesConfig:
     @property
     def pdf_name(self) -> str:
         return f"{self.output}.pdf"
+
+
+def _data_override(override: str | os.PathLike | None) -> str | os.PathLike | None:
+    """A data path that beats notes.yaml's: `--data`, then $NOTES_DATA."""
+    return override or os.environ.get(DATA_ENV_VAR)
 
 
 # Keys of notes.yaml that are not plain dataclass fields.
@@ -315,7 +320,14 @@ def _build(cls: type, data: Any, prefix: str, config: NotesConfig) -> Any:
     return cls(**values)
 
 
-def _check_allowed(name: str, value: Any, where: str, at: Location) -> None:
+def check_training(training: TrainingConfig) -> None:
+    """Training settings that did not come from notes.yaml (command line, library callers) get the same
+    checks as those that did."""
+    for item in dataclasses.fields(training):
+        _check_allowed(f"training.{item.name}", getattr(training, item.name), f"training.{item.name}", None)
+
+
+def _check_allowed(name: str, value: Any, where: str, at: Location | None) -> None:
     """The value is one of the declared choices and inside the declared range of `name`, if it has them."""
     choices = _CHOICES.get(name)
     if choices and value not in choices:

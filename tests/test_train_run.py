@@ -16,7 +16,7 @@ from notes_builder.config import TrainingConfig, load_config
 from notes_builder.errors import TrainingError, UsageError
 from notes_builder.train import TrainOptions, check_results, train_figures
 from notes_builder.train import data as har
-from notes_builder.train.training import CHECKPOINT_NAME, _batch, _rotate, following_windows
+from notes_builder.train.training import CHECKPOINT_NAME, _batch, _better, _rotate, following_windows
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "HAPT-RawData.zip"
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"shared data not at {DATA}")
@@ -157,8 +157,6 @@ def test_validation_volunteer_from_the_test_set_is_an_error_at_its_line(tmp_path
 @pytest.mark.parametrize(("rule", "expected"), [("val_accuracy", [1, 2, 3]), ("val_loss", [1, 2]), ("last", [1, 2, 3])])
 def test_epoch_selection_rules(rule: str, expected: list[int]) -> None:
     """Which epochs replace the best so far: (accuracy, loss) per epoch."""
-    from notes_builder.train.training import _better
-
     best: dict = {"accuracy": -1.0, "loss": float("inf")}
     taken = []
     for epoch, (accuracy, loss) in enumerate([(0.9, 0.5), (0.9, 0.4), (0.95, 0.45)], start=1):

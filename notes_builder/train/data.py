@@ -31,7 +31,6 @@ from notes_builder.errors import DataError
 from notes_builder.files import atomic_file, sha256_file
 from notes_builder.train.freeze import PREPROCESSING_VERSION
 
-__all__ = ["PREPROCESSING_VERSION", "sha256_file"]  # re-exported; defined in freeze.py, which stays light
 SAMPLE_RATE = 50.0
 WINDOW = 128
 STEP = 64  # 50 % overlap

@@ -8,8 +8,6 @@ temp file in the same folder and then moved into place, so a reader never sees h
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ STYLE = {
     "figure.dpi": 150,
     "savefig.bbox": "tight",
 }
+from notes_builder.files import atomic_file  # noqa: E402
 from notes_builder.train.freeze import FIGURES  # noqa: E402
 
 
@@ -38,15 +37,8 @@ def _save(fig: Any, folder: Path, name: str) -> list[Path]:
     written = []
     for suffix in ("pdf", "png"):
         target = folder / f"{name}.{suffix}"
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=target.name, suffix=".tmp")
-        os.close(fd)
-        try:
-            fig.savefig(tmp, format=suffix, metadata={"CreationDate": None} if suffix == "pdf" else None)
-            os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are meant to be shared
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_file(target) as handle:
+            fig.savefig(handle, format=suffix, metadata={"CreationDate": None} if suffix == "pdf" else None)
         written.append(target)
     plt.close(fig)
     return written

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from notes_builder.config import NotesConfig, TrainingConfig
+from notes_builder.config import NotesConfig, TrainingConfig, check_training
 from notes_builder.errors import DataError, TrainingError, UsageError
 from notes_builder.files import atomic_file, write_json
 from notes_builder.train import data as har
@@ -82,10 +82,7 @@ def effective_training(config: NotesConfig, options: TrainOptions) -> TrainingCo
     overrides = {k: getattr(options, k) for k in ("epochs", "seed", "device", "threads", "task")
                  if getattr(options, k) is not None}
     training = dataclasses.replace(config.training, **overrides)
-    if training.task not in TASKS:
-        raise UsageError(f"unknown task {training.task!r}; choose one of {', '.join(TASKS)}")
-    if training.epochs < 1 or training.batch_size < 1 or training.hidden_size < 1:
-        raise UsageError("epochs, batch_size and hidden_size must be at least 1")
+    check_training(training)
     return training
 
 
