@@ -68,12 +68,12 @@ def bench_chktex(items: list[str], folder: Path) -> float | None:
     return time.perf_counter() - started
 
 
-_COMPILED = re.compile(r"compiled (\d+) formulas in ([\d.]+) s")
+_COMPILED = re.compile(r"compiled (\d+) of \d+ formulas in ([\d.]+) s")
 
 
 def bench_compile() -> tuple[float, float, int] | str | None:
     """One `notes lint --compile` run: its wall time, and the pdflatex batch time it reports on stderr
-    (`compiled N formulas in X s`); a string says why the run gave no such line."""
+    (`compiled N of M formulas in X s`); a string says why the run gave no such line."""
     content = REPO / "content"
     if not (content / "notes.yaml").exists() or shutil.which("pdflatex") is None:
         return None
@@ -83,7 +83,7 @@ def bench_compile() -> tuple[float, float, int] | str | None:
     wall = time.perf_counter() - started
     found = _COMPILED.search(run.stderr)
     if found is None:
-        return f"no 'compiled N formulas' line (exit {run.returncode}): {run.stderr.strip()[-300:]}"
+        return f"no 'compiled N of M formulas' line (exit {run.returncode}): {run.stderr.strip()[-300:]}"
     return wall, float(found.group(2)), int(found.group(1))
 
 

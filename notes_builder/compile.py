@@ -65,7 +65,8 @@ class PreambleFormat:
         self.work = tex_path.parent
         self.tex_path = tex_path
         self.name = f"nbpreamble-{digest}"
-        self.usable = engine == "pdflatex" and shutil.which("kpsewhich") is not None
+        # Without mylatexformat.ltx (`notes doctor` reports it) the dump fails at once and leaves no format.
+        self.usable = engine == "pdflatex"
         self.process: subprocess.Popen | None = None
         self.shared = cache_dir() / "formats"
 

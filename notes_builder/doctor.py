@@ -80,6 +80,11 @@ CJK_FILES: list[tuple[str, str, str]] = [
     ("gbsnu.map", PACKAGE_HINTS.get("c70gbsn.fd", "latex-cjk-chinese-arphic-gbsn00lp"), "the gbsn font map"),
 ]
 
+# Optional TeX files: what they are for when present. Missing, the build works, only slower.
+SPEED_FILES: list[tuple[str, str, str]] = [
+    ("mylatexformat.ltx", "texlive-latex-extra", "precompiled preamble: a one-line edit rebuilds in one short pass"),
+]
+
 _USEPACKAGE = re.compile(r"\\(?:usepackage|RequirePackage)\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}")
 _JINJA_BLOCK = re.compile(r"\(\(\*-?\s*(if|elif|else|endif)\b(.*?)-?\*\)\)", re.S)
 _XELATEX_ONLY = {"fontspec", "xeCJK", "polyglossia", "unicode-math"}
@@ -167,12 +172,13 @@ def check_programs() -> list[Check]:
 
 
 def check_tex_files(folder: Path | None = None) -> list[Check]:
-    """LaTeX packages of the templates plus the CJK files, looked up together in one kpsewhich call."""
+    """LaTeX packages of the templates, the CJK files and the optional speed-ups, in one kpsewhich call."""
     packages = template_packages(folder)
     sty_names = [f"{name}.sty" for name in sorted(packages, key=str.lower)]
     cjk_names = [name for name, _, _ in CJK_FILES if name not in sty_names]
     kpsewhich = shutil.which("kpsewhich")
-    paths = _which_tex_files([*sty_names, *cjk_names], kpsewhich)
+    speed_names = [name for name, _, _ in SPEED_FILES]
+    paths = _which_tex_files([*sty_names, *cjk_names, *speed_names], kpsewhich)
     why_missing = "not found by kpsewhich" if kpsewhich else "cannot look up: kpsewhich is not installed"
     checks = []
     cjk_set = {name for name, _, _ in CJK_FILES}
@@ -191,6 +197,10 @@ def check_tex_files(folder: Path | None = None) -> list[Check]:
         found = paths.get(name)
         checks.append(Check("CJK", name, found is not None, True, found or f"{why_missing} ({purpose})",
                             "" if found else _apt(package)))
+    for name, package, purpose in SPEED_FILES:
+        found = paths.get(name)
+        checks.append(Check("LaTeX package", name, found is not None, False,
+                            found or f"{why_missing} (optional: {purpose})", "" if found else _apt(package)))
     return checks
 
 

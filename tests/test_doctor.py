@@ -40,7 +40,8 @@ def test_doctor_passes_on_this_machine():
     report = run_doctor(REPO / "content")
     assert report.ok, [(c.name, c.detail) for c in report.missing_required]
     names = {c.name for c in report.checks}
-    assert {"pdflatex", "latexmk", "kpsewhich", "tcolorbox.sty", "CJKutf8.sty", "c70gbsn.fd", "torch"} <= names
+    assert {"pdflatex", "latexmk", "kpsewhich", "tcolorbox.sty", "CJKutf8.sty", "c70gbsn.fd", "torch",
+            "mylatexformat.ltx"} <= names
     result = run_doctor_cli()
     assert result.returncode == 0, result.stdout + result.stderr
     assert "everything required is installed" in result.stdout
@@ -60,4 +61,4 @@ def test_doctor_without_tex_on_path_says_what_to_install(tmp_path):
     summary = [line for line in out.splitlines() if line.strip().startswith("sudo apt-get install")]
     assert summary and "texlive-latex-base" in summary[0] and "texlive-binaries" in summary[0]
     # Optional tools are reported, but do not by themselves fail the check.
-    assert "librsvg2-bin" in out and "texlive-xetex" in out
+    assert "librsvg2-bin" in out and "texlive-xetex" in out and "mylatexformat.ltx" in out

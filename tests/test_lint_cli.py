@@ -209,6 +209,15 @@ def test_compile_flag_maps_tex_errors(tmp_path):
     assert [(i["code"], i["line"]) for i in items] == [("NB191", 3)]
 
 
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex")
+def test_compile_count_leaves_out_formulas_that_already_have_errors(tmp_path):
+    project(tmp_path, "# T\n\nGood $a^2$ and $b$.\n\nBroken $\\frac{a}{b$ here.\n")
+    result = run(str(tmp_path), "--compile")
+    assert result.exit_code == 1
+    assert "compiled 2 of 3 formulas in " in result.output
+    assert "(1 with errors already reported were not compiled)" in result.output
+
+
 @pytest.mark.skipif(not (REPO / "content" / "notes.yaml").exists(), reason="default notes not written yet")
 def test_default_notes_lint_clean():
     report = lint_paths([REPO / "content"])

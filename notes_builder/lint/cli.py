@@ -51,7 +51,10 @@ def run_lint(paths, *, fix: bool = False, show_diff: bool = False, interactive: 
 
         print_text(report)
         if report.compile_seconds is not None:
-            stderr.print(f"compiled {report.formulas} formulas in {report.compile_seconds:.2f} s")
+            skipped = report.formulas - report.compiled_formulas
+            note = f" ({skipped} with errors already reported were not compiled)" if skipped else ""
+            stderr.print(f"compiled {report.compiled_formulas} of {report.formulas} formulas "
+                         f"in {report.compile_seconds:.2f} s{note}")
     return report.exit_code
 
 

@@ -90,6 +90,7 @@ class LintReport:
     documents: list[Document] = field(default_factory=list)
     formulas: int = 0
     compile_seconds: float | None = None
+    compiled_formulas: int = 0  # with --compile: those compiled (formulas that already have errors are skipped)
     fixed: int = 0  # fixes applied by --fix
 
     @property
@@ -432,8 +433,8 @@ def lint_paths(paths: Sequence[str | os.PathLike], options: LintOptions | None =
     if options.compile:
         from notes_builder.lint.compile_check import compile_documents
 
-        compiled, seconds = compile_documents(report.documents, report.findings)
-        report.compile_seconds = seconds
+        compiled, report.compiled_formulas, report.compile_seconds = compile_documents(report.documents,
+                                                                                        report.findings)
         report.findings.extend(compiled)
     report.findings.sort(key=Finding.sort_key)
     return report
