@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import shlex
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -59,6 +60,13 @@ def build(path: str | None, pdf: bool, out_dir: str | None, force: bool, strict:
     click.echo(result.output_path)
 
 
+def _command_line(command: str, path: str | None, options: dict[str, object]) -> str:
+    """The command as the user gave it, so a printed follow-up command repeats their overrides."""
+    words = [command] + ([shlex.quote(path)] if path else [])
+    words += [f"{name} {shlex.quote(str(value))}" for name, value in options.items() if value is not None]
+    return " ".join(words)
+
+
 @cli.command("train-figures")
 @NOTES_PATH
 @click.option("--data", type=click.Path(path_type=str),
@@ -88,7 +96,10 @@ def train_figures_command(path: str | None, data: str | None, epochs: int | None
                                                 threads=threads, task=task, resume=resume, quiet=quiet))
     if result.interrupted:
         where = f"checkpoint saved to {result.checkpoint}" if result.checkpoint else "no epoch finished"
-        click.echo(f"interrupted: {where}; run `notes train-figures --resume` to continue", err=True)
+        again = _command_line("notes train-figures", path, {"--data": data, "--epochs": epochs, "--seed": seed,
+                                                            "--device": device, "--threads": threads,
+                                                            "--task": task}) + " --resume"
+        click.echo(f"interrupted: {where}; run `{again}` to continue", err=True)
         sys.exit(130)
     if not quiet:
         m = result.metrics

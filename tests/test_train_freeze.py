@@ -109,3 +109,5 @@ def test_a_rebuild_with_nothing_else_changed_still_sees_new_data(recorded_notes:
     second = run_notes("build", recorded_notes, "--pdf", "--out", out, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
     assert second.returncode == 1, second.stderr
     assert "recorded training results are stale: data: SHA-256 changed" in second.stderr
+    # the hint's commands name these notes, so they can be pasted as they are
+    assert f"run `notes train-figures {recorded_notes}` (or `notes build {recorded_notes} --retrain`)" in second.stderr

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import matplotlib.image
@@ -101,6 +107,37 @@ def test_resume_after_ctrl_c_gives_the_same_weights(tmp_path: Path) -> None:
         assert torch.equal(tensor, resumed.state_dict[name]), name
     assert resumed.metrics["val_loss"] == expected.metrics["val_loss"]
     assert resumed.metrics["test_accuracy"] == expected.metrics["test_accuracy"]
+
+
+def test_ctrl_c_prints_a_resume_command_that_repeats_the_overrides(tmp_path: Path) -> None:
+    """A real SIGINT to the command: the printed `--resume` line must work as printed, overrides included."""
+    notes = make_notes(tmp_path / "notes", epochs=1, hidden_size=4, batch_size=512)
+    command = [sys.executable, "-m", "notes_builder", "train-figures", str(notes), "--epochs", "6", "--seed", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    checkpoint = notes / "results" / CHECKPOINT_NAME
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    printed = re.search(r"run `(notes train-figures [^`]*)` to continue", stderr)
+    assert printed, stderr
+    words = shlex.split(printed.group(1))
+    assert words[1:] == ["train-figures", str(notes), "--epochs", "6", "--seed", "2", "--resume"]
+
+    # Without the overrides the checkpoint does not match; the hint says what to do and the checkpoint stays.
+    runner = CliRunner()
+    bare = runner.invoke(cli, ["train-figures", str(notes), "--resume", "-q"])
+    assert bare.exit_code == 1
+    assert "training.epochs changed from 6 to 1" in bare.output and "options of the interrupted run" in bare.output
+    assert checkpoint.exists()
+
+    resumed = runner.invoke(cli, [*words[1:], "-q"])
+    assert resumed.exit_code == 0, resumed.output
+    metrics = json.loads((notes / "results" / "metrics.json").read_text())
+    assert metrics["epochs"] == 6 and metrics["provenance"]["config"]["seed"] == 2
+    assert not checkpoint.exists()
 
 
 def test_exploding_loss_stops_with_a_clear_error_and_writes_nothing(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ Data precedence: `--data` beats $NOTES_DATA beats `training.data` in notes.yaml 
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,15 +89,29 @@ def check_results(config: NotesConfig, data: str | None = None) -> FreshnessRepo
     return FreshnessReport(not changes, folder, changes, notes)
 
 
+def _notes_argument(config: NotesConfig) -> str:
+    """How a command names these notes: nothing for the default ./content, else the path (relative if under cwd)."""
+    target = config.source if config.single_file else config.root
+    if target.resolve() == Path("content").resolve():
+        return ""
+    try:
+        shown = target.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        shown = target
+    return " " + shlex.quote(str(shown))
+
+
 def ensure_results(config: NotesConfig, retrain: bool = False, quiet: bool = False) -> FreshnessReport:
     """For the build: current results pass; stale ones retrain (retrain=True) or stop with the reason."""
     report = check_results(config)
     if report.current:
         return report
     if not retrain:
+        notes = _notes_argument(config)
         raise StaleResultsError("recorded training results are stale: " + "; ".join(report.changes),
                                 config.location_of("training", key=True),
-                                hint="run `notes train-figures` (or `notes build --retrain`) to refresh them")
+                                hint=f"run `notes train-figures{notes}` (or `notes build{notes} --retrain`) "
+                                     "to refresh them")
     from notes_builder.train.training import TrainOptions
 
     train_figures(config, TrainOptions(quiet=quiet))

@@ -327,7 +327,8 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
         if saved["freeze_hash"] != freeze.digest(inputs):
             changed = "; ".join(freeze.explain(saved["inputs"], inputs)) or "unknown change"
             raise TrainingError(f"the checkpoint {checkpoint} was made from other inputs ({changed})",
-                                hint="run without --resume to start again")
+                                hint="resume with the options of the interrupted run (the "
+                                     "message it printed repeats them), or run without --resume to start again")
         model.load_state_dict(saved["model"])
         optimiser.load_state_dict(saved["optimiser"])
         history, best, first_epoch = saved["history"], saved["best"], saved["epoch"]
