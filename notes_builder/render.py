@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import difflib
 import hashlib
 import json
 import re
 import shutil
 import subprocess
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markdown_it.tree import SyntaxTreeNode
 from pygments import __version__ as pygments_version
 from pygments import highlight
@@ -142,10 +144,27 @@ def _thousands(value: Any) -> str:
     return f"{int(value):,}"
 
 
+class _PlaceholderSandbox(ImmutableSandboxedEnvironment):
+    """Placeholders are data lookups plus filters. Notes are data, not programs: the sandbox refuses
+    underscore attributes, and this class refuses every call, so `{{ ... }}` cannot reach Python."""
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        raise SecurityError("placeholders cannot call functions")
+
+
 def placeholder_environment() -> jinja2.Environment:
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    env = _PlaceholderSandbox(undefined=jinja2.StrictUndefined, autoescape=False)
+    env.globals.clear()  # no range, lipsum, cycler, joiner, namespace, dict
     env.filters.update(percent=_percent, fixed=_fixed, thousands=_thousands)
     return env
+
+
+def placeholder_values(config: NotesConfig) -> dict[str, Any]:
+    """What `notes.` offers placeholders: plain values only, never the config object and its paths."""
+    training = {key: str(value) if isinstance(value, Path) else value
+                for key, value in asdict(config.training).items()}
+    return {"title": config.title, "author": config.author, "date": config.date, "language": config.language,
+            "training": training}
 
 
 # --- references -----------------------------------------------------------------------------------
@@ -277,16 +296,30 @@ class Renderer:
                                    location, hint="run `notes train-figures` to record the results")
         try:
             value = str(self.placeholders.compile_expression(expression, undefined_to_none=False)(
-                metrics=self.metrics or {}, notes=self.config))
+                metrics=self.metrics or {}, notes=placeholder_values(self.config)))
+        except SecurityError as exc:
+            raise PlaceholderError(f"placeholder '{{{{ {expression} }}}}' is not allowed: {exc}", location,
+                                   hint="a placeholder looks a value up (metrics.NAME, notes.title) and may apply "
+                                        "the filters percent, fixed and thousands") from None
         except jinja2.UndefinedError as exc:
-            known = ", ".join(sorted(self.metrics or {})[:12])
             raise PlaceholderError(f"unknown placeholder '{{{{ {expression} }}}}': {exc.message}", location,
-                                   hint=f"known metrics: {known}" if known else None) from None
+                                   hint=self._known_names_hint(expression)) from None
         except jinja2.TemplateError as exc:
             raise PlaceholderError(f"invalid placeholder '{{{{ {expression} }}}}': {exc}", location) from None
         except (TypeError, ValueError) as exc:
             raise PlaceholderError(f"placeholder '{{{{ {expression} }}}}' failed: {exc}", location) from None
         return value
+
+    def _known_names_hint(self, expression: str) -> str | None:
+        """Did-you-mean for the first unknown `metrics.NAME`, else every name there is."""
+        names = sorted(self.metrics or {})
+        if not names:
+            return None
+        asked = re.search(r"metrics\.(\w+)", expression)
+        close = difflib.get_close_matches(asked.group(1), names, n=3) if asked else []
+        if close:
+            return "did you mean " + " or ".join(f"metrics.{name}" for name in close) + "?"
+        return "known metrics: " + ", ".join(names)
 
     def inline(self, node: SyntaxTreeNode) -> str:
         parts = [self.inline_node(child) for child in node.children]

@@ -207,6 +207,30 @@ def test_generated_tex_matches_golden(tmp_path, name):
     assert body == golden.read_text()
 
 
+def test_placeholders_cannot_reach_python(tmp_path):
+    """The acceptance tester's exploit: a placeholder that ran a shell command through Jinja's globals."""
+    proof = tmp_path / "ran"
+    attacks = [f"lipsum['\\x5f\\x5fglobals\\x5f\\x5f']['os'].popen('touch {proof}').read()",
+               f"notes['\\x5f\\x5finit\\x5f\\x5f']['\\x5f\\x5fglobals\\x5f\\x5f']['os'].system('touch {proof}')",
+               "metrics['values']['\\x5f\\x5fself\\x5f\\x5f']",
+               "notes.title.format(notes)"]
+    for number, attack in enumerate(attacks):
+        folder = tmp_path / f"n{number}"
+        write_project(folder, {"notes.yaml": "title: T\nsections: [a.md]\n", "a.md": f"X {{{{ {attack} }}}}.\n",
+                               "results/metrics.json": '{"a": 1}'})
+        result = run_notes("build", folder, "--out", folder / "out")
+        assert result.returncode == 1, (attack, result.stdout)
+        assert "a.md:1:3: error:" in result.stderr, result.stderr
+        assert not proof.exists(), attack
+    # plain values still work: the document's own settings, as data
+    folder = tmp_path / "ok"
+    write_project(folder, {"notes.yaml": "title: Plain\nsections: [a.md]\ntraining:\n  epochs: 7\n",
+                           "a.md": "{{ notes.title }} has {{ notes.training.epochs }} epochs.\n"})
+    result = run_notes("build", folder, "--out", folder / "out")
+    assert result.returncode == 0, result.stderr
+    assert "Plain has 7 epochs." in (folder / "out" / "ok.tex").read_text()
+
+
 def test_placeholder_filter_in_a_table_cell(tmp_path):
     """A '|' ends a table cell, so a Jinja filter there is written '\\|'; the bare form gets a hint saying so."""
     write_project(tmp_path, {
