@@ -3,12 +3,15 @@
 Checks, in order: the TeX programs (pdflatex, latexmk, kpsewhich; xelatex, rsvg-convert and pdftotext are
 optional), every LaTeX package the templates load (parsed from `templates/*.tex.j2`, both engine branches,
 looked up with one `kpsewhich` call), the CJK setup for Chinese notes (CJKutf8 and the gbsn font), the
-Python dependencies of the installed package, and the training data path of the notes.
+Python dependencies of the installed package, and what the notes themselves ask for: their
+`template.packages`, their CJK font (c70<font>.fd under pdflatex, the fontconfig font under xelatex) and
+their training data.
 Install commands use Debian package names (the ones the README's setup command installs).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata as metadata
 import os
 import re
@@ -16,15 +19,19 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from notes_builder.texlog import PACKAGE_HINTS
+
+if TYPE_CHECKING:
+    from notes_builder.config import NotesConfig
 
 DIST_NAME = "notes-builder"
 
 
 @dataclass
 class Check:
-    group: str  # "program", "LaTeX package", "CJK", "Python", "data"
+    group: str  # "program", "LaTeX package", "CJK", "Python", "notes", "data"
     name: str
     ok: bool
     required: bool = True
@@ -239,17 +246,54 @@ def check_python() -> list[Check]:
     return checks
 
 
-def check_data(target: str | os.PathLike | None = None) -> list[Check]:
-    """The training data of the notes (needed only to retrain; builds reuse recorded results)."""
-    from notes_builder.config import load_config
-    from notes_builder.errors import NotesError
-
+def _font_families() -> set[str] | None:
+    """Every font family fontconfig knows (what xelatex's fontspec can find by name); None without fc-list."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return None
     try:
-        config = load_config(target)
-    except NotesError as error:
-        return [Check("data", "training data", False, False, f"no notes to read the data path from: {error.message}",
-                      "")]
+        out = subprocess.run([fc_list, ":", "family"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {family.strip() for line in out.splitlines() for family in line.split(",") if family.strip()}
+
+
+def check_notes_tex(config: NotesConfig) -> list[Check]:
+    """What these notes ask for beyond the templates: `template.packages`, the CJK font of their engine."""
+    from notes_builder.config import TemplateOptions  # its default font is the one Debian's package installs
+
+    template = config.template
+    wanted = {f"{name}.sty": "template.packages in notes.yaml" for name in template.packages}
+    if template.engine == "pdflatex" and template.cjk_font != "gbsn":
+        wanted[f"c70{template.cjk_font}.fd"] = f"template.cjk_font: {template.cjk_font}"
+    paths = _which_tex_files(list(wanted), shutil.which("kpsewhich"))
+    checks = []
+    for name, why in wanted.items():
+        found = paths.get(name)
+        package = PACKAGE_HINTS.get(name)
+        fix = _apt(package) if package else f"find its Debian package: apt-file search {name}"
+        checks.append(Check("notes", name, found is not None, True, found or f"not found by kpsewhich ({why})",
+                            "" if found else fix))
+    if template.engine == "xelatex":
+        families = _font_families()
+        font = template.cjk_main_font
+        if families is None:
+            checks.append(Check("notes", font, False, False, "cannot check fonts: fc-list is not installed",
+                                _apt("fontconfig")))
+        else:
+            ok = font in families
+            checks.append(Check("notes", font, ok, True, "font found by fontconfig" if ok else
+                                "fontconfig has no such font (template.cjk_main_font in notes.yaml); "
+                                "`fc-list : family` lists those it has",
+                                "" if ok or font != TemplateOptions().cjk_main_font else _apt("fonts-arphic-uming")))
+    return checks
+
+
+def check_data(config: NotesConfig) -> list[Check]:
+    """The training data of the notes (needed only to retrain; builds reuse recorded results)."""
     path = config.data_path()
+    with contextlib.suppress(OSError):
+        path = path.resolve()
     if path.exists():
         return [Check("data", "training data", True, False, str(path))]
     fix = "set training.data in notes.yaml or $NOTES_DATA (or pass --data to notes train-figures)"
@@ -260,7 +304,17 @@ def check_data(target: str | os.PathLike | None = None) -> list[Check]:
 
 
 def run_doctor(target: str | os.PathLike | None = None, templates: Path | None = None) -> DoctorReport:
-    return DoctorReport([*check_programs(), *check_tex_files(templates), *check_python(), *check_data(target)])
+    from notes_builder.config import load_config
+    from notes_builder.errors import NotesError
+
+    checks = [*check_programs(), *check_tex_files(templates), *check_python()]
+    try:
+        config = load_config(target)
+    except NotesError as error:
+        checks.append(Check("notes", "notes.yaml", False, False, f"no notes read: {error.message}", ""))
+    else:
+        checks += [*check_notes_tex(config), *check_data(config)]
+    return DoctorReport(checks)
 
 
 def print_report(report: DoctorReport) -> None:

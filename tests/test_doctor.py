@@ -62,3 +62,20 @@ def test_doctor_without_tex_on_path_says_what_to_install(tmp_path):
     assert summary and "texlive-latex-base" in summary[0] and "texlive-binaries" in summary[0]
     # Optional tools are reported, but do not by themselves fail the check.
     assert "librsvg2-bin" in out and "texlive-xetex" in out and "mylatexformat.ltx" in out
+
+
+def test_doctor_checks_what_the_notes_ask_for(tmp_path):
+    """template.packages and the xelatex CJK font of *these* notes: the build needs them, so doctor names them."""
+    (tmp_path / "a.md").write_text("x\n")
+    (tmp_path / "notes.yaml").write_text("title: T\nsections: [a.md]\ntemplate:\n  engine: xelatex\n"
+                                         "  packages: [amsthm, nosuchpackagexyz]\n  cjk_main_font: No Such Font\n")
+    report = run_doctor(tmp_path)
+    notes = {c.name: c for c in report.checks if c.group == "notes"}
+    assert notes["amsthm.sty"].ok
+    assert not notes["nosuchpackagexyz.sty"].ok and notes["nosuchpackagexyz.sty"].required
+    assert not notes["No Such Font"].ok and "template.cjk_main_font" in notes["No Such Font"].detail
+    assert not report.ok
+    assert {c.name for c in report.missing_required} == {"nosuchpackagexyz.sty", "No Such Font"}
+
+    (tmp_path / "notes.yaml").write_text("title: T\nsections: [a.md]\ntemplate:\n  engine: xelatex\n")
+    assert run_doctor(tmp_path).ok  # the default font is installed by scripts/setup
