@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import os
 import re
 import types
@@ -22,6 +23,7 @@ from typing import Any
 import yaml
 
 from notes_builder.errors import ConfigError, Location, UsageError
+from notes_builder.security import FORBIDDEN_COMMANDS, TEMPLATE_COMMANDS, find_forbidden, unbalanced_brace
 
 CONFIG_NAME = "notes.yaml"
 DATA_ENV_VAR = "NOTES_DATA"
@@ -365,7 +367,11 @@ def _symbols(raw: Any, config: NotesConfig) -> list[Symbol]:
     return symbols
 
 
-_MACRO_NAME = re.compile(r"^\\?[A-Za-z]+$")
+_MACRO_NAME = re.compile(r"\\?[A-Za-z]+")  # a TeX control word, with or without its backslash
+# A parameter character that is not #1..#9 (or ## or an escaped \#): TeX's "Illegal parameter number".
+_BAD_PARAMETER = re.compile(r"\\[A-Za-z@]+|\\.|##|#[1-9]|(#)", re.S)
+_FORBIDDEN_HINT = "notes never read or write files or define macros; set allow.tex_primitives: true in notes.yaml " \
+                  "to opt in"
 
 
 def macro_arguments(body: str) -> int:
@@ -373,20 +379,58 @@ def macro_arguments(body: str) -> int:
     return max((int(n) for n in re.findall(r"#(\d)", body)), default=0)
 
 
+@functools.lru_cache(maxsize=1)
+def _latex_commands() -> frozenset[str]:
+    """Names a notes.yaml macro must not take: the template's `\\renewcommand` would silently replace them.
+    The lint table (LaTeX, amsmath, the template's packages and macros), the primitives notes may not use,
+    and the template's environments."""
+    from notes_builder.lint.macros import base_macros  # lazily: the lint package imports this module
+
+    return base_macros() | set(FORBIDDEN_COMMANDS) | TEMPLATE_COMMANDS
+
+
 def _macros(raw: Any, config: NotesConfig) -> dict[str, str]:
+    """Validate `macros`; called once the whole mapping is read, since `allow` may come after it."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         raise ConfigError("'macros' must map macro names to LaTeX bodies", config.location_of("macros"))
     macros = {}
-    for name, body in raw.items():
-        at = config.location_of("macros", str(name))
-        if not _MACRO_NAME.match(str(name)):
-            raise ConfigError(f"macro name '{name}' must be letters only (e.g. R or \\R)", at)
+    for key, body in raw.items():
+        key = str(key)
+        name = key.removeprefix("\\")
+        at = config.location_of("macros", key, key=True)
+        if not _MACRO_NAME.fullmatch(key):
+            raise ConfigError(f"macro name {key!r} must be letters only (e.g. R or \\R)", at)
+        if name in _latex_commands():
+            raise ConfigError(f"macro \\{name} would replace a LaTeX command", at,
+                              hint=f"pick another name (e.g. \\my{name}); notes.yaml macros add commands, "
+                                   "they do not change LaTeX's own")
+        if name in macros:
+            raise ConfigError(f"macro \\{name} is defined twice", at)
         if not isinstance(body, str):
-            raise ConfigError(f"macro '{name}' must have a string body", at)
-        macros[str(name).lstrip("\\")] = body
+            raise ConfigError(f"macro '{key}' must have a string body", at)
+        _check_macro_body(name, body, config.location_of("macros", key), config.allow.tex_primitives)
+        macros[name] = body
     return macros
+
+
+def _check_macro_body(name: str, body: str, at: Location, allow_primitives: bool) -> None:
+    """The checks render.py gives math and raw LaTeX, at the macro's own line: a body is pasted into every
+    formula that uses it, so a problem here would otherwise surface in TeX's log with no location."""
+    if not allow_primitives:
+        for _, command, why in find_forbidden(body):
+            raise ConfigError(f"macro \\{name}: \\{command} is not allowed in notes ({why})", at,
+                              hint=_FORBIDDEN_HINT)
+    bad = unbalanced_brace(body)
+    if bad is not None:
+        problem = "'{' is never closed" if body[bad] == "{" else "'}' has no matching '{'"
+        raise ConfigError(f"macro \\{name}: {problem}", at,
+                          hint="every '{' needs a matching '}'; write \\{ or \\} for literal braces")
+    for match in _BAD_PARAMETER.finditer(body):
+        if match.group(1):
+            raise ConfigError(f"macro \\{name}: '#' must be followed by an argument number 1-9", at,
+                              hint="arguments are #1..#9; write \\# for a literal '#'")
 
 
 def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, tuple[int, int]],
@@ -398,6 +442,7 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
     if not isinstance(data, dict):
         raise ConfigError("the configuration must be a YAML mapping (key: value lines)", config.location_of())
     hints = typing.get_type_hints(NotesConfig)
+    raw_macros = None
     for key, value in data.items():
         key = str(key)
         name = key.replace("-", "_")
@@ -409,7 +454,7 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
         elif name == "symbols":
             config.symbols = _symbols(value, config)
         elif name == "macros":
-            config.macros = _macros(value, config)
+            raw_macros = value
         elif name == "sections":
             if single_file:
                 raise ConfigError("'sections' is only for notes.yaml; a single file is its own section", at)
@@ -426,6 +471,7 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
         else:
             setattr(config, name, _coerce(value, hints[name], key, at))
             _check_allowed(name, getattr(config, name), key, at)
+    config.macros = _macros(raw_macros, config)
     for index, package in enumerate(config.template.packages):
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", package):
             raise ConfigError(f"'{package}' is not a LaTeX package name",

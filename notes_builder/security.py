@@ -29,6 +29,9 @@ FORBIDDEN_COMMANDS: dict[str, str] = {
 }
 # `\end` is only forbidden when it closes something the template owns (see ends_template_block).
 _TEMPLATE_ENVIRONMENTS = {"document", "nbformula", "nbcode", "nbcallout", "equation*", "CJK"}
+# An environment `foo` is the commands \foo and \endfoo: a notes.yaml macro by one of these names would break it.
+TEMPLATE_COMMANDS = frozenset(f"{prefix}{env}" for env in _TEMPLATE_ENVIRONMENTS if env.isalpha()
+                              for prefix in ("", "end"))
 
 _COMMAND = re.compile(r"\\([A-Za-z@]+|.)")
 _END_ARGUMENT = re.compile(r"\s*\{([^{}]*)\}")  # the environment name after `\end`
@@ -44,6 +47,8 @@ def find_forbidden(tex: str) -> list[tuple[int, str, str]]:
             if env and env.group(1) in _TEMPLATE_ENVIRONMENTS:
                 found.append((match.start(), f"end{{{env.group(1)}}}", "closes a block the template owns"))
             continue
+        if name == "write" and tex.startswith("18", match.end()):
+            name = "write18"  # TeX reads `\write` then the stream 18, the shell: say that, not "writes to a file"
         if name in FORBIDDEN_COMMANDS:
             found.append((match.start(), name, FORBIDDEN_COMMANDS[name]))
     return found
