@@ -233,8 +233,10 @@ def _walk_inline(section: Section, locator: Locator, token: Token) -> None:
                 dollar = child.content.index("$")
                 at = source.location(offset + dollar) if offset is not None and dollar < len(first) else \
                     source.location(start)
-                raise ContentError("unclosed '$': math started here is never closed", at,
-                                   hint="close the formula with a matching '$', or write \\$ for a dollar sign")
+                fence = "$$" if child.content.startswith("$$", dollar) else "$"
+                raise ContentError(f"unclosed '{fence}': math started here is never closed", at,
+                                   hint=f"close the formula with a matching '{fence}', or write \\$ for a "
+                                        "dollar sign")
         elif child.type == "html_inline":
             offset = locator.find(child.content, end)
             at = source.location(offset) if offset is not None else source.location(start)

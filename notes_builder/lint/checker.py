@@ -88,11 +88,15 @@ class FormulaChecker:
     """Checks math bodies against a set of known macros; caches per (body, context)."""
 
     def __init__(self, known: frozenset[str], allow_primitives: bool = False,
-                 argument_macros: dict[str, int] | None = None):
+                 argument_macros: dict[str, int] | None = None, template_packages: bool = False):
         self.known = known
         self.allow_primitives = allow_primitives
+        # template.packages (or a template folder) may define macros lint cannot see: NB141 says how to declare them
+        self.template_packages = template_packages
         # user macros (notes.yaml `macros`, lint.extra_macros) that take arguments: name -> count
         self.argument_macros = {k: v for k, v in (argument_macros or {}).items() if v > 0}
+        # built-in commands' argument specs, unless the user (re)defines the name: their count wins
+        self.builtin_arguments = {k: v for k, v in M.BUILTIN_ARGUMENTS.items() if k not in (argument_macros or {})}
         self._user_macro = re.compile(r"\\(" + "|".join(map(re.escape, sorted(self.argument_macros))) +
                                       r")(?![A-Za-z])") if self.argument_macros else None
         self._context_db = None
@@ -133,6 +137,7 @@ class _Run:
         self.clean = clean_body(body)
         self.out: list[RawFinding] = []
         self._pairs: dict[int, int] | None = None
+        self._brackets: dict[int, int] | None = None
 
     def group_end(self, start: int) -> int:
         """Index just past the '}' matching the '{' at `start`, or -1 (one pass over the body, cached)."""
@@ -174,6 +179,7 @@ class _Run:
         for offset, (name, why) in forbidden.items():
             self.add("NB171", offset, offset + 1 + len(name), f"\\{name} is not allowed in notes ({why})")
         known = self.checker.known
+        builtin = self.checker.builtin_arguments
         for match in _CONTROL.finditer(body):
             name = match.group(1)
             start, end = match.span()
@@ -182,16 +188,95 @@ class _Run:
             if name in FORBIDDEN_COMMANDS:
                 continue
             if name not in known:
-                hint = M.suggest(name)
-                self.add("NB141", start, end, f"unknown macro \\{name}" + (f" (did you mean {hint}?)" if hint else ""))
+                self.unknown(name, start, end)
                 continue
             if clean[start] == _TEXT:
                 continue
+            spec = builtin.get(name)
+            if spec is not None:
+                self.builtin_call(name, spec, end)
             if name in M.TEXT_ONLY:
                 fix = RawFix(start, end, f"\\text{{\\{name}}}") if name in M.TEXT_SYMBOLS else None
                 self.add("NB161", start, end, f"text-mode command \\{name} in math", fix)
             elif name in M.ACCENTS:
                 self.accent(name, start, end)
+
+    def unknown(self, name: str, start: int, end: int) -> None:
+        hint = M.suggest(name)
+        message = f"unknown macro \\{name}" + (f" (did you mean {hint}?)" if hint else "")
+        if self.checker.template_packages:
+            # the user's packages are invisible to lint: say how to declare the macro, with this call's count
+            count, at = 0, _skip_space(self.body, end)
+            while self.body.startswith("{", at) and (close := self.group_end(at)) > 0:
+                count, at = count + 1, _skip_space(self.body, close)
+            message += (f"; if template.packages defines it, declare it in notes.yaml under lint.extra_macros "
+                        f"(name: argument count), e.g. `{name}: {count}`")
+        self.add("NB141", start, end, message)
+
+    def next_token(self, at: int) -> int:
+        """Skip spaces and comments from `at`: where TeX looks for the next (argument) token."""
+        body, n = self.body, len(self.body)
+        while True:
+            at = _skip_space(body, at)
+            if at >= n or body[at] != "%":
+                return at
+            newline = body.find("\n", at)
+            at = n if newline < 0 else newline + 1
+
+    def builtin_call(self, name: str, spec: str, end: int) -> None:
+        """NB142 for a built-in command whose arguments run out (`\\frac{a}` at the end, before `}`, `&`...).
+
+        One token is a full argument (`\\frac12`, `\\frac ab`, `\\sqrt\\pi`); an unbalanced group or an
+        unclosed optional argument is left to other rules. Constant work per call except `[..]` lookups.
+        """
+        body = self.body
+        at = end
+        given = 0
+        for kind in spec:
+            at = self.next_token(at)
+            if kind == "*":
+                at += body.startswith("*", at)
+                continue
+            if kind == "[":
+                if body.startswith("[", at):
+                    close = self.bracket_end(at)
+                    if close < 0:
+                        return
+                    at = close
+                continue
+            stop = self.argument_end(at)
+            if stop < 0:
+                wanted = spec.count("{")
+                self.add("NB142", end - 1 - len(name), end, _missing(name, wanted, given))
+                return
+            if stop == 0:
+                return
+            given += 1
+            at = stop
+
+    def argument_end(self, at: int) -> int:
+        """End of the undelimited argument starting at `at`; -1 when there is none, 0 when unsure."""
+        body = self.body
+        if at >= len(body):
+            return -1
+        char = body[at]
+        if char in "}&":
+            return -1
+        if char == "{":
+            close = self.group_end(at)
+            return close if close > 0 else 0
+        if char == "\\":
+            found = _MACRO.match(body, at)
+            if found is None or found.group(1) in _ARGUMENT_STOPS:
+                return -1
+            return found.end()
+        return at + 1
+
+    def bracket_end(self, start: int) -> int:
+        """Index just past the ']' that ends the optional argument opened at `start`, or -1."""
+        if self._brackets is None:
+            self._brackets = _bracket_pairs(self.body)
+        return self._brackets.get(start, -1)
 
     def arguments(self) -> None:
         """User macros called with too few arguments: parsed with pylatexenc's LatexWalker."""
@@ -215,8 +300,7 @@ class _Run:
                 wanted = counts[node.macroname]
                 if given < wanted:
                     self.add("NB142", node.pos, node.pos + 1 + len(node.macroname),
-                             f"\\{node.macroname} takes {wanted} argument{'s' if wanted != 1 else ''}; "
-                             f"{'one is' if wanted - given == 1 or given == 0 and wanted == 1 else 'some are'} missing")
+                             _missing(node.macroname, wanted, given))
             pending.extend(getattr(node, "nodelist", None) or [])
             pending.extend(a for a in args if a is not None)
 
@@ -575,6 +659,35 @@ class _Run:
         return False
 
 
+def _missing(name: str, wanted: int, given: int) -> str:
+    return (f"\\{name} takes {wanted} argument{'s' if wanted != 1 else ''}; "
+            f"{'one is' if wanted - given == 1 else 'some are'} missing")
+
+
+def _bracket_pairs(body: str) -> dict[int, int]:
+    """Index of each '[' -> index just past the first ']' after it at the same brace depth, in one pass.
+
+    That ']' ends a TeX optional argument (`\\sqrt[a[b]c]` reads `a[b`), so every '[' still open at
+    that depth closes there.
+    """
+    pairs: dict[int, int] = {}
+    open_at: list[list[int]] = [[]]
+    for match in _BRACKET_OR_BRACE.finditer(body):
+        token = match.group()
+        if token == "{":
+            open_at.append([])
+        elif token == "}":
+            if len(open_at) > 1:
+                open_at.pop()
+        elif token == "[":
+            open_at[-1].append(match.start())
+        elif token == "]":
+            for start in open_at[-1]:
+                pairs[start] = match.end()
+            open_at[-1].clear()
+    return pairs
+
+
 def _balanced(clean: str) -> bool:
     """Fast brace check on the clean body (escapes and comments are already blanked out)."""
     depth = 0
@@ -604,6 +717,9 @@ _DELIM = re.compile(
 _ENV = re.compile(r"\\(?P<kind>begin|end)\s*\{(?P<name>[^{}]*)\}|\\\\|&|\\(?:[A-Za-z@]+|.)", re.S)
 _BRACE = re.compile(r"[{}]")
 _BRACE_OR_ESCAPE = re.compile(r"\\.|[{}]", re.S)
+_BRACKET_OR_BRACE = re.compile(r"\\.|[{}\[\]]", re.S)
+# Control sequences TeX cannot take as an argument here: reaching one means the arguments ran out.
+_ARGUMENT_STOPS = frozenset({"\\", "right", "middle", "end"})
 _NAME = re.compile(r"\\[A-Za-z]+")
 _CONTROL = re.compile(r"\\([A-Za-z@]+)")
 _DOLLAR = re.compile(r"\$")

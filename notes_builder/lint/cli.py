@@ -14,7 +14,8 @@ def _ask(finding: Finding) -> str:
     print_diagnostic(finding.location, finding.severity, finding.message, code=finding.code, console=stderr)
     fix = finding.fix
     assert fix is not None
-    stderr.print(f"  fix: replace {fix.original!r} with {fix.replacement!r}", highlight=False, markup=False)
+    # as typed: repr() would show `\sigma` as '\\sigma'
+    stderr.print(f"  fix: replace '{fix.original}' with '{fix.replacement}'", highlight=False, markup=False)
     answer = click.prompt("  apply? [y]es/[n]o/[a]ll/[q]uit", default="y", err=True,
                           type=click.Choice(["y", "n", "a", "q", "yes", "no", "all", "quit"]), show_choices=False)
     return {"y": "yes", "n": "no", "a": "all", "q": "quit"}.get(answer, answer)
@@ -52,9 +53,11 @@ def run_lint(paths, *, fix: bool = False, show_diff: bool = False, interactive: 
         print_text(report)
         if report.compile_seconds is not None:
             skipped = report.formulas - report.compiled_formulas
-            note = f" ({skipped} with errors already reported were not compiled)" if skipped else ""
-            stderr.print(f"compiled {report.compiled_formulas} of {report.formulas} formulas "
-                         f"in {report.compile_seconds:.2f} s{note}")
+            note = (f" ({skipped} with errors already reported {'was' if skipped == 1 else 'were'} not compiled)"
+                    if skipped else "")
+            stderr.print(f"compiled {report.compiled_formulas} of {report.formulas} "
+                         f"formula{'s' if report.formulas != 1 else ''} in {report.compile_seconds:.2f} s{note}",
+                         highlight=False, markup=False)
     return report.exit_code
 
 

@@ -9,6 +9,7 @@ are left out: they would derail TeX for every formula after them.
 
 from __future__ import annotations
 
+import bisect
 import re
 import subprocess
 import tempfile
@@ -83,15 +84,28 @@ def compile_documents(documents: list[Document], findings: list[Finding]) -> tup
     started = time.perf_counter()
     results: list[Finding] = []
     compiled = 0
-    bad = {(f.path, f.line) for f in findings if f.code in SKIP_CODES}
+    bad: dict[Path, list[tuple[int, int]]] = {}
+    for finding in findings:
+        if finding.code in SKIP_CODES:
+            bad.setdefault(finding.path, []).append((finding.line, finding.column))
+    for positions in bad.values():
+        positions.sort()
     for document in documents:
-        spans = [s for s in document.math
-                 if not any((s.source.path, line) in bad
-                            for line in range(s.location(0).line, s.location(len(s.body)).line + 1))]
+        spans = [s for s in document.math if not _has_error(s, bad.get(s.source.path, []))]
         if spans:
             results.extend(compile_spans(document, spans))
             compiled += len(spans)
     return results, compiled, time.perf_counter() - started
+
+
+def _has_error(span: MathSpan, positions: list[tuple[int, int]]) -> bool:
+    """Whether a (sorted) error position lies inside the span's body: only that formula is left out, not
+    the good formulas that share its line."""
+    if not positions:
+        return False
+    first, last = span.location(0), span.location(len(span.body))
+    index = bisect.bisect_left(positions, (first.line, first.column))
+    return index < len(positions) and positions[index] <= (last.line, last.column)
 
 
 def compile_spans(document: Document, spans: list[MathSpan], timeout: float = 120.0) -> list[Finding]:

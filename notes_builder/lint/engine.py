@@ -128,7 +128,12 @@ def _checker(config: NotesConfig, lint: LintConfig) -> FormulaChecker:
     arguments = {name: macro_arguments(body) for name, body in config.macros.items()}
     arguments.update({name.lstrip("\\"): count for name, count in lint.extra_macros.items()})
     return FormulaChecker(frozenset(known), allow_primitives=config.allow.tex_primitives,
-                          argument_macros=arguments)
+                          argument_macros=arguments, template_packages=_has_packages(config))
+
+
+def _has_packages(config: NotesConfig) -> bool:
+    """Whether the template loads macros lint cannot know (template.packages or a template folder)."""
+    return bool(config.template.packages or config.template.directory)
 
 
 _CHECKERS: dict[tuple, FormulaChecker] = {}
@@ -136,7 +141,7 @@ _CHECKERS: dict[tuple, FormulaChecker] = {}
 
 def checker_for(config: NotesConfig, lint: LintConfig) -> FormulaChecker:
     key = (tuple(sorted(config.macros.items())), tuple(sorted(lint.extra_macros.items())),
-           config.allow.tex_primitives)
+           config.allow.tex_primitives, _has_packages(config))
     if key not in _CHECKERS:
         _CHECKERS[key] = _checker(config, lint)
     return _CHECKERS[key]
@@ -218,11 +223,19 @@ def _locate(span: MathSpan, raw: RawFinding) -> Finding:
                    raw.message, fix)
 
 
-def _section_finding(path: Path, error: ContentError) -> Finding:
-    code = "NB135" if "'$'" in error.message else "NB100"
+_UNCLOSED_DOLLAR = ("unclosed '$'", "unclosed '$$'")  # content.py's message for math never closed
+
+
+def _section_finding(path: Path, error: ContentError, display: bool = False) -> Finding:
+    """`display`: the unclosed `$` opens `$$`, so the message names `$$` (what the user must close)."""
+    code = "NB135" if error.message.startswith(_UNCLOSED_DOLLAR) else "NB100"
     location = error.location or Location(path, 1, 1)
     line, column = location.line or 1, location.column or 1
-    return Finding(location.path, line, column, line, column + 1, code, RULES[code].severity, error.message)
+    message = error.message
+    if display:
+        message = "unclosed '$$': display math started here is never closed (close it with a matching '$$')"
+    width = 2 if display else 1
+    return Finding(location.path, line, column, line, column + width, code, RULES[code].severity, message)
 
 
 def parse_lenient(path: Path, text: str | None = None) -> tuple[Section | None, list[Finding]]:
@@ -234,15 +247,17 @@ def parse_lenient(path: Path, text: str | None = None) -> tuple[Section | None, 
         try:
             section = parse_section(path, current)
         except ContentError as error:
-            errors.append(_section_finding(path, error))
             at = error.location
-            if "'$'" not in error.message or at is None or not at.line:
-                return None, errors
+            if not error.message.startswith(_UNCLOSED_DOLLAR) or at is None or not at.line:
+                return None, [*errors, _section_finding(path, error)]
             source = SourceFile(path, current)
             offset = source.line_offset(at.line - 1) + max(0, at.column - 1)
             if current[offset:offset + 1] != "$":
-                return None, errors
-            current = current[:offset] + "\u00a4" + current[offset + 1:]  # same length: offsets stay valid
+                return None, [*errors, _section_finding(path, error)]
+            width = 2 if current[offset:offset + 2] == "$$" else 1  # `$$`: one finding, not one per '$'
+            errors.append(_section_finding(path, error, display=width == 2))
+            # same length: offsets stay valid
+            current = current[:offset] + "\u00a4" * width + current[offset + width:]
             continue
         section.source.text = original
         return section, errors

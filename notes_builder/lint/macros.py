@@ -95,3 +95,20 @@ exp max min sup inf lim liminf limsup arg det dim gcd hom ker deg Pr""")
 OPERATOR_NAMES = _names("""softmax sigmoid relu ReLU argmax argmin tr Tr diag rank sign sgn Var Cov KL erf
 logit softplus GELU gelu concat""")
 
+
+# Arguments of LaTeX/amsmath commands, for NB142: '{' a mandatory argument, '[' an optional [..] argument,
+# '*' an optional star. TeX takes one token as an undelimited argument (`\frac12` is fine), so only a call
+# whose arguments run out is an error. notes.yaml `macros` and `lint.extra_macros` override these.
+_SPECS = {
+    "{": """hat tilde bar vec dot ddot dddot check breve acute grave mathring widehat widetilde overline
+        underline overbrace underbrace overrightarrow overleftarrow overleftrightarrow underrightarrow
+        underleftarrow mathbb mathbf mathcal mathfrak mathrm mathit mathsf mathtt mathnormal boldsymbol bm pmb
+        text textrm textit textbf texttt textsf textup textnormal emph mbox boxed phantom hphantom vphantom
+        substack pmod pod label ref eqref mathop mathrel mathbin mathord mathopen mathclose mathpunct
+        mathinner""",
+    "{{": "frac dfrac tfrac binom dbinom tbinom overset underset stackrel sideset",
+    "[{": "sqrt xrightarrow xleftarrow smash color",
+    "[{{": "cfrac textcolor",
+    "*{": "operatorname tag hspace",
+}
+BUILTIN_ARGUMENTS: dict[str, str] = {name: spec for spec, names in _SPECS.items() for name in names.split()}

@@ -23,7 +23,7 @@ def print_text(report: LintReport, console: Console | None = None) -> None:
     if total:
         console.print(f"{total} problem{'s' if total != 1 else ''} ({fixable} fixable)")
     else:
-        console.print(f"no problems in {report.formulas} formulas")
+        console.print(f"no problems in {report.formulas} formula{'s' if report.formulas != 1 else ''}")
 
 
 def to_json(findings: list[Finding]) -> str:

@@ -67,8 +67,9 @@ _RULES = [
     Rule("NB134", "unbalanced-parentheses", "warning", "Parentheses or brackets do not balance.",
          "More opening than closing ( [ or the reverse is almost always a typo (half-open intervals such as "
          "[0, 1) balance and are accepted).", "$f(g(x)$", "$f(g(x))$"),
-    Rule("NB135", "unbalanced-dollar", "error", "A `$` is not closed, or appears inside math.",
-         "An unclosed `$` swallows the rest of the paragraph into math; write `\\$` for a dollar sign.",
+    Rule("NB135", "unbalanced-dollar", "error", "A `$` or `$$` is not closed, or a `$` appears inside math.",
+         "An unclosed `$` (or `$$`) swallows the rest of the paragraph into math; close it with the same "
+         "delimiter, and write `\\$` for a dollar sign.",
          "costs $5 and $x$", "costs \\$5 and $x$"),
     Rule("NB136", "environment-mismatch", "error", "\\begin{...} and \\end{...} do not match.",
          "TeX stops with '\\begin{x} ended by \\end{y}'.", "\\begin{aligned} a \\end{align}",
@@ -83,11 +84,16 @@ _RULES = [
          "$$\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}$$"),
     Rule("NB141", "unknown-macro", "error", "A macro that LaTeX, amsmath, amssymb and the notes do not define.",
          "TeX stops with 'Undefined control sequence'. Define it under `macros:` in notes.yaml, or use the "
-         "suggested standard macro.", "$x \\in \\R$", "$x \\in \\mathbb{R}$"),
-    Rule("NB142", "macro-missing-argument", "error", "A notes macro is called with too few arguments.",
+         "suggested standard macro. A macro from a package loaded with `template.packages` is unknown to "
+         "lint: declare it under `lint.extra_macros` in notes.yaml as name: argument count "
+         "(`extra_macros: {SI: 2}`).", "$x \\in \\R$", "$x \\in \\mathbb{R}$"),
+    Rule("NB142", "macro-missing-argument", "error", "A macro is called with too few arguments.",
          "Macros defined under `macros:` in notes.yaml (or `lint.extra_macros`) with #1..#9 need that many "
-         "arguments; TeX would take the next token or stop with a runaway argument. Checked with pylatexenc's "
-         "LatexWalker.", "macros: {norm: '\\lVert #1 \\rVert'}  $\\norm$", "$\\norm{x}$"),
+         "arguments (checked with pylatexenc's LatexWalker); so do LaTeX's own (`\\frac`, `\\sqrt`, "
+         "`\\binom`, `\\mathbb`, accents...). A single token is a whole argument (`\\frac12` is "
+         "fine); the arguments are missing when the formula, a group, or an alignment cell ends first, "
+         "and TeX stops with 'Missing } inserted' or a runaway argument.",
+         "$\\frac{a}$, macros: {norm: '\\lVert #1 \\rVert'}  $\\norm$", "$\\frac{a}{b}$, $\\norm{x}$"),
     Rule("NB151", "unicode-in-math", "warning", "A Unicode character is used in math.",
          "pdflatex does not know most Unicode math characters, and a Unicode minus or Greek letter looks "
          "different from the LaTeX one; write the macro.", "$σ(x) ≤ 1$", "$\\sigma(x) \\le 1$", True),
@@ -109,7 +115,9 @@ _RULES = [
          "use should be listed there.", "symbols: [h_t]  ...  $c_t$", "symbols: [h_t, c_t]"),
     Rule("NB191", "compile-error", "error", "The formula does not compile (from `--compile`).",
          "Every formula was compiled in one pdflatex run with the document's preamble; TeX's message is "
-         "shown at the formula.", "$\\frac{a}$", "$\\frac{a}{b}$"),
+         "shown at the formula. Formulas with an error lint already reports that would derail TeX "
+         "(unbalanced braces, \\left without \\right...) are not compiled.",
+         "$\\hspace{1}$", "$\\hspace{1em}$"),
 ]
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
