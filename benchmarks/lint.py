@@ -68,7 +68,7 @@ def bench_chktex(items: list[str], folder: Path) -> float | None:
     return time.perf_counter() - started
 
 
-_COMPILED = re.compile(r"compiled (\d+) of \d+ formulas in ([\d.]+) s")
+_COMPILED = re.compile(r"compiled (\d+) of \d+ formulas? in ([\d.]+) s")
 
 
 def bench_compile() -> tuple[float, float, int] | str | None:
