@@ -139,12 +139,14 @@ def _print_warnings(warnings: list[Diagnostic], options: BuildOptions) -> None:
             print_diagnostic(warning.location, warning.kind, warning.message, warning.hint)
 
 
-def check_lint_errors(document) -> None:
-    """Stop before LaTeX on error-level lint findings (most math errors never reach TeX)."""
+def check_lint(document) -> list[Diagnostic]:
+    """Stop before LaTeX on error-level lint findings (most math errors never reach TeX); return the
+    warnings (`h_t-1`, `sigma(`), which compile but render wrong, for the build to print."""
     from notes_builder.errors import LintFailure
-    from notes_builder.lint import error_findings
+    from notes_builder.lint import lint_document
 
-    findings = error_findings(document)
+    found = lint_document(document)
+    findings = [f for f in found if f.severity == "error"]
     if findings:
         first, rest = findings[0], findings[1:]
         failure = LintFailure(f"{first.code} {first.message}", findings)
@@ -152,6 +154,9 @@ def check_lint_errors(document) -> None:
         failure.hint = "`notes lint` explains each problem and `notes lint --fix` repairs the safe ones"
         failure.diagnostics = [Diagnostic(f.location, "error", f"{f.code} {f.message}") for f in rest[:20]]
         raise failure
+    return [Diagnostic(f.location, "warning", f"{f.code} {f.message}",
+                       "`notes lint --fix` repairs it" if f.fix else f"`notes lint --explain {f.code}`", f.code)
+            for f in found if f.severity == "warning"]
 
 
 def check_results(config: NotesConfig, options: BuildOptions) -> None:
@@ -190,8 +195,9 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
     from notes_builder.render import render_document
 
     document = load_document(config=config)
-    check_lint_errors(document)
+    lint_warnings = check_lint(document)
     rendered = render_document(document)
+    rendered.warnings[:0] = lint_warnings
     work.mkdir(parents=True, exist_ok=True)
     write_atomic(tex_path, rendered.tex)
     _print_warnings(rendered.warnings, options)

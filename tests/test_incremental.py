@@ -122,3 +122,18 @@ def test_an_unchanged_rebuild_repeats_the_render_warnings(tmp_path):
         assert result.returncode == 0, result.stderr
         assert "a.md:1:1: warning: unknown code language 'foo'" in result.stderr, result.stderr
     assert "up to date" in result.stderr  # the second build was answered by the input manifest
+
+
+def test_lint_warnings_are_printed_by_every_build(tmp_path):
+    """Math that compiles but renders wrong (`h_t-1`) is a warning at the user's line, also on a no-op rebuild."""
+    write_project(tmp_path, {"notes.yaml": "title: W\nsections: [a.md]\n", "a.md": "# T\n\nGate $h_t-1$ here.\n"})
+    for attempt in ("first", "unchanged"):
+        result = run_notes("build", tmp_path, "--pdf", "--out", tmp_path / "out", env=cache_of(tmp_path))
+        assert result.returncode == 0, result.stderr
+        assert "a.md:3:8: warning: NB111 subscript 't-1' needs braces" in result.stderr, (attempt, result.stderr)
+        assert "`notes lint --fix` repairs it" in result.stderr
+    assert "up to date" in result.stderr
+    # the lint settings of notes.yaml apply to the build too
+    (tmp_path / "notes.yaml").write_text("title: W\nsections: [a.md]\nlint:\n  ignore: [NB111]\n")
+    result = run_notes("build", tmp_path, "--pdf", "--out", tmp_path / "out", env=cache_of(tmp_path))
+    assert result.returncode == 0 and "NB111" not in result.stderr, result.stderr

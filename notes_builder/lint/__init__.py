@@ -2,8 +2,9 @@
 
 Public API:
 - `lint_paths(paths, options) -> LintReport` for the command line;
-- `error_findings(document) -> list[Finding]` for the build stage, which stops on error-level findings;
-- `lint_document(document)` for every finding of a gathered document;
+- `lint_document(document)` for every finding of a gathered document (the build stops on the errors and
+  prints the warnings);
+- `error_findings(document) -> list[Finding]`, only the error-level ones;
 - `RULES` (code -> Rule) for `--explain`.
 """
 

@@ -1,6 +1,6 @@
 """Lint a notes document: per-formula checks, document-level notation checks, configuration, suppression.
 
-`lint_document(document)` is what the build stage uses (through `error_findings`); `lint_paths` resolves
+`lint_document(document)` is what the build stage uses (errors stop it, warnings are printed); `lint_paths` resolves
 command-line paths (projects, folders, single Markdown files) and optionally applies fixes.
 """
 
