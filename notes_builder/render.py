@@ -12,9 +12,11 @@ import contextlib
 import difflib
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
+import tempfile
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,7 +33,7 @@ from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 
 from notes_builder.config import NotesConfig, cache_dir, macro_arguments, read_text, templates_dir
-from notes_builder.content import Document, MathSpan, Section
+from notes_builder.content import CONTAINER_NAMES, Document, MathSpan, Section
 from notes_builder.errors import (
     ConfigError,
     ContentError,
@@ -122,14 +124,22 @@ def escape_latex(text: str) -> str:
     return escaped.replace('"', r"\textquotedbl{}")
 
 
+_TT_LIGATURE = re.compile(r"([-,])(?=\1)")  # `--` and `,,`: a dash and „ in T1 typewriter fonts
+
+
 def escape_code(text: str) -> str:
-    """Inline code: escaped like prose, but quotes stay straight as typed."""
-    return escape_latex(text).replace("'", r"\textquotesingle{}").replace("`", r"\textasciigrave{}")
+    """Inline code: escaped like prose, but quotes stay straight and `--`, `,,` as typed (T1 typewriter
+    fonts would set them as an en dash and a low quote, so `--pdf` needs `-{}-pdf`)."""
+    escaped = escape_latex(text).replace("'", r"\textquotesingle{}").replace("`", r"\textasciigrave{}")
+    return _TT_LIGATURE.sub(r"\1{}", escaped)
 
 
 # --- placeholders ---------------------------------------------------------------------------------
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
+# A placeholder written inside math: `{{ name }}`, `{{ name | filter`, `{{ name[`, or a dotted lookup
+# `{{name.attr`. Bare `{{a}}` is not matched: doubled braces are ordinary LaTeX grouping in a formula.
+_MATH_PLACEHOLDER = re.compile(r"\{\{(?:\s*[A-Za-z_]\w*\s*\.\s*[A-Za-z_]|\s+[A-Za-z_]\w*\s*(?:\}\}|\||\[|\.))")
 
 
 def _percent(value: Any, digits: int = 1) -> str:
@@ -175,8 +185,16 @@ class Reference:
     location: Location
 
 
+# The words of captions in the document's language; templates read them as `words.figure`, `words.equation`.
+CAPTION_WORDS = {"en": {"equation": "Equation", "figure": "Figure"}, "zh": {"equation": "公式", "figure": "图"}}
 _REF = re.compile(r"\\(eqref|ref)\{([^{}]+)\}")  # group 1: the command, group 2: the label
 _REMOTE = re.compile(r"^[a-z]+://")
+# A paragraph line that looks like a call-out opening (`::: name`); markdown-it only parses known names.
+_CALLOUT_OPENING = re.compile(r"^(?:[ \t>]|[-*+][ \t]|\d{1,9}[.)][ \t])*(:{3,})[ \t]*([A-Za-z][\w-]*)")
+# Signatures that pdflatex checks only when it embeds the file, failing with no hint of which figure.
+IMAGE_SIGNATURES = {".png": (b"\x89PNG\r\n\x1a\n", "PNG"), ".jpg": (b"\xff\xd8\xff", "JPEG"),
+                    ".jpeg": (b"\xff\xd8\xff", "JPEG"), ".pdf": (b"%PDF-", "PDF")}
+PDF_HEADER_WINDOW = 1024  # pdfTeX, like PDF readers, accepts a PDF header within the first kilobyte
 _HEADING_ID = re.compile(r"\s*\{#([A-Za-z][\w:.-]*)\}\s*$")
 _INCLUDE_ATTRS = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
 _ALIGN_ENVS = {"align": "aligned", "align*": "aligned", "gather": "gathered", "gather*": "gathered",
@@ -207,6 +225,7 @@ class Renderer:
         self.metrics = metrics
         self.results_error = results_error
         self.env = template_environment(self.config.template_dir)
+        self.env.globals["words"] = CAPTION_WORDS.get(self.config.language, CAPTION_WORDS["en"])
         self.macros = self.env.get_template("elements.tex.j2").module
         self.placeholders = placeholder_environment()
         self.cjk = self.config.language in ("zh", "mixed") or any(
@@ -358,8 +377,12 @@ class Renderer:
             span = self.math_span(node)
             body = self.math_body(span)
             return f"${body}$" if kind == "math_inline" else f"\\[{body}\\]"
-        if kind == "image":
+        if kind == "image":  # a figure is a paragraph of its own (see block); in a sentence, an icon
             path = self.asset(node)
+            self.warnings.append(Diagnostic(
+                self.image_location(node), "warning", "an image inside a sentence is set at text height, "
+                "with no caption or number", "for a figure, put the image on its own line with a blank line "
+                "before and after it"))
             return f"\\includegraphics[height=1.2em]{{{path}}}"
         if kind == "html_inline":
             return ""
@@ -386,6 +409,11 @@ class Renderer:
     def math_body(self, span: MathSpan) -> str:
         """Math passes through untouched, after the safety checks that keep it inside its box."""
         body = span.body
+        placeholder = _MATH_PLACEHOLDER.search(body)
+        if placeholder:  # LaTeX would typeset the braces' content as math letters, silently wrong
+            raise PlaceholderError("placeholders are not replaced inside math", span.location(placeholder.start()),
+                                   hint="write the placeholder outside the $…$, e.g. `$n =$ {{ metrics.NAME }}` "
+                                        "(double braces meant as LaTeX grouping: write them without spaces, {{x}})")
         self.check_tex(body, span.location, "math",
                        "notes never read or write files or define macros; "
                        "set allow.tex_primitives: true in notes.yaml to opt in",
@@ -422,11 +450,20 @@ class Renderer:
         self.references[label] = Reference(number, location)
 
     # -- assets --
+    def image_location(self, node: SyntaxTreeNode) -> Location:
+        """Where the image's `![` starts (content.py locates an image by its src, further right)."""
+        assert self.section is not None
+        offset = self.section.offsets.get(id(node.token))
+        if offset is None:
+            return self.location(node)
+        start = self.section.source.text.rfind("![", 0, offset)
+        return self.section.source.location(start if start >= 0 else offset)
+
     def asset(self, node: SyntaxTreeNode) -> str:
         """Copy (or convert) an image into the build folder; returns its name there."""
         assert self.section is not None
         src = str(node.attrs.get("src", ""))
-        location = self.location(node)
+        location = self.image_location(node)
         if _REMOTE.match(src):
             raise ContentError(f"remote image '{src}' cannot be embedded", location,
                                hint="download it next to the notes and link the local file")
@@ -438,6 +475,7 @@ class Renderer:
         if not path.is_file():
             hint = "run `notes train-figures` to create the run's figures" if "results" in src else None
             raise ContentError(f"figure file not found: {src} (looked for {path})", location, hint=hint)
+        check_image_file(path, src, location)
         digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
         name = f"figures/{path.stem}-{digest}{'.pdf' if suffix == '.svg' else suffix}"
         self.assets[name] = path
@@ -477,6 +515,7 @@ class Renderer:
     def block(self, node: SyntaxTreeNode, caption: str = "") -> str:
         kind = node.type
         if kind == "paragraph":
+            self.check_unknown_callout(node)
             children = node.children[0].children if node.children else []
             images = [c for c in children if c.type == "image"]
             if len(images) == 1 and all(c.type == "image" or (c.type == "text" and not c.content.strip())
@@ -512,6 +551,25 @@ class Renderer:
         if kind in ("html_block", "front_matter"):
             return ""
         raise ContentError(f"unsupported Markdown element '{kind}'", self.location(node))
+
+    def check_unknown_callout(self, paragraph: SyntaxTreeNode) -> None:
+        """`::: name` with a name the parser does not know stays a paragraph and would print literally."""
+        assert self.section is not None
+        opening = paragraph.nester_tokens.opening if paragraph.nester_tokens else None
+        if opening is None or not opening.map:
+            return
+        source = self.section.source
+        for number in range(opening.map[0], opening.map[1]):
+            start = source.line_offset(number)
+            line = source.text[start:source.line_offset(number + 1)]
+            match = _CALLOUT_OPENING.match(line)
+            if match and match.group(2) not in CONTAINER_NAMES:
+                name = match.group(2)
+                close = difflib.get_close_matches(name, CONTAINER_NAMES, n=1)
+                supported = ", ".join(CONTAINER_NAMES)
+                raise ContentError(f"unknown call-out type '{name}'", source.location(start + match.start(1)),
+                                   hint=f"did you mean '{close[0]}'? (supported: {supported})" if close
+                                   else f"supported call-out types: {supported}")
 
     def items(self, node: SyntaxTreeNode) -> str:
         out = []
@@ -602,7 +660,7 @@ class Renderer:
             code, first_line, included = self.include(attrs, location)
             title = title or included
         code = code.expandtabs(4).rstrip("\n")
-        self.check_characters(code, _block_line(location, code))
+        self.check_characters(code, self._block_position(location, code))
         highlighted = self.highlight(code, language, location)
         label = {"python": "Python", "py": "Python", "bash": "Bash", "sh": "Shell", "yaml": "YAML"}.get(
             language.lower(), language or "text")
@@ -639,9 +697,26 @@ class Renderer:
             raise ContentError("raw LaTeX blocks are off", location,
                                hint="set allow.raw_latex: true in notes.yaml to opt in")
         body = node.content
-        self.check_tex(body, _block_line(location, body), "raw LaTeX",
+        self.check_tex(body, self._block_position(location, body), "raw LaTeX",
                        "set allow.tex_primitives: true in notes.yaml to opt in")
         return self.marker(location) + body
+
+    def _block_position(self, location: Location, text: str):
+        """Index of `text`, the body of a fenced block opened at `location`, -> its line and column in the
+        user's file. The body has lost the block's indentation (a list item, a quote): the column is found
+        by matching the body's line against the file's line."""
+        assert self.section is not None
+        source = self.section.source
+
+        def at(index: int) -> Location:
+            line = location.line + 1 + text.count("\n", 0, index)
+            line_start = text.rfind("\n", 0, index) + 1
+            line_end = text.find("\n", index)
+            body_line = text[line_start:len(text) if line_end < 0 else line_end]
+            file_line = source.text[source.line_offset(line - 1):source.line_offset(line)].rstrip("\r\n")
+            indent = len(file_line) - len(body_line) if file_line.endswith(body_line) else 0
+            return Location(location.path, line, indent + index - line_start + 1)
+        return at
 
     def include(self, attrs: dict[str, str], location: Location) -> tuple[str, int, str]:
         """Read the included file (or a line range / a Python symbol of it) for a code box."""
@@ -728,11 +803,6 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     except OSError:
         return None
     return jinja2.FileSystemBytecodeCache(str(folder))
-
-
-def _block_line(location: Location, text: str):
-    """Index of `text`, the body of a fenced block opened at `location`, -> its line in the user's file."""
-    return lambda index: Location(location.path, location.line + 1 + text[:index].count("\n"))
 
 
 def fence_attributes(info: str) -> tuple[str, dict[str, str]]:
@@ -842,12 +912,71 @@ def render_preamble(document: Document) -> str:
     return tex.split("\\begin{document}", 1)[0]
 
 
-def convert_svg(source: Path, target: Path) -> None:
-    """SVG figures become PDF (vector) with rsvg-convert."""
+def check_image_file(path: Path, src: str, location: Location) -> None:
+    """A figure that is not what its name says (empty, truncated, garbage) is reported at the user's
+    `![...]` before LaTeX runs: pdflatex would only fail with no location. SVGs are tried by rsvg-convert."""
+    suffix = path.suffix.lower()
+    if suffix == ".svg":
+        if shutil.which("rsvg-convert"):  # without it, staging the figure reports the missing tool
+            svg_as_pdf(path, src, location)
+        return
+    signature, kind = IMAGE_SIGNATURES[suffix]
+    try:
+        with path.open("rb") as file:
+            head = file.read(PDF_HEADER_WINDOW if kind == "PDF" else len(signature))
+    except OSError as exc:
+        raise ContentError(f"cannot read figure {src}: {exc.strerror}", location) from None
+    valid = signature in head if kind == "PDF" else head.startswith(signature)
+    if not valid:
+        what = "is empty" if not head else f"is not a valid {kind} file (it lacks the {kind} signature)"
+        raise ContentError(f"figure {src} {what}", location,
+                           hint=f"check that it opens in an image viewer; export it again as {kind}, "
+                                "or name it after its real type")
+
+
+def svg_as_pdf(source: Path, src: str | None = None, location: Location | None = None) -> Path:
+    """The SVG converted to PDF (vector) by rsvg-convert, kept in the user cache by content.
+
+    The renderer calls this to report a broken SVG at the figure's line; staging the figure for LaTeX
+    (convert_svg) then only copies the cached result.
+    """
     tool = shutil.which("rsvg-convert")
     if tool is None:
         raise ToolMissingError(f"rsvg-convert is needed to embed {source.name}",
                                hint="apt-get install librsvg2-bin")
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise ContentError(f"cannot read figure {src or source}: {exc.strerror}", location) from None
+    digest = hashlib.sha256(tool.encode() + b"\0" + data).hexdigest()
+    cached = cache_dir() / "svg" / f"{digest}.pdf"
+    if cached.exists():
+        return cached
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:  # no writable cache: convert next to the build instead
+        cached = Path(tempfile.mkdtemp(prefix="notes-svg-")) / f"{digest}.pdf"
+    tmp = cached.with_name(f"{cached.stem}.{os.getpid()}.tmp.pdf")
+    try:
+        subprocess.run([tool, "-f", "pdf", "-o", str(tmp), str(source)], check=True, capture_output=True,
+                       timeout=60)
+    except subprocess.CalledProcessError as exc:
+        tmp.unlink(missing_ok=True)
+        reason = " ".join(exc.stderr.decode("utf-8", "replace").split())[:300] \
+            or f"rsvg-convert exited with status {exc.returncode}"
+        raise ContentError(f"cannot convert {src or source}: {reason}", location,
+                           hint="check that the file opens in a web browser; export it again if not") from None
+    except subprocess.TimeoutExpired:
+        tmp.unlink(missing_ok=True)
+        raise ContentError(f"cannot convert {src or source}: rsvg-convert took longer than 60 s", location,
+                           hint="simplify the drawing or export it as PDF") from None
+    tmp.replace(cached)
+    return cached
+
+
+def convert_svg(source: Path, target: Path) -> None:
+    """SVG figures become PDF (vector) with rsvg-convert; the renderer has usually converted it already."""
+    converted = svg_as_pdf(source)
     tmp = target.with_suffix(".tmp.pdf")
-    subprocess.run([tool, "-f", "pdf", "-o", str(tmp), str(source)], check=True, capture_output=True, timeout=60)
+    shutil.copyfile(converted, tmp)
     tmp.replace(target)

@@ -65,9 +65,13 @@ class SourceMap:
 
 
 def _find_context(path: Path, from_line: int, context: str) -> Location | None:
-    """Find the text TeX was reading in the user's file, from the block's line on; point at its last token."""
+    """Find the text TeX was reading in the user's file, from the block's line on; point at its last token.
+
+    The last token starts at its command's backslash when it has one: in `$\\frac{a}$` TeX stopped in
+    the arguments of `\\frac`, and the column is that of the backslash, as `notes lint` reports it.
+    """
     context = context.rstrip()
-    token = re.search(r"(\\[A-Za-z@]+|[^\s\\]{1,30})$", context)
+    token = re.search(r"(\\?[^\s\\]{1,30})$", context)
     if not token:
         return None
     try:

@@ -3,12 +3,16 @@ exit non-zero, and leave the previous PDF exactly as it was."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
 from pdfcheck import pdftotext, run_notes, write_project
 
 PREVIOUS_PDF = b"%PDF-1.5\n% the previous, good build\n%%EOF\n"
+# A valid 1x1 PNG, for cases whose defect is elsewhere.
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
+                       "AAAABJRU5ErkJggg==")
 YAML = "title: Bad input\noutput: notes\nsections: [a.md]\n"
 
 
@@ -100,7 +104,36 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str], int]] = {
     "raw_latex_off_by_default": (project("Text\n\n```{=latex}\n\\textbf{x}\n```\n"),
                                  ["a.md:3:1", "raw LaTeX blocks are off"], 1),
     "raw_latex_forbidden_primitive": (project("```{=latex}\nok\n\\openout1=x.tex\n```\n",
-                                              YAML + "allow:\n  raw_latex: true\n"), ["a.md:3", "\\openout"], 1),
+                                              YAML + "allow:\n  raw_latex: true\n"),
+                                      ["a.md:3:1: error: \\openout"], 1),
+    "raw_latex_forbidden_primitive_mid_line": (project("Text.\n\n```{=latex}\nok\n  \\relax \\openout1=x.tex\n```\n",
+                                                       YAML + "allow:\n  raw_latex: true\n"),
+                                               ["a.md:5:10: error: \\openout is not allowed"], 1),
+    "raw_latex_forbidden_primitive_in_a_list": (project("- item\n\n  ```{=latex}\n  \\write18{ls}\n  ```\n",
+                                                        YAML + "allow:\n  raw_latex: true\n"),
+                                                ["a.md:4:3: error: \\write18 is not allowed"], 1),
+    "svg_figure_corrupt": ({**project("Text.\n\n![x](figs/bad.svg)\n"), "figs/bad.svg": "<svg"},
+                           ["a.md:3:1: error: cannot convert figs/bad.svg: ", "XML parse error",
+                            "hint: check that the file opens in a web browser"], 1),
+    "png_figure_garbage": ({**project("Text.\n\n![x](figs/bad.png)\n"), "figs/bad.png": b"\x00garbage, no PNG"},
+                           ["a.md:3:1: error: figure figs/bad.png is not a valid PNG file"], 1),
+    "jpg_figure_empty": ({**project("![x](e.jpg)\n"), "e.jpg": b""}, ["a.md:1:1: error: figure e.jpg is empty"], 1),
+    "pdf_figure_garbage": ({**project("Intro.\n\nAs drawn:\n\n  ![x](f.pdf)\n"), "f.pdf": "not a PDF at all\n"},
+                           ["a.md:5:3: error: figure f.pdf is not a valid PDF file"], 1),
+    "placeholder_inside_math": ({**project("Intro.\n\nX $n = {{ metrics.hidden_size }}$.\n"),
+                                 "results/metrics.json": '{"hidden_size": 32}'},
+                                ["a.md:3:8: error: placeholders are not replaced inside math",
+                                 "hint: write the placeholder outside the $…$"], 1),
+    "placeholder_inside_display_math": ({**project("$$\nn = {{metrics.hidden_size | thousands}}\n$$\n"),
+                                         "results/metrics.json": '{"hidden_size": 32}'},
+                                        ["a.md:2:5: error: placeholders are not replaced inside math"], 1),
+    "unknown_callout_type": (project("Intro.\n\n::: foo Bar\ntext in foo\n:::\n"),
+                             ["a.md:3:1: error: unknown call-out type 'foo'", "note, tip, warning"], 1),
+    "callout_type_typo": (project("Intro.\n\n::: nte Remember\ntext\n:::\n"),
+                          ["a.md:3:1: error: unknown call-out type 'nte'", "did you mean 'note'?"], 1),
+    # lint reports this one itself (at the backslash); with its rule off, TeX's error must land there too
+    "tex_error_column_on_the_backslash": (project("Some text.\n\nAnd more words $\\frac{a}$ here.\n",
+                                                  YAML + "lint:\n  ignore: [NB142]\n"), ["a.md:3:17: error: "], 1),
     "undefined_control_sequence_in_template": (
         {"notes.yaml": "title: T\noutput: notes\nsections: [a.md]\ntemplate:\n  directory: tpl\n",
          "a.md": "# Heading\n",

@@ -33,10 +33,11 @@ def test_new_project_builds_and_lints_clean(tmp_path, lang, title, expected):
     out = tmp_path / "out"
     built = run_notes("build", str(folder), "--pdf", "--out", str(out), cwd=tmp_path)
     assert built.returncode == 0, built.stderr
-    pdf = Path(built.stdout.strip().splitlines()[-1])
+    pdf = tmp_path / built.stdout.strip().splitlines()[-1]  # printed relative to the folder it ran in
     assert pdf.exists() and pdf.suffix == ".pdf"
     text = pdftotext(pdf)
-    assert expected in text and "def softmax" in text and "Equation (1)." in text
+    caption = "公式(1)." if lang == "zh" else "Equation(1)."  # in the document's language
+    assert expected in text and "def softmax" in text and caption in text.replace(" ", "")
     linted = run_notes("lint", str(folder), cwd=tmp_path)
     assert linted.returncode == 0, linted.stdout + linted.stderr
 

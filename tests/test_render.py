@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import functools
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -254,3 +255,77 @@ def test_two_formulas_in_one_table_row_stay_apart(tmp_path):
     (tmp_path / "a.md").write_text("| a | b |\n|:--|:--|\n| $x \\| y$ | $p \\| q$ |\n")
     tex = render_document(load_document(tmp_path / "a.md")).tex
     assert "$x | y$ & $p | q$" in tex
+
+
+def test_double_braces_in_math_are_latex_not_placeholders(tmp_path):
+    """Only the placeholder form `{{ name }}` / `{{ name.attr` is refused in math; `{{2}}` is LaTeX grouping."""
+    write_project(tmp_path, {"note.md": "Square $x^{{2}}$ and $\\frac{{a}}{b}$ and $y_{{t}}$ end.\n"})
+    result = run_notes("build", tmp_path / "note.md", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "Square" in pdftotext(tmp_path / "out" / "note.pdf")
+
+
+def test_double_dash_in_code_comes_out_as_typed(tmp_path):
+    """T1 typewriter fonts turn `--` into an en dash and `,,` into a low quote unless they are split."""
+    write_project(tmp_path, {"note.md": "Run `notes build --pdf` or `a---b` or `x,,y`.\n\n"
+                                        "```bash\nnotes build --pdf ---x ,,y\n```\n\n    plain --pdf\n"})
+    result = run_notes("build", tmp_path / "note.md", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    text = squash(pdftotext(tmp_path / "out" / "note.pdf"))
+    assert "Run notes build --pdf or a---b or x,,y." in text
+    assert "notes build --pdf ---x ,,y" in text and "plain --pdf" in text
+    assert "\u2013" not in text and "\u2014" not in text and "\u201e" not in text
+
+
+def test_tex_error_column_points_at_the_command(tmp_path):
+    """Mapping a real pdflatex error back through the %NB markers lands on the backslash of `\\frac`."""
+    from notes_builder.compile import compile_tex
+    from notes_builder.errors import CompileError
+
+    source = tmp_path / "a.md"
+    source.write_text("Some text.\n\nAnd more words $\\frac{a}$ here.\n")
+    tex = tmp_path / "work" / "doc.tex"
+    tex.parent.mkdir()
+    tex.write_text(f"\\documentclass{{article}}\n\\begin{{document}}\n%NB@{source}:3\n"
+                   "And more words $\\frac{a}$ here.\n\\end{document}\n")
+    with pytest.raises(CompileError) as raised:
+        compile_tex(tex)
+    location = raised.value.location
+    assert (location.path, location.line, location.column) == (source, 3, 17), raised.value
+
+
+def test_svg_figure_is_converted_once_and_cached(tmp_path, monkeypatch):
+    """The renderer converts an SVG (to report a broken one at its line); staging it copies that result."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    write_project(tmp_path, {"note.md": "![A drawing](box.svg)\n", "box.svg": SVG})
+    for _ in range(2):
+        result = run_notes("build", tmp_path / "note.md", "--pdf", "--force", "--out", tmp_path / "out")
+        assert result.returncode == 0, result.stderr
+    assert len(list((tmp_path / "cache" / "notes-builder" / "svg").glob("*.pdf"))) == 1
+    assert "Figure 1. A drawing" in squash(pdftotext(tmp_path / "out" / "note.pdf"))
+
+
+
+def test_image_inside_a_sentence_is_an_icon_with_a_warning(tmp_path):
+    """Not a figure (no caption, no number), but not lost either: set at text height, and the build says so."""
+    write_project(tmp_path, {"notes.yaml": "title: T\nsections: [a.md]\n",
+                             "a.md": "Intro.\n\nSee ![icon](b.png) in a sentence.\n"})
+    (tmp_path / "b.png").write_bytes(PNG)
+    result = run_notes("build", tmp_path, "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "a.md:3:5: warning: an image inside a sentence is set at text height" in result.stderr
+    listing = subprocess.run(["pdfimages", "-list", str(tmp_path / "out" / f"{tmp_path.name}.pdf")],
+                             capture_output=True, text=True, check=True).stdout
+    images = [line.split() for line in listing.splitlines()[2:]]
+    assert [row[2] for row in images] == ["image", "smask"]  # the one PNG (and its alpha mask), on page 1
+
+
+def test_chinese_document_captions_use_chinese_words(tmp_path):
+    write_project(tmp_path, {"note.md": "---\ntitle: 笔记\nlanguage: zh\n---\n$$\na = b\n$$\n等式。\n\n"
+                                        "![示意图](dot.png)\n"})
+    (tmp_path / "dot.png").write_bytes(PNG)
+    result = run_notes("build", tmp_path / "note.md", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    text = squash(pdftotext(tmp_path / "out" / "note.pdf")).replace(" ", "")
+    assert "公式(1).等式" in text and "图1.示意图" in text
+    assert "Equation" not in text and "Figure" not in text
