@@ -19,7 +19,7 @@ from notes_builder.errors import UsageError
 LANGUAGES = ("en", "zh")
 
 _NOTES_YAML = """\
-# Notes project created by `notes new`. Build it with: notes build {folder} --pdf
+# Notes project created by `notes new`. Build it from this folder: notes build . --pdf (PDF in ./build/)
 title: {title}
 author: {author}
 date: {date}
@@ -172,7 +172,7 @@ def scaffold(title: str, lang: str = "en", directory: str | Path | None = None,
     today = today or dt.date.today()
     meanings = _MEANINGS[lang]
     notes_yaml = _NOTES_YAML.format(
-        folder=folder.name, title=_yaml_string(title), author=_yaml_string(author),
+        title=_yaml_string(title), author=_yaml_string(author),
         date=_yaml_string(today.isoformat()), language=lang, output=slug,
         meaning_x=_yaml_string(meanings[0]), meaning_z=_yaml_string(meanings[1]), meaning_k=_yaml_string(meanings[2]))
     section = (_SECTION_ZH if lang == "zh" else _SECTION_EN).format(title=_md_heading_text(title))
