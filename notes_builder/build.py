@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from notes_builder import __version__
-from notes_builder.config import NotesConfig, load_config, templates_dir
+from notes_builder.config import NotesConfig, TemplateOptions, load_config, templates_dir
 from notes_builder.errors import CompileError, Diagnostic, Location
 from notes_builder.files import files_below, publish, sha256_file, write_atomic
 from notes_builder.report import info, print_diagnostic
@@ -168,11 +168,16 @@ def check_results(config: NotesConfig, options: BuildOptions) -> None:
     ensure_results(config, retrain=options.retrain, quiet=options.quiet)
 
 
-def _locate_missing_package(error: CompileError, config: NotesConfig) -> None:
-    """A missing .sty that notes.yaml asked for is the user's line in notes.yaml."""
+def _locate_in_notes_yaml(error: CompileError, config: NotesConfig) -> None:
+    """A missing .sty or font that notes.yaml asked for is the user's line in notes.yaml, not the log's."""
     for index, package in enumerate(config.template.packages):
         if f"'{package}.sty' not found" in error.message:
             error.location = config.location_of("template", "packages", index)
+    font = config.template.cjk_main_font
+    if error.location is None and f'The font "{font}" cannot be found' in error.message:
+        error.location = config.location_of("template", "cjk_main_font")
+        error.hint = (f"name a font that `fc-list : family` lists (`notes doctor` checks it); the default, "
+                      f"{TemplateOptions().cjk_main_font}, comes with Debian's fonts-arphic-uming")
 
 
 def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult:
@@ -223,7 +228,7 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
         result = compile_tex(work_tex, config.template.engine, config.compile_timeout,
                              single_pass=not config.template.toc)
     except CompileError as error:
-        _locate_missing_package(error, config)
+        _locate_in_notes_yaml(error, config)
         if pdf_path.exists():
             error.hint = (error.hint + "; " if error.hint else "") + f"the previous PDF was kept: {pdf_path}"
         raise

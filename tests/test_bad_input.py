@@ -31,6 +31,12 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str], int]] = {
     "end_document_in_math": (project("x\n\n$a \\end{document}$\n"), ["a.md:3:4", "end{document}"], 1),
     "catcode": (project("$\\catcode`\\@=11$\n"), ["a.md:1:2: error: NB171", "\\catcode"], 1),
     "unclosed_dollar": (project("Fine.\n\nPrice $5 for two.\n"), ["a.md:3:7", "unclosed '$'"], 1),
+    "unclosed_double_dollar": (project("Fine.\n\nSo $$ a + b here.\n"),
+                               ["a.md:3:4", "unclosed '$$'", "matching '$$'"], 1),
+    "xelatex_font_not_installed": ({"notes.yaml": "title: T\noutput: notes\nsections: [a.md]\ntemplate:\n"
+                                                  "  engine: xelatex\n  cjk_main_font: No Such Font\n",
+                                    "a.md": "中文 text.\n"},
+                                   ["notes.yaml:6:18", 'The font "No Such Font" cannot be found', "fc-list"], 1),
     "missing_figure": (project("Intro.\n\n![Loss](results/loss.pdf)\n"), ["a.md:3:", "figure file not found"], 1),
     "remote_figure": (project("![x](https://example.org/a.png)\n"), ["a.md:1:", "remote image"], 1),
     "unsupported_figure_type": (project("![x](anim.gif)\n"), ["a.md:1:", "unsupported type '.gif'"], 1),
