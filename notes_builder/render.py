@@ -44,7 +44,7 @@ from notes_builder.errors import (
     ToolMissingError,
 )
 from notes_builder.files import write_atomic
-from notes_builder.security import find_forbidden, unbalanced_brace
+from notes_builder.security import PLACEHOLDER_IN_MATH, find_forbidden, unbalanced_brace
 from notes_builder.texchars import UNICODE_MATH
 
 IMAGE_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".svg"}
@@ -137,9 +137,6 @@ def escape_code(text: str) -> str:
 # --- placeholders ---------------------------------------------------------------------------------
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
-# A placeholder written inside math: `{{ name }}`, `{{ name | filter`, `{{ name[`, or a dotted lookup
-# `{{name.attr`. Bare `{{a}}` is not matched: doubled braces are ordinary LaTeX grouping in a formula.
-_MATH_PLACEHOLDER = re.compile(r"\{\{(?:\s*[A-Za-z_]\w*\s*\.\s*[A-Za-z_]|\s+[A-Za-z_]\w*\s*(?:\}\}|\||\[|\.))")
 
 
 def _percent(value: Any, digits: int = 1) -> str:
@@ -409,7 +406,7 @@ class Renderer:
     def math_body(self, span: MathSpan) -> str:
         """Math passes through untouched, after the safety checks that keep it inside its box."""
         body = span.body
-        placeholder = _MATH_PLACEHOLDER.search(body)
+        placeholder = PLACEHOLDER_IN_MATH.search(body)
         if placeholder:  # LaTeX would typeset the braces' content as math letters, silently wrong
             raise PlaceholderError("placeholders are not replaced inside math", span.location(placeholder.start()),
                                    hint="write the placeholder outside the $…$, e.g. `$n =$ {{ metrics.NAME }}` "

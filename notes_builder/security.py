@@ -33,6 +33,10 @@ _TEMPLATE_ENVIRONMENTS = {"document", "nbformula", "nbcode", "nbcallout", "equat
 TEMPLATE_COMMANDS = frozenset(f"{prefix}{env}" for env in _TEMPLATE_ENVIRONMENTS if env.isalpha()
                               for prefix in ("", "end"))
 
+# A placeholder written inside math: `{{ name }}`, `{{ name | filter`, `{{ name[`, or a dotted lookup
+# `{{name.attr`. Bare `{{a}}` is not matched: doubled braces are ordinary LaTeX grouping in a formula.
+# Placeholders are replaced in prose only; render refuses these and lint reports them (NB172).
+PLACEHOLDER_IN_MATH = re.compile(r"\{\{(?:\s*[A-Za-z_]\w*\s*\.\s*[A-Za-z_]|\s+[A-Za-z_]\w*\s*(?:\}\}|\||\[|\.))")
 _COMMAND = re.compile(r"\\([A-Za-z@]+|.)")
 _END_ARGUMENT = re.compile(r"\s*\{([^{}]*)\}")  # the environment name after `\end`
 

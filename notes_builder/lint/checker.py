@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from notes_builder.lint import macros as M
-from notes_builder.security import FORBIDDEN_COMMANDS, find_forbidden, unbalanced_brace
+from notes_builder.security import FORBIDDEN_COMMANDS, PLACEHOLDER_IN_MATH, find_forbidden, unbalanced_brace
 from notes_builder.texchars import UNICODE_MATH
 
 
@@ -150,6 +150,12 @@ class _Run:
 
     def run(self) -> list[RawFinding]:
         body, clean = self.body, self.clean
+        placeholder = PLACEHOLDER_IN_MATH.search(body) if "{{" in body else None
+        if placeholder is not None:  # its name would read as math (`hidden_size`): no other rule applies
+            close = body.find("}}", placeholder.start())
+            self.add("NB172", placeholder.start(), close + 2 if close >= 0 else len(body),
+                     "placeholders are not replaced inside math; write it outside the $...$")
+            return self.out
         self.macros()
         user = self.checker._user_macro
         if user is not None and user.search(body):

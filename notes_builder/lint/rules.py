@@ -107,6 +107,11 @@ _RULES = [
          "Notes are data: math must not run \\input, \\write, \\def, \\catcode... unless notes.yaml sets "
          "`allow.tex_primitives: true`. Define macros under `macros:` in notes.yaml instead.",
          "$\\def\\x{1}\\x$", "macros: {x: '1'}  then  $\\x$"),
+    Rule("NB172", "placeholder-in-math", "error", "A `{{ ... }}` placeholder is written inside math.",
+         "Placeholders are replaced in prose and tables only. Inside math the braces and the name would be "
+         "typeset as math letters (`metrics.hidden_size` becomes a product with a subscript), so the build "
+         "stops. Doubled braces without spaces, `{{x}}`, are LaTeX grouping and stay allowed.",
+         "$n = {{ metrics.hidden_size }}$", "$n =$ {{ metrics.hidden_size }}"),
     Rule("NB181", "inconsistent-notation", "warning", "The same symbol is written two ways in one document.",
          "`W_f` in one equation and `\\mathbf{W}_f` in another look like two different objects to a reader.",
          "$W_f$ ... $\\mathbf{W}_f$", "$\\mathbf{W}_f$ ... $\\mathbf{W}_f$"),

@@ -121,5 +121,8 @@ BROKEN: list[tuple[str, str, str, str]] = [
     (r"\catcode`\$=11", "NB171", r"\catcode", "inline"),
     (r"\csname foo\endcsname", "NB171", r"\csname", "inline"),
     (r"\let\a\b", "NB171", r"\let", "inline"),
+    # NB172 placeholder inside math (its name would otherwise draw NB111's wrong fix)
+    (r"n = {{ metrics.hidden_size }}", "NB172", r"{{ metrics.hidden_size }}", "inline"),
+    (r"\eta = {{metrics.lr | fixed(3)}}", "NB172", r"{{metrics.lr | fixed(3)}}", "display"),
 ]
 

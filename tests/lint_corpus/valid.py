@@ -23,6 +23,8 @@ v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2
 \sigma(z) = \frac{1}{1 + e^{-z}}
 \tanh(z) = \frac{e^{z} - e^{-z}}{e^{z} + e^{-z}}
 \operatorname{softmax}(z)_i = \frac{\exp(z_i)}{\sum_{j=1}^{K} \exp(z_j)}
+# doubled braces are LaTeX grouping, not a placeholder (NB172 must not fire)
+x^{{2}} + \frac{{a}}{b}
 \operatorname{Attention}(Q, K, V) = \operatorname{softmax}\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V
 \mathbf{h}^{(l+1)} = \phi\left(\mathbf{W}^{(l)} \mathbf{h}^{(l)} + \mathbf{b}^{(l)}\right)
 \frac{\partial \mathcal{L}}{\partial W} = \delta \, x^\top
