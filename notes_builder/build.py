@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,6 +174,13 @@ def _locate_in_notes_yaml(error: CompileError, config: NotesConfig) -> None:
     for index, package in enumerate(config.template.packages):
         if f"'{package}.sty' not found" in error.message:
             error.location = config.location_of("template", "packages", index)
+    clash = re.search(r"Command \\(\w+) already defined", error.message)
+    if error.location is None and clash and clash.group(1) in config.macros:
+        name = clash.group(1)
+        written = next((key for key in (name, "\\" + name) if ("macros", key) in config.positions), name)
+        error.location = config.location_of("macros", written, key=True)
+        error.message = f"macro \\{name} would replace a command LaTeX or a package already defines"
+        error.hint = f"pick another name for it, e.g. \\my{name}"
     font = config.template.cjk_main_font
     if error.location is None and f'The font "{font}" cannot be found' in error.message:
         error.location = config.location_of("template", "cjk_main_font")
