@@ -305,13 +305,16 @@ def check_data(config: NotesConfig) -> list[Check]:
 
 def run_doctor(target: str | os.PathLike | None = None, templates: Path | None = None) -> DoctorReport:
     from notes_builder.config import load_config
-    from notes_builder.errors import NotesError
+    from notes_builder.errors import NotesError, UsageError
 
     checks = [*check_programs(), *check_tex_files(templates), *check_python()]
     try:
         config = load_config(target)
-    except NotesError as error:
+    except UsageError as error:  # no notes here: the tools can still be checked
         checks.append(Check("notes", "notes.yaml", False, False, f"no notes read: {error.message}", ""))
+    except NotesError as error:  # notes that cannot be read will not build either
+        checks.append(Check("notes", "notes.yaml", False, True, f"unreadable: {error}",
+                            "fix it (`notes build` reports the same error)"))
     else:
         checks += [*check_notes_tex(config), *check_data(config)]
     return DoctorReport(checks)

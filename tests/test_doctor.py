@@ -79,3 +79,15 @@ def test_doctor_checks_what_the_notes_ask_for(tmp_path):
 
     (tmp_path / "notes.yaml").write_text("title: T\nsections: [a.md]\ntemplate:\n  engine: xelatex\n")
     assert run_doctor(tmp_path).ok  # the default font is installed by scripts/setup
+
+
+def test_doctor_fails_on_notes_that_cannot_be_read(tmp_path):
+    """Invalid notes.yaml will not build, so doctor must not say 'everything required is installed'."""
+    (tmp_path / "a.md").write_text("x\n")
+    (tmp_path / "notes.yaml").write_text("title: T\nsections: [a.md]\ntemplate:\n  engin: xelatex\n")
+    report = run_doctor(tmp_path)
+    assert [c.name for c in report.missing_required] == ["notes.yaml"]
+    assert "notes.yaml:4:3: error: unknown key 'template.engin'" in report.missing_required[0].detail
+    result = subprocess.run([sys.executable, "-m", "notes_builder", "doctor", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "everything required is installed" not in result.stdout
