@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import tempfile
 import unicodedata
+import urllib.parse
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,18 +187,28 @@ class Reference:
 CAPTION_WORDS = {"en": {"equation": "Equation", "figure": "Figure"}, "zh": {"equation": "公式", "figure": "图"}}
 _REF = re.compile(r"\\(eqref|ref)\{([^{}]+)\}")  # group 1: the command, group 2: the label
 _REMOTE = re.compile(r"^[a-z]+://")
+_LABEL = re.compile(r"[A-Za-z0-9:._-]+")  # labels become TeX names: nothing TeX reads specially
 # A paragraph line that looks like a call-out opening (`::: name`); markdown-it only parses known names.
 _CALLOUT_OPENING = re.compile(r"^(?:[ \t>]|[-*+][ \t]|\d{1,9}[.)][ \t])*(:{3,})[ \t]*([A-Za-z][\w-]*)")
 # Signatures that pdflatex checks only when it embeds the file, failing with no hint of which figure.
 IMAGE_SIGNATURES = {".png": (b"\x89PNG\r\n\x1a\n", "PNG"), ".jpg": (b"\xff\xd8\xff", "JPEG"),
                     ".jpeg": (b"\xff\xd8\xff", "JPEG"), ".pdf": (b"%PDF-", "PDF")}
 PDF_HEADER_WINDOW = 1024  # pdfTeX, like PDF readers, accepts a PDF header within the first kilobyte
+# What a complete file ends with (within its last kilobyte: writers may append a newline or padding).
+IMAGE_ENDINGS = {"PNG": b"IEND\xaeB`\x82", "JPEG": b"\xff\xd9", "PDF": b"%%EOF"}
+IMAGE_TAIL_WINDOW = 1024
 _HEADING_ID = re.compile(r"\s*\{#([A-Za-z][\w:.-]*)\}\s*$")
 _INCLUDE_ATTRS = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
 _ALIGN_ENVS = {"align": "aligned", "align*": "aligned", "gather": "gathered", "gather*": "gathered",
                "alignat": "alignedat", "alignat*": "alignedat", "flalign": "aligned", "flalign*": "aligned",
                "multline": "gathered", "multline*": "gathered", "eqnarray": "aligned", "eqnarray*": "aligned",
                "equation": "", "equation*": "", "math": "", "displaymath": ""}
+
+
+def tex_safe_stem(stem: str) -> str:
+    """A file stem as a TeX-safe name (figure file in the build folder, `fig:` label): ASCII letters, digits,
+    `_ . -`; anything else becomes `-` (`my fig#2` -> `my-fig-2`)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-") or "figure"
 
 
 def slug(text: str) -> str:
@@ -440,6 +451,9 @@ class Renderer:
         return self.marker(span.location()) + str(self.macros.formula(body.strip("\n"), number, anchor, caption))
 
     def add_reference(self, label: str, number: str, location: Location) -> None:
+        if not _LABEL.fullmatch(label):  # it becomes a TeX control-sequence name (\@namedef{nbref@label})
+            raise ContentError(f"label '{label}' may use only ASCII letters, digits and : . _ -", location,
+                               hint="e.g. eq:forget-gate or fig:loss_curve")
         previous = self.references.get(label)
         if previous is not None:
             raise ContentError(f"duplicate label '{label}' (first defined at {previous.location})", location,
@@ -447,6 +461,11 @@ class Renderer:
         self.references[label] = Reference(number, location)
 
     # -- assets --
+    def inside_project(self, path: Path) -> bool:
+        """Files a build may read: the notes folder's and its repository's, never others on disk."""
+        roots = [self.config.root.resolve(), project_root(self.config.root)]
+        return any(path.is_relative_to(root) for root in roots if root)
+
     def image_location(self, node: SyntaxTreeNode) -> Location:
         """Where the image's `![` starts (content.py locates an image by its src, further right)."""
         assert self.section is not None
@@ -459,12 +478,15 @@ class Renderer:
     def asset(self, node: SyntaxTreeNode) -> str:
         """Copy (or convert) an image into the build folder; returns its name there."""
         assert self.section is not None
-        src = str(node.attrs.get("src", ""))
+        src = urllib.parse.unquote(str(node.attrs.get("src", "")))  # markdown-it %-encodes spaces, non-ASCII
         location = self.image_location(node)
         if _REMOTE.match(src):
             raise ContentError(f"remote image '{src}' cannot be embedded", location,
                                hint="download it next to the notes and link the local file")
         path = (self.section.source.path.parent / src).resolve()
+        if not self.inside_project(path):  # the same rule as code includes: no file from elsewhere on disk
+            raise ContentError(f"figure '{src}' is outside the notes project", location,
+                               hint="figures may come from the notes folder or its repository only; copy it there")
         suffix = path.suffix.lower()
         if suffix not in IMAGE_SUFFIXES:
             raise ContentError(f"image '{src}' has an unsupported type '{suffix or 'none'}'", location,
@@ -474,7 +496,7 @@ class Renderer:
             raise ContentError(f"figure file not found: {src} (looked for {path})", location, hint=hint)
         check_image_file(path, src, location)
         digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
-        name = f"figures/{path.stem}-{digest}{'.pdf' if suffix == '.svg' else suffix}"
+        name = f"figures/{tex_safe_stem(path.stem)}-{digest}{'.pdf' if suffix == '.svg' else suffix}"
         self.assets[name] = path
         self.inputs.add(path)
         return name
@@ -609,7 +631,7 @@ class Renderer:
         caption = self.inline(node) if node.children else ""
         if title:
             caption = f"{caption}. {escape_latex(title)}" if caption else escape_latex(title)
-        anchor = f"fig:{Path(str(node.attrs.get('src'))).stem}"
+        anchor = f"fig:{tex_safe_stem(Path(urllib.parse.unquote(str(node.attrs.get('src')))).stem)}"
         if anchor in self.references:
             anchor = f"{anchor}-{number}"
         self.add_reference(anchor, number, self.location(node))
@@ -720,8 +742,7 @@ class Renderer:
         assert self.section is not None
         base = self.section.source.path.parent
         path = (base / attrs["include"]).resolve()
-        allowed_roots = [self.config.root.resolve(), project_root(self.config.root)]
-        if not any(path.is_relative_to(root) for root in allowed_roots if root):
+        if not self.inside_project(path):
             raise ContentError(f"include '{attrs['include']}' is outside the notes project", location,
                                hint="code boxes may include files of the notes folder or its repository only")
         if not path.is_file():
@@ -921,14 +942,17 @@ def check_image_file(path: Path, src: str, location: Location) -> None:
     try:
         with path.open("rb") as file:
             head = file.read(PDF_HEADER_WINDOW if kind == "PDF" else len(signature))
+            file.seek(max(0, path.stat().st_size - IMAGE_TAIL_WINDOW))
+            tail = file.read()
     except OSError as exc:
         raise ContentError(f"cannot read figure {src}: {exc.strerror}", location) from None
+    hint = f"check that it opens in an image viewer; export it again as {kind}, or name it after its real type"
     valid = signature in head if kind == "PDF" else head.startswith(signature)
     if not valid:
         what = "is empty" if not head else f"is not a valid {kind} file (it lacks the {kind} signature)"
-        raise ContentError(f"figure {src} {what}", location,
-                           hint=f"check that it opens in an image viewer; export it again as {kind}, "
-                                "or name it after its real type")
+        raise ContentError(f"figure {src} {what}", location, hint=hint)
+    if IMAGE_ENDINGS[kind] not in tail:  # a cut-off download or copy: pdflatex fails without naming the file
+        raise ContentError(f"figure {src} is truncated (its {kind} end marker is missing)", location, hint=hint)
 
 
 def svg_as_pdf(source: Path, src: str | None = None, location: Location | None = None) -> Path:

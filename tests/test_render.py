@@ -329,3 +329,29 @@ def test_chinese_document_captions_use_chinese_words(tmp_path):
     text = squash(pdftotext(tmp_path / "out" / "note.pdf")).replace(" ", "")
     assert "公式(1).等式" in text and "图1.示意图" in text
     assert "Equation" not in text and "Figure" not in text
+
+
+def test_figure_file_names_with_spaces_unicode_and_tex_characters(tmp_path):
+    """markdown-it %-encodes such names, and #, %, ~ mean something to TeX: all must still embed, and each
+    figure gets a TeX-safe `fig:` label that \\ref finds."""
+    names = ["my fig.png", "图1.png", "a%b.png", "x#y.png", "p~q.png"]
+    body = "".join(f"![Figure {i}.](<{name}>)\n\n" for i, name in enumerate(names)) + \
+        "See \\ref{fig:my-fig}, \\ref{fig:1}, \\ref{fig:a-b}, \\ref{fig:x-y} and \\ref{fig:p-q}.\n"
+    write_project(tmp_path, {"notes.yaml": "title: T\nsections: [a.md]\n", "a.md": body})
+    for name in names:
+        (tmp_path / name).write_bytes(PNG)
+    result = run_notes("build", tmp_path, "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "See 1, 2, 3, 4 and 5." in squash(pdftotext(tmp_path / "out" / f"{tmp_path.name}.pdf"))
+
+
+def test_a_symlinked_figure_that_leaves_the_project_is_refused(tmp_path):
+    outside = tmp_path / "elsewhere" / "secret.png"
+    outside.parent.mkdir()
+    outside.write_bytes(PNG)
+    notes = write_project(tmp_path / "notes", {"notes.yaml": "title: T\nsections: [a.md]\n",
+                                               "a.md": "Text.\n\n![x](link.png)\n"})
+    (notes / "link.png").symlink_to(outside)
+    result = run_notes("build", notes, "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 1
+    assert "a.md:3:1: error: figure 'link.png' is outside the notes project" in result.stderr
