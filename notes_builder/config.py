@@ -23,7 +23,13 @@ from typing import Any
 import yaml
 
 from notes_builder.errors import ConfigError, Location, UsageError
-from notes_builder.security import FORBIDDEN_COMMANDS, TEMPLATE_COMMANDS, find_forbidden, unbalanced_brace
+from notes_builder.security import (
+    FORBIDDEN_COMMANDS,
+    TEMPLATE_COMMANDS,
+    describe,
+    find_forbidden,
+    unbalanced_brace,
+)
 
 CONFIG_NAME = "notes.yaml"
 DATA_ENV_VAR = "NOTES_DATA"
@@ -191,6 +197,19 @@ _CHOICES: dict[str, tuple[str | int, ...]] = {
     "training.lr_schedule": ("constant", "cosine"),
     "training.select_epoch": ("val_accuracy", "val_loss", "last"),
     "template.font_size": (10, 11, 12),  # the sizes LaTeX's article class has
+    # pasted into \documentclass[...]: only the sizes the article class knows
+    "template.paper": ("a4paper", "a5paper", "b5paper", "letterpaper", "legalpaper", "executivepaper"),
+}
+# Strings pasted into the LaTeX preamble as they are: key -> (pattern the whole value must match, what it is).
+_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
+    "template.cjk_font": (re.compile(r"[A-Za-z0-9]+"), "a CJKutf8 font family: letters and digits"),
+    "template.cjk_main_font": (re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]*"),
+                               "a font name: letters, digits, spaces and . _ -"),
+}
+_HINTS: dict[str, str] = {
+    "template.paper": "the paper sizes LaTeX's article class knows, e.g. a4paper or letterpaper",
+    "template.cjk_font": "a CJKutf8 family such as gbsn (Song) or gkai (Kai)",
+    "template.cjk_main_font": "a font name as `fc-list :lang=zh family` prints it, e.g. AR PL UMing CN",
 }
 # key -> (lowest, highest or None, whether the lowest itself is allowed)
 _RANGES: dict[str, tuple[float, float | None, bool]] = {
@@ -333,7 +352,12 @@ def _check_allowed(name: str, value: Any, where: str, at: Location | None) -> No
     """The value is one of the declared choices and inside the declared range of `name`, if it has them."""
     choices = _CHOICES.get(name)
     if choices and value not in choices:
-        raise ConfigError(f"'{where}' must be one of {', '.join(map(str, choices))}, not {value!r}", at)
+        raise ConfigError(f"'{where}' must be one of {', '.join(map(str, choices))}, not {value!r}", at,
+                          hint=_HINTS.get(name))
+    if name in _PATTERNS:
+        pattern, what = _PATTERNS[name]
+        if not pattern.fullmatch(value):
+            raise ConfigError(f"'{where}' must be {what}, not {value!r}", at, hint=_HINTS.get(name))
     if name not in _RANGES:
         return
     lowest, highest, lowest_allowed = _RANGES[name]
@@ -415,22 +439,38 @@ def _macros(raw: Any, config: NotesConfig) -> dict[str, str]:
     return macros
 
 
-def _check_macro_body(name: str, body: str, at: Location, allow_primitives: bool) -> None:
-    """The checks render.py gives math and raw LaTeX, at the macro's own line: a body is pasted into every
-    formula that uses it, so a problem here would otherwise surface in TeX's log with no location."""
+def _check_tex(what: str, tex: str, at: Location, allow_primitives: bool) -> None:
+    """The checks render.py gives math and raw LaTeX (no forbidden primitives unless notes.yaml opts in,
+    balanced braces), for LaTeX that notes.yaml pastes into the document: reported at its notes.yaml line,
+    since a problem would otherwise surface in TeX's log with no location, or run."""
     if not allow_primitives:
-        for _, command, why in find_forbidden(body):
-            raise ConfigError(f"macro \\{name}: \\{command} is not allowed in notes ({why})", at,
+        for _, command, why in find_forbidden(tex):
+            raise ConfigError(f"{what}: {describe(command)} is not allowed in notes ({why})", at,
                               hint=_FORBIDDEN_HINT)
-    bad = unbalanced_brace(body)
+    bad = unbalanced_brace(tex)
     if bad is not None:
-        problem = "'{' is never closed" if body[bad] == "{" else "'}' has no matching '{'"
-        raise ConfigError(f"macro \\{name}: {problem}", at,
+        problem = "'{' is never closed" if tex[bad] == "{" else "'}' has no matching '{'"
+        raise ConfigError(f"{what}: {problem}", at,
                           hint="every '{' needs a matching '}'; write \\{ or \\} for literal braces")
+
+
+def _check_macro_body(name: str, body: str, at: Location, allow_primitives: bool) -> None:
+    """A body is pasted into every formula that uses it: the math checks, at the macro's own line."""
+    _check_tex(f"macro \\{name}", body, at, allow_primitives)
     for match in _BAD_PARAMETER.finditer(body):
         if match.group(1):
             raise ConfigError(f"macro \\{name}: '#' must be followed by an argument number 1-9", at,
                               hint="arguments are #1..#9; write \\# for a literal '#'")
+
+
+def _check_symbols(config: NotesConfig) -> None:
+    """`symbol` and `shape` are math that `::: symbols` pastes into the document as written (`meaning` is
+    escaped as prose): the math checks, at each value's line; run once `allow` is read, whatever the key order."""
+    for index, symbol in enumerate(config.symbols):
+        for field_name in ("symbol", "shape"):
+            tex = getattr(symbol, field_name)
+            at = config.location_of("symbols", index, field_name)
+            _check_tex(f"symbols[{index}].{field_name}", tex, at, config.allow.tex_primitives)
 
 
 def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, tuple[int, int]],
@@ -472,6 +512,7 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
             setattr(config, name, _coerce(value, hints[name], key, at))
             _check_allowed(name, getattr(config, name), key, at)
     config.macros = _macros(raw_macros, config)
+    _check_symbols(config)
     for index, package in enumerate(config.template.packages):
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", package):
             raise ConfigError(f"'{package}' is not a LaTeX package name",

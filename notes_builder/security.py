@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-# Primitives and LaTeX commands that read/write files, run things, or (re)define macros.
+# Primitives and LaTeX commands that read/write files, run things, (re)define macros, call a command by a name
+# built at run time, or store code to run later.
 FORBIDDEN_COMMANDS: dict[str, str] = {
     "input": "reads a file", "include": "reads a file", "includeonly": "selects files to read",
     "InputIfFileExists": "reads a file", "openin": "opens a file for reading", "read": "reads from a file",
@@ -26,7 +27,45 @@ FORBIDDEN_COMMANDS: dict[str, str] = {
     "makeatletter": "changes how TeX reads '@'", "shipout": "writes a page",
     "pdfobj": "injects raw PDF", "pdffilemoddate": "reads file metadata", "pdffilesize": "reads file metadata",
     "pdffiledump": "reads a file", "ShellEscape": "runs a command", "write18": "runs a command",
+    **dict.fromkeys(["UseName", "csuse", "ExpandArgs", "lastnamedcs", "csexpandonce", "ifcsname",
+                     "pdfprimitive", "primitive"], "calls a command by a name built at run time"),
+    **dict.fromkeys(["NewDocumentCommand", "RenewDocumentCommand", "ProvideDocumentCommand",
+                     "DeclareDocumentCommand", "NewExpandableDocumentCommand", "RenewExpandableDocumentCommand",
+                     "ProvideExpandableDocumentCommand", "DeclareExpandableDocumentCommand", "NewCommandCopy",
+                     "RenewCommandCopy", "DeclareCommandCopy", "chardef", "mathchardef", "countdef", "dimendef",
+                     "skipdef", "muskipdef", "toksdef", "newtoks", "newcount", "newdimen", "newskip", "newmuskip",
+                     "newbox", "newif", "newlength", "newcounter", "newsavebox", "newread", "newwrite",
+                     "csdef", "csgdef", "csedef", "csxdef", "cslet", "letcs", "csletcs", "newrobustcmd",
+                     "renewrobustcmd", "providerobustcmd", "DeclareMathOperator", "DeclareMathSymbol",
+                     "newunicodechar", "DeclareUnicodeCharacter", "pgfmathsetmacro", "pgfkeys", "pgfqkeys",
+                     "tikzset", "tcbset", "appto", "gappto", "eappto", "xappto", "preto", "gpreto", "patchcmd",
+                     "apptocmd", "pretocmd"], "defines a macro"),
+    **dict.fromkeys(["NewDocumentEnvironment", "RenewDocumentEnvironment", "ProvideDocumentEnvironment",
+                     "DeclareDocumentEnvironment", "provideenvironment", "NewEnvironmentCopy"],
+                    "defines an environment"),
+    **dict.fromkeys(["global", "long", "outer", "protected"], "prefixes a definition"),
+    "ExplSyntaxOn": "changes how TeX reads characters", "endlinechar": "changes how TeX reads lines",
+    "scantokens": "re-reads text as TeX code", "lowercase": "rewrites tokens before they run",
+    "uppercase": "rewrites tokens before they run", "afterassignment": "runs code later",
+    **dict.fromkeys(["everymath", "everydisplay", "everypar", "everyhbox", "everyvbox", "everyjob", "everyeof",
+                     "everycr", "AddToHook", "AddToHookNext", "AddToHookWithArguments",
+                     "AddToHookNextWithArguments", "AtBeginDocument", "AtEndDocument", "AtEndPreamble",
+                     "AfterEndPreamble", "AfterEndDocument", "AtBeginEnvironment", "AtEndEnvironment",
+                     "BeforeBeginEnvironment", "AfterEndEnvironment", "AtBeginShipout", "AtEndOfClass",
+                     "AtEndOfPackage", "AtBeginDvi"], "runs code later"),
+    **dict.fromkeys(["filecontents", "addtocontents", "addcontentsline"], "writes to a file"),
+    **dict.fromkeys(["VerbatimInput", "BVerbatimInput", "LVerbatimInput", "verbatiminput", "lstinputlisting",
+                     "IfFileExists", "pdfmdfivesum", "pdfximage", "XeTeXpicfile", "XeTeXpdffile",
+                     "includegraphics"], "reads a file"),
+    **dict.fromkeys(["pdfannot", "pdfcatalog", "pdfnames", "pdftrailer", "pdfinfo", "pdfpageattr",
+                     "pdfpagesattr", "pdfpageresources", "pdfstartlink"], "injects raw PDF"),
+    **dict.fromkeys(["LoadClass", "LoadClassWithOptions", "RequirePackageWithOptions", "usetikzlibrary",
+                     "usepgflibrary", "tcbuselibrary"], "loads code"),
 }
+# TeX reads `^^5c` as `\\` (and `^^^^005c` under XeTeX) before it reads commands: `^^` can spell any of the
+# above, so it is reported like a command (as a pseudo-command named "^^"). In math `x^^2` is a TeX error anyway.
+CARET_NOTATION = "^^"
+_CARET_WHY = "TeX's ^^ notation can spell any command"
 # `\end` is only forbidden when it closes something the template owns (see ends_template_block).
 _TEMPLATE_ENVIRONMENTS = {"document", "nbformula", "nbcode", "nbcallout", "equation*", "CJK"}
 # An environment `foo` is the commands \foo and \endfoo: a notes.yaml macro by one of these names would break it.
@@ -38,24 +77,89 @@ TEMPLATE_COMMANDS = frozenset(f"{prefix}{env}" for env in _TEMPLATE_ENVIRONMENTS
 # Placeholders are replaced in prose only; render refuses these and lint reports them (NB172).
 PLACEHOLDER_IN_MATH = re.compile(r"\{\{(?:\s*[A-Za-z_]\w*\s*\.\s*[A-Za-z_]|\s+[A-Za-z_]\w*\s*(?:\}\}|\||\[|\.))")
 _COMMAND = re.compile(r"\\([A-Za-z@]+|.)")
-_END_ARGUMENT = re.compile(r"\s*\{([^{}]*)\}")  # the environment name after `\end`
+_CARETS = re.compile(r"\^\^+")  # one report per run of carets, even right after a backslash (`\^^5c`)
+
+
+def describe(name: str) -> str:
+    """How a message names a forbidden command: `\\input`, `\\begin{input}`, or `'^^'`."""
+    return f"'{name}'" if name == CARET_NOTATION else f"\\{name}"
 
 
 def find_forbidden(tex: str) -> list[tuple[int, str, str]]:
-    """(offset, command, why) for each forbidden command in `tex`, in order."""
-    found = []
+    """(offset, command, why) for each forbidden command in `tex`, in order.
+
+    `command` is a name from FORBIDDEN_COMMANDS (no backslash), `begin{NAME}`/`end{NAME}` for an environment
+    that would run one (LaTeX's `\\begin{NAME}` calls `\\NAME`), `begin`/`end` whose name is computed by a
+    macro, `end{ENV}` for a block the template owns, or "^^" (see CARET_NOTATION).
+    """
+    found = [(match.start(), CARET_NOTATION, _CARET_WHY) for match in _CARETS.finditer(tex)] if "^^" in tex else []
     for match in _COMMAND.finditer(tex):
         name = match.group(1)
-        if name == "end":
-            env = _END_ARGUMENT.match(tex, match.end())
-            if env and env.group(1) in _TEMPLATE_ENVIRONMENTS:
-                found.append((match.start(), f"end{{{env.group(1)}}}", "closes a block the template owns"))
+        if name in ("begin", "end"):
+            found.extend(_environment(tex, match.start(), name, match.end()))
             continue
         if name == "write" and tex.startswith("18", match.end()):
             name = "write18"  # TeX reads `\write` then the stream 18, the shell: say that, not "writes to a file"
         if name in FORBIDDEN_COMMANDS:
             found.append((match.start(), name, FORBIDDEN_COMMANDS[name]))
+    found.sort(key=lambda item: item[0])
     return found
+
+
+def _environment(tex: str, start: int, command: str, at: int) -> list[tuple[int, str, str]]:
+    """`\\begin`/`\\end` at `start` (its argument from `at`): LaTeX runs `\\csname NAME\\endcsname`, so a
+    forbidden NAME is that command, and a NAME that holds a macro may expand to any command."""
+    at = _skip_to_argument(tex, at)
+    if at >= len(tex):
+        return []
+    if tex[at] == "\\":
+        return [(start, command, "takes the environment name from a macro")]
+    if tex[at] != "{":
+        return []  # one character: no forbidden command has a one-letter name
+    close = _group_end(tex, at)
+    argument = tex[at + 1:close if close > 0 else len(tex)]
+    if "\\" in argument:
+        return [(start, command, "takes the environment name from a macro")]
+    if close < 0 or "{" in argument:
+        return []  # unbalanced (reported elsewhere) or braces inside the name: no command has such a name
+    if command == "end" and argument in _TEMPLATE_ENVIRONMENTS:
+        return [(start, f"end{{{argument}}}", "closes a block the template owns")]
+    name = argument.strip().removesuffix("*").strip()
+    if name in FORBIDDEN_COMMANDS:
+        return [(start, f"{command}{{{argument}}}", f"the environment is \\{name}, which {FORBIDDEN_COMMANDS[name]}")]
+    return []
+
+
+def _skip_to_argument(tex: str, at: int) -> int:
+    """Where TeX finds the argument of a command that ends at `at`: past spaces, newlines and comments."""
+    while at < len(tex):
+        if tex[at] in " \t\r\n":
+            at += 1
+        elif tex[at] == "%":
+            newline = tex.find("\n", at)
+            at = len(tex) if newline < 0 else newline + 1
+        else:
+            break
+    return at
+
+
+def _group_end(tex: str, start: int) -> int:
+    """Index of the '}' matching the '{' at `start` (escaped braces skipped), or -1."""
+    depth = 0
+    index = start
+    while index < len(tex):
+        char = tex[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return index
+        index += 1
+    return -1
 
 
 def unbalanced_brace(tex: str) -> int | None:

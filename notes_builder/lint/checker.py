@@ -12,7 +12,14 @@ import re
 from dataclasses import dataclass
 
 from notes_builder.lint import macros as M
-from notes_builder.security import FORBIDDEN_COMMANDS, PLACEHOLDER_IN_MATH, find_forbidden, unbalanced_brace
+from notes_builder.security import (
+    CARET_NOTATION,
+    FORBIDDEN_COMMANDS,
+    PLACEHOLDER_IN_MATH,
+    describe,
+    find_forbidden,
+    unbalanced_brace,
+)
 from notes_builder.texchars import UNICODE_MATH
 
 
@@ -146,6 +153,8 @@ class _Run:
         return self._pairs.get(start, -1)
 
     def add(self, code: str, start: int, end: int, message: str, fix: RawFix | None = None) -> None:
+        if fix is not None and _writes_carets(self.body, fix):
+            fix = None  # `x^²` -> `x^^{2}` would be TeX's ^^ notation (NB171): the message says what to write
         self.out.append(RawFinding(code, start, max(end, start + 1), message, fix))
 
     def run(self) -> list[RawFinding]:
@@ -183,7 +192,8 @@ class _Run:
         forbidden = {} if self.checker.allow_primitives else {
             offset: (name, why) for offset, name, why in find_forbidden(body)}
         for offset, (name, why) in forbidden.items():
-            self.add("NB171", offset, offset + 1 + len(name), f"\\{name} is not allowed in notes ({why})")
+            end = offset + (len(name) if name == CARET_NOTATION else 1 + len(name))
+            self.add("NB171", offset, end, f"{describe(name)} is not allowed in notes ({why})")
         known = self.checker.known
         builtin = self.checker.builtin_arguments
         for match in _CONTROL.finditer(body):
@@ -665,6 +675,13 @@ class _Run:
         return False
 
 
+def _writes_carets(body: str, fix: RawFix) -> bool:
+    """Whether applying `fix` puts a `^^` into `body` that was not there: TeX would read it as a character code."""
+    before = body[max(0, fix.start - 1):fix.end + 1]
+    after = body[max(0, fix.start - 1):fix.start] + fix.replacement + body[fix.end:fix.end + 1]
+    return len(_CARETS.findall(after)) > len(_CARETS.findall(before))
+
+
 def _missing(name: str, wanted: int, given: int) -> str:
     return (f"\\{name} takes {wanted} argument{'s' if wanted != 1 else ''}; "
             f"{'one is' if wanted - given == 1 else 'some are'} missing")
@@ -732,5 +749,6 @@ _DOLLAR = re.compile(r"\$")
 _TWO_LETTERS = re.compile(r"[A-Za-z]{2}")
 _SCRIPT = re.compile(r"[_^]")
 _STAR = re.compile(r"\*")
+_CARETS = re.compile(r"(?=\^\^)")
 _SUBSTACK = re.compile(r"\\(?:substack|shortstack)\s*\{")
 _WORD = re.compile(r"(?<![A-Za-z\x01\\])[A-Za-z]{2,}(?![A-Za-z])")

@@ -93,7 +93,7 @@ def compile_documents(documents: list[Document], findings: list[Finding]) -> tup
     for document in documents:
         spans = [s for s in document.math if not _has_error(s, bad.get(s.source.path, []))]
         if spans:
-            results.extend(compile_spans(document, spans))
+            results.extend(compile_spans(document, spans, document.config.compile_timeout))
             compiled += len(spans)
     return results, compiled, time.perf_counter() - started
 

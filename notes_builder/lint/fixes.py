@@ -26,15 +26,26 @@ def apply_fixes(text: str, fixes: Sequence) -> tuple[str, int]:
     pieces = []
     cursor = 0
     applied = 0
+    tail = ""  # the last character written so far
     for fix in sorted(fixes, key=lambda f: (f.start, f.end)):
         if fix.start < cursor or text[fix.start:fix.end] != fix.original:
             continue
+        before = text[fix.start - 1:fix.start] if fix.start > cursor else tail
+        after = text[fix.end:fix.end + 1]
+        if _carets(before + fix.replacement + after) > _carets(before + fix.original + after):
+            continue  # fixes side by side must not spell TeX's ^^ notation (see security.CARET_NOTATION)
         pieces.append(text[cursor:fix.start])
         pieces.append(fix.replacement)
+        tail = (before + fix.replacement)[-1:]
         cursor = fix.end
         applied += 1
     pieces.append(text[cursor:])
     return "".join(pieces), applied
+
+
+def _carets(text: str) -> int:
+    """How many `^^` (overlapping ones too) `text` holds."""
+    return sum(text.startswith("^^", index) for index in range(len(text) - 1))
 
 
 def fixed_text(config: NotesConfig, path: Path, text: str, options=None,

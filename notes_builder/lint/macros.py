@@ -22,12 +22,15 @@ def _names(text: str) -> frozenset[str]:
 # Defined by the notes template (templates/preamble.tex.j2) on top of the packages.
 TEMPLATE_MACROS = {"eqref", "ref", "bm", "text", "operatorname", "mathbb", "mathbf", "nbcaption", "hyperlink",
                    "textcolor", "color", "sout", "uline", "emph", "begin", "end"}
+# TeX's generalized fractions (`{n \choose k}`): primitives and plain macros, defined in every LaTeX document
+# but missing from pylatexenc's tables. amsmath prefers \frac/\binom but they compile.
+TEX_FRACTIONS = _names("over atop above overwithdelims atopwithdelims abovewithdelims choose brace brack")
 
 
 @lru_cache(maxsize=1)
 def base_macros() -> frozenset[str]:
     names = {line.strip() for line in _DATA.read_text(encoding="utf-8").splitlines() if line.strip()}
-    return frozenset(names | TEMPLATE_MACROS)
+    return frozenset(names | TEMPLATE_MACROS | TEX_FRACTIONS)
 
 
 # Better suggestions than edit distance for common non-LaTeX spellings.

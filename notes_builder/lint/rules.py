@@ -105,7 +105,8 @@ _RULES = [
          "`\\odot` for an elementwise product, `\\ast` for convolution.", "$a * b$", "$a \\cdot b$"),
     Rule("NB171", "forbidden-primitive", "error", "A TeX primitive that reads/writes files or defines macros.",
          "Notes are data: math must not run \\input, \\write, \\def, \\catcode... unless notes.yaml sets "
-         "`allow.tex_primitives: true`. Define macros under `macros:` in notes.yaml instead.",
+         "`allow.tex_primitives: true`; nor `^^5c` (TeX's ^^ notation spells any command) or `\\begin{input}`. "
+         "lint.ignore, select and extra_macros cannot hide it. Define macros under `macros:` in notes.yaml instead.",
          "$\\def\\x{1}\\x$", "macros: {x: '1'}  then  $\\x$"),
     Rule("NB172", "placeholder-in-math", "error", "A `{{ ... }}` placeholder is written inside math.",
          "Placeholders are replaced in prose and tables only. Inside math the braces and the name would be "

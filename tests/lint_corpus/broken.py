@@ -106,6 +106,7 @@ BROKEN: list[tuple[str, str, str, str]] = [
     (r"n × d", "NB151", "×", "inline"),
     (r"θx", "NB151", "θ", "inline"),
     (r"x ∈ ℝ", "NB151", "∈", "inline"),
+    (r"x^²", "NB151", "²", "inline"),  # no fix: `x^^{2}` would be TeX's ^^ notation
     # NB161 text commands
     (r"\LaTeX", "NB161", r"\LaTeX", "inline"),
     (r"x = \TeX", "NB161", r"\TeX", "inline"),
@@ -121,6 +122,12 @@ BROKEN: list[tuple[str, str, str, str]] = [
     (r"\catcode`\$=11", "NB171", r"\catcode", "inline"),
     (r"\csname foo\endcsname", "NB171", r"\csname", "inline"),
     (r"\let\a\b", "NB171", r"\let", "inline"),
+    (r"a^^5cinput{x}", "NB171", "^^", "inline"),  # TeX's ^^ notation spells `\input`
+    (r"\^^5cinput{x}", "NB171", "^^", "inline"),
+    (r"\begin{input}{/etc/hostname}", "NB171", r"\begin", "inline"),  # \begin{NAME} runs \NAME
+    (r"\begin {filecontents*}{x.tex} a \end{filecontents*}", "NB171", r"\begin", "display"),
+    (r"\UseName{input}{x}", "NB171", r"\UseName", "inline"),
+    (r"\global\chardef\x=1", "NB171", r"\global", "inline"),
     # NB172 placeholder inside math (its name would otherwise draw NB111's wrong fix)
     (r"n = {{ metrics.hidden_size }}", "NB172", r"{{ metrics.hidden_size }}", "inline"),
     (r"\eta = {{metrics.lr | fixed(3)}}", "NB172", r"{{metrics.lr | fixed(3)}}", "display"),

@@ -214,6 +214,8 @@ f \colon X \to Y
 x = \begin{cases} 1 & \text{if } a \\ 0 & \text{otherwise} \end{cases}
 (f \ast g)(t) = \int f(\tau) g(t - \tau) \, d\tau
 100\%
+# TeX's generalized fractions
+{n \choose k} + {a \over b} + {n \atop k} + {n \brace k} + {n \brack k}
 \$5
 display:\begin{aligned} a &= b + c \\ d &= e \end{aligned}
 display:\sum_{i=1}^{n} i = \frac{n(n+1)}{2}
