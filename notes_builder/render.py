@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment, SecurityError
 from markdown_it.tree import SyntaxTreeNode
 from pygments import __version__ as pygments_version
 from pygments import highlight
@@ -45,7 +45,7 @@ from notes_builder.errors import (
     ToolMissingError,
 )
 from notes_builder.files import write_atomic
-from notes_builder.security import PLACEHOLDER_IN_MATH, find_forbidden, unbalanced_brace
+from notes_builder.security import PLACEHOLDER_IN_MATH, describe, find_forbidden, unbalanced_brace
 from notes_builder.texchars import UNICODE_MATH
 
 IMAGE_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".svg"}
@@ -138,32 +138,96 @@ def escape_code(text: str) -> str:
 # --- placeholders ---------------------------------------------------------------------------------
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
+# What markdown-it may read as bold or italic inside `{{ ... }}`: `9**9**9`, `x.__class__`, `2*n*3`.
+_EMPHASIS_MARK = re.compile(r"\*|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_PARAGRAPH_END = re.compile(r"\n[ \t]*\n")
+
+
+MAX_PLACEHOLDER_CHARS = 10_000  # one placeholder's text: a number or a phrase, never a page
+MAX_DIGITS = 20  # percent(n) / fixed(n): a float has about 17 significant digits
+MAX_POWER_BITS = 10_000  # `a ** b` up to about 3,000 digits; 9 ** 999999999 would take minutes and gigabytes
+
+
+def _digits(digits: Any) -> int:
+    """The decimals of percent/fixed, bounded: `fixed(1000000000)` would print a gigabyte of zeros."""
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= MAX_DIGITS:
+        raise ValueError(f"digits must be a whole number from 0 to {MAX_DIGITS}, not {digits!r}")
+    return digits
 
 
 def _percent(value: Any, digits: int = 1) -> str:
-    return f"{float(value) * 100:.{digits}f}\u202f%"  # thin space, escaped to \\, later
+    return f"{float(value) * 100:.{_digits(digits)}f}\u202f%"  # thin space, escaped to \\, later
 
 
 def _fixed(value: Any, digits: int = 2) -> str:
-    return f"{float(value):.{digits}f}"
+    return f"{float(value):.{_digits(digits)}f}"
 
 
 def _thousands(value: Any) -> str:
     return f"{int(value):,}"
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float)
+
+
 class _PlaceholderSandbox(ImmutableSandboxedEnvironment):
     """Placeholders are data lookups plus filters. Notes are data, not programs: the sandbox refuses
-    underscore attributes, and this class refuses every call, so `{{ ... }}` cannot reach Python."""
+    underscore attributes, and this class refuses every call, method values, and the operators that build
+    big values (`'x' * 10**9`, `'%999999999d' % 1`, `9 ** 999999999`), so `{{ ... }}` cannot reach Python
+    nor exhaust the machine."""
+
+    intercepted_binops = frozenset({"*", "%", "**"})
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         raise SecurityError("placeholders cannot call functions")
 
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if isinstance(left, jinja2.Undefined) or isinstance(right, jinja2.Undefined):
+            return super().call_binop(context, operator, left, right)  # raises the unknown-name error
+        if not (_is_number(left) and _is_number(right)):
+            raise SecurityError(f"'{operator}' works on numbers only in placeholders "
+                                f"(not {type(left).__name__} {operator} {type(right).__name__})")
+        if (operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0
+                and abs(left).bit_length() * right > MAX_POWER_BITS):  # checked before computing it
+            raise SecurityError(f"the result of '**' is too large (over {MAX_POWER_BITS * 3 // 10:,} digits)")
+        return super().call_binop(context, operator, left, right)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, dict) and attribute in obj:  # `metrics.items` is the key 'items', not dict.items
+            return obj[attribute]
+        return self._data(super().getattr(obj, attribute), attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        return self._data(super().getitem(obj, argument), argument)
+
+    @staticmethod
+    def _data(value: Any, name: Any) -> Any:
+        """A method would print as `<built-in method items of dict object at 0x...>`."""
+        if callable(value) and not isinstance(value, jinja2.Undefined):
+            raise SecurityError(f"'{name}' is a method: placeholders cannot call functions; they look up data, "
+                                "not methods")
+        return value
+
+
+_SANDBOX_HINT = ("a placeholder looks a value up (metrics.NAME, notes.title), may compute with numbers and may "
+                 "apply the filters percent, fixed and thousands")
+
+
+def _shown(expression: str) -> str:
+    """`{{ expression }}` for a message: on one line, and shortened, since it is user input of any length."""
+    text = " ".join(expression.split())
+    return "{{ " + (text if len(text) <= 80 else text[:77] + "...") + " }}"
+
 
 def placeholder_environment() -> jinja2.Environment:
-    env = _PlaceholderSandbox(undefined=jinja2.StrictUndefined, autoescape=False)
+    # optimized=False: no constant folding, which would compute `'x' * 10**9` while compiling and write
+    # `'nan'|float` into the generated code as the undefined name `nan`.
+    env = _PlaceholderSandbox(undefined=jinja2.StrictUndefined, autoescape=False, optimized=False)
     env.globals.clear()  # no range, lipsum, cycler, joiner, namespace, dict
-    env.filters.update(percent=_percent, fixed=_fixed, thousands=_thousands)
+    # The README's three filters only: Jinja's own (center, indent, format, map...) build big text or reach
+    # attributes by name.
+    env.filters = {"percent": _percent, "fixed": _fixed, "thousands": _thousands}
     return env
 
 
@@ -233,7 +297,7 @@ class Renderer:
         self.metrics = metrics
         self.results_error = results_error
         self.env = template_environment(self.config.template_dir)
-        self.env.globals["words"] = CAPTION_WORDS.get(self.config.language, CAPTION_WORDS["en"])
+        self.env.globals["words"] = dict(CAPTION_WORDS.get(self.config.language, CAPTION_WORDS["en"]))  # a copy
         self.macros = self.env.get_template("elements.tex.j2").module
         self.placeholders = placeholder_environment()
         self.cjk = self.config.language in ("zh", "mixed") or any(
@@ -299,11 +363,66 @@ class Renderer:
             cursor = match.end()
         rest = raw[cursor:]
         if "{{" in rest:
-            raise PlaceholderError("placeholder '{{' is never closed with '}}'", at(cursor + rest.index("{{")),
-                                   hint="close it in the same paragraph; in a table cell a '|' ends the cell, "
-                                        "so write a filter as '\\|'")
+            raise self.unclosed_placeholder(at(cursor + rest.index("{{")))
         pieces.append(self.prose(rest, lambda i: at(cursor + i)))
         return "".join(pieces)
+
+    def unclosed_placeholder(self, location: Location) -> PlaceholderError:
+        """The error for a `{{` whose text has no `}}`. markdown-it reads `**`, `__` and `*` inside
+        `{{ 9**9**9 }}` or `{{ x.__class__ }}` as bold or italic and splits the text there, so the placeholder
+        is looked for as typed in the source: its own error, or the Markdown reason, says what to change."""
+        typed = self._typed_placeholder(location)
+        if typed is not None and _EMPHASIS_MARK.search(typed):
+            note = ("Markdown reads '**', '__' and '*' inside a placeholder as bold or italic markup: put spaces "
+                    "around the operator (`a ** b`, `a * b`)")
+            try:
+                self.placeholder(typed, location)
+            except PlaceholderError as exc:
+                return PlaceholderError(exc.message, location, hint=f"{exc.hint}; {note}" if exc.hint else note)
+            return PlaceholderError(f"placeholder '{_shown(typed)}' is split by Markdown's bold or italic markup",
+                                    location, hint=note)
+        return PlaceholderError("placeholder '{{' is never closed with '}}'", location,
+                                hint="close it in the same paragraph; in a table cell a '|' ends the cell, "
+                                     "so write a filter as '\\|'")
+
+    def _typed_placeholder(self, location: Location) -> str | None:
+        """The expression of the placeholder opened at `location`, as typed up to its `}}` in the paragraph."""
+        assert self.section is not None
+        source = self.section.source
+        line_start = source.line_offset(location.line - 1)
+        start = line_start + max(location.column - 1, 0)
+        if not source.text.startswith("{{", start):  # a column off inside a list or a quote: the line's first
+            start = source.text.find("{{", line_start, source.line_offset(location.line))
+            if start < 0:
+                return None
+        end = _PARAGRAPH_END.search(source.text, start)
+        close = source.text.find("}}", start + 2, end.start() if end else len(source.text))
+        return None if close < 0 else source.text[start + 2:close].replace("\\|", "|").strip()
+
+    def title(self, text: str, at) -> str:
+        """A call-out or code-box title: placeholders filled as in prose, everything escaped."""
+        pieces = []
+        cursor = 0
+        for match in _PLACEHOLDER.finditer(text):
+            pieces.append(escape_latex(text[cursor:match.start()]))
+            pieces.append(escape_latex(self.placeholder(match.group(1).strip(), at(match.start()))))
+            cursor = match.end()
+        if "{{" in text[cursor:]:
+            raise PlaceholderError("placeholder '{{' is never closed with '}}'", at(text.index("{{", cursor)),
+                                   hint="close it on the same line")
+        pieces.append(escape_latex(text[cursor:]))
+        return "".join(pieces)
+
+    def _in_line(self, location: Location, text: str):
+        """Index of `text` -> its Location on the line of `location` (a call-out's or a fence's opening)."""
+        assert self.section is not None
+        source = self.section.source
+        line = source.text[source.line_offset(location.line - 1):source.line_offset(location.line)]
+        start = line.find(text) if text else -1
+
+        def at(index: int) -> Location:
+            return Location(location.path, location.line, start + index + 1 if start >= 0 else location.column)
+        return at
 
     def prose(self, text: str, at) -> str:
         self.check_characters(text, at)
@@ -318,27 +437,44 @@ class Renderer:
         return "".join(pieces)
 
     def placeholder(self, expression: str, location: Location) -> str:
+        """The text of one `{{ expression }}`. The expression and the results are both user input, so whatever
+        goes wrong is the user's error at `location`, never a traceback."""
+        shown = _shown(expression)
         if self.metrics is None and "metrics" in expression:
-            raise PlaceholderError(f"placeholder '{{{{ {expression} }}}}' needs results, but {self.results_error}",
+            raise PlaceholderError(f"placeholder '{shown}' needs results, but {self.results_error}",
                                    location, hint="run `notes train-figures` to record the results")
         try:
             value = str(self.placeholders.compile_expression(expression, undefined_to_none=False)(
                 metrics=self.metrics or {}, notes=placeholder_values(self.config)))
         except SecurityError as exc:
-            raise PlaceholderError(f"placeholder '{{{{ {expression} }}}}' is not allowed: {exc}", location,
-                                   hint="a placeholder looks a value up (metrics.NAME, notes.title) and may apply "
-                                        "the filters percent, fixed and thousands") from None
+            raise PlaceholderError(f"placeholder '{shown}' is not allowed: {exc}", location,
+                                   hint=_SANDBOX_HINT) from None
         except jinja2.UndefinedError as exc:
-            raise PlaceholderError(f"unknown placeholder '{{{{ {expression} }}}}': {exc.message}", location,
+            raise PlaceholderError(f"unknown placeholder '{shown}': {exc.message}", location,
                                    hint=self._known_names_hint(expression)) from None
         except jinja2.TemplateError as exc:
-            raise PlaceholderError(f"invalid placeholder '{{{{ {expression} }}}}': {exc}", location) from None
-        except (TypeError, ValueError) as exc:
-            raise PlaceholderError(f"placeholder '{{{{ {expression} }}}}' failed: {exc}", location) from None
+            unknown = re.match(r"No (filter|test) named '([^']*)'", exc.message or "")
+            if unknown:  # Jinja's other filters are left out on purpose: center, indent, format build big text
+                raise PlaceholderError(f"placeholder '{shown}': {unknown[1]} '{unknown[2]}' is not allowed in "
+                                       "placeholders", location, hint=_SANDBOX_HINT) from None
+            raise PlaceholderError(f"invalid placeholder '{shown}': {exc}", location) from None
+        except Exception as exc:  # ZeroDivisionError, OverflowError, MemoryError, RecursionError...
+            raise PlaceholderError(f"placeholder '{shown}' failed: {str(exc) or type(exc).__name__}",
+                                   location) from None
+        if len(value) > MAX_PLACEHOLDER_CHARS:
+            raise PlaceholderError(f"placeholder '{shown}' gives {len(value):,} characters, more than "
+                                   f"{MAX_PLACEHOLDER_CHARS:,} characters", location,
+                                   hint="a placeholder quotes a number or a phrase from the results")
         return value
 
     def _known_names_hint(self, expression: str) -> str | None:
-        """Did-you-mean for the first unknown `metrics.NAME`, else every name there is."""
+        """Did-you-mean for an unknown `notes.NAME` or the first unknown `metrics.NAME`, else every name there is."""
+        notes = placeholder_values(self.config)
+        asked_notes = re.search(r"\bnotes\.(\w+)", expression)
+        if asked_notes and asked_notes.group(1) not in notes:
+            close = difflib.get_close_matches(asked_notes.group(1), list(notes), n=1)
+            return f"did you mean notes.{close[0]}?" if close else "notes offers " + ", ".join(
+                f"notes.{name}" for name in notes)
         names = sorted(self.metrics or {})
         if not names:
             return None
@@ -409,7 +545,8 @@ class Renderer:
         in) and balanced braces. `at` maps an index of `body` to the user's location."""
         if not self.config.allow.tex_primitives:
             for index, name, why in find_forbidden(body):
-                raise ContentError(f"\\{name} is not allowed in notes ({why})", at(index), hint=forbidden_hint)
+                raise ContentError(f"{describe(name)} is not allowed in notes ({why})", at(index),
+                                   hint=forbidden_hint)
         bad = unbalanced_brace(body)
         if bad is not None:
             raise ContentError(f"unbalanced '{body[bad]}' in {what}", at(bad), hint=brace_hint)
@@ -565,7 +702,8 @@ class Renderer:
             return self.marker(self.location(node)) + str(self.macros.symbol_table(self.symbol_table_rows()))
         if kind.startswith("container_"):
             name = kind.removeprefix("container_")
-            title = escape_latex((node.info or "").strip().removeprefix(name).strip()) or name.capitalize()
+            typed = (node.info or "").strip().removeprefix(name).strip()
+            title = self.title(typed, self._in_line(self.location(node), typed)) or name.capitalize()
             return str(self.macros.callout(name, title, self.blocks(node.children)))
         if kind in ("html_block", "front_matter"):
             return ""
@@ -675,15 +813,16 @@ class Renderer:
         code = node.content
         first_line = 1
         title = attrs.get("title", "")
+        title = self.title(title, self._in_line(location, title)) if title else ""
         if "include" in attrs:
             code, first_line, included = self.include(attrs, location)
-            title = title or included
+            title = title or escape_latex(included)
         code = code.expandtabs(4).rstrip("\n")
         self.check_characters(code, self._block_position(location, code))
         highlighted = self.highlight(code, language, location)
         label = {"python": "Python", "py": "Python", "bash": "Bash", "sh": "Shell", "yaml": "YAML"}.get(
             language.lower(), language or "text")
-        heading = escape_latex(label + (f" \u00b7 {title}" if title else "")).replace("\u00b7", r"$\cdot$")
+        heading = (escape_latex(label) + (f" \u00b7 {title}" if title else "")).replace("\u00b7", r"$\cdot$")
         return self.marker(location) + str(self.macros.code(
             heading, highlighted, first_line, self.config.template.line_numbers))
 
@@ -798,14 +937,14 @@ class Renderer:
             macros.append((name, {"args": args, "body": macro_body}))
         context = {
             "title": escape_latex(self.config.title), "author": escape_latex(self.config.author),
-            "date": escape_latex(self.config.date), "options": self.config.template,
+            "date": escape_latex(self.config.date), "options": asdict(self.config.template),
             "engine": self.config.template.engine, "cjk": self.cjk, "body": body,
             "pygments_style_defs": LatexFormatter(style=self.style, commandprefix="PYG").get_style_defs(),
             "unicode_declarations": unicode_declarations(self.config.template.engine),
-            "references": sorted((k, v) for k, v in self.references.items()),
+            "references": [(label, {"number": ref.number}) for label, ref in sorted(self.references.items())],
             "macros": macros,
-            "packages": self.config.template.packages,
-        }
+            "packages": list(self.config.template.packages),
+        }  # plain data only: a Path or the config dataclass would hand a template folder their methods
         return self.env.get_template("notes.tex.j2").render(context)
 
 
@@ -814,8 +953,11 @@ def _warning(location: Location, message: str) -> Diagnostic:
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Compiled templates survive between runs (Jinja checks each template's source for changes)."""
-    folder = cache_dir() / "jinja"
+    """Compiled templates survive between runs (Jinja checks each template's source for changes).
+
+    Not the "jinja" folder of older versions: Jinja's cache key ignores the environment, and code compiled
+    outside the sandbox calls functions without the sandbox's checks."""
+    folder = cache_dir() / "jinja-sandbox"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
@@ -872,10 +1014,12 @@ def python_symbol_lines(text: str, name: str, path: Path, location: Location) ->
 def template_environment(override: Path | None = None) -> jinja2.Environment:
     """Jinja with LaTeX-safe delimiters: ((* block *)), ((( variable ))), ((= comment =)).
 
-    A notes project may override any template by a file of the same name in `template.directory`.
+    A notes project may override any template by a file of the same name in `template.directory`. Such a
+    folder is someone else's code run by `notes build`, so templates run in Jinja's sandbox (no underscore
+    attributes: `cycler.__init__.__globals__.os` ran shell commands), with no globals and plain data only.
     """
     folders = [str(override)] if override else []
-    env = jinja2.Environment(
+    env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader([*folders, str(templates_dir())]),
         block_start_string="((*", block_end_string="*))",
         variable_start_string="(((", variable_end_string=")))",
@@ -884,6 +1028,7 @@ def template_environment(override: Path | None = None) -> jinja2.Environment:
         bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
+    env.globals.clear()  # range, dict, lipsum, cycler, joiner, namespace: the shipped templates use none
     env.filters["escape_latex"] = escape_latex
     return env
 
