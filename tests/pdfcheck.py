@@ -8,6 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from notes_builder.config import load_config
+from notes_builder.errors import ConfigError
+
 REPO = Path(__file__).resolve().parent.parent
 CONTENT = REPO / "content"
 
@@ -46,3 +51,16 @@ def write_project(folder: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return folder
+
+
+def config_error(folder: Path) -> ConfigError:
+    """The ConfigError that loading `folder`'s notes raises (the test fails if none is raised)."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(folder)
+    return caught.value
+
+
+def where(error: ConfigError) -> str:
+    """`notes.yaml:LINE:COL` of an error, as the CLI prints it (file name only)."""
+    assert error.location is not None
+    return f"{error.location.path.name}:{error.location.line}:{error.location.column}"

@@ -7,27 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pdfcheck import run_notes, write_project
+from pdfcheck import config_error, run_notes, where, write_project
 
 from notes_builder.config import load_config, macro_arguments
-from notes_builder.errors import ConfigError
 
 HEAD = "title: T\noutput: notes\nsections: [a.md]\n"  # three lines: `macros:` is line 4, its first entry line 5
 
 
 def notes(tmp_path: Path, yaml: str, body: str = "Hello $\\R$.\n") -> Path:
     return write_project(tmp_path / "notes", {"notes.yaml": yaml, "a.md": body})
-
-
-def config_error(folder: Path) -> ConfigError:
-    with pytest.raises(ConfigError) as caught:
-        load_config(folder)
-    return caught.value
-
-
-def where(error: ConfigError) -> str:
-    assert error.location is not None
-    return f"{error.location.path.name}:{error.location.line}:{error.location.column}"
 
 
 # -- 1. forbidden primitives ---------------------------------------------------------------------------------

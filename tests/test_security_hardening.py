@@ -12,12 +12,11 @@ from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
-from pdfcheck import run_notes, write_project
+from pdfcheck import config_error, run_notes, where, write_project
 
 from notes_builder.cli import cli
 from notes_builder.config import load_config
 from notes_builder.content import load_document
-from notes_builder.errors import ConfigError
 from notes_builder.lint import compile_check, lint_paths, macros
 from notes_builder.lint.checker import FormulaChecker
 from notes_builder.lint.fixes import apply_fixes, fixed_text
@@ -29,17 +28,6 @@ CHECKER = FormulaChecker(macros.base_macros())
 
 def notes(tmp_path: Path, yaml: str, body: str = "Hello $x$.\n") -> Path:
     return write_project(tmp_path / "notes", {"notes.yaml": HEAD + yaml, "a.md": body})
-
-
-def config_error(folder: Path) -> ConfigError:
-    with pytest.raises(ConfigError) as caught:
-        load_config(folder)
-    return caught.value
-
-
-def where(error: ConfigError) -> str:
-    assert error.location is not None
-    return f"{error.location.path.name}:{error.location.line}:{error.location.column}"
 
 
 def names(tex: str) -> list[str]:
