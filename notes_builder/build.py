@@ -170,7 +170,8 @@ def check_results(config: NotesConfig, options: BuildOptions) -> None:
 
 
 def _locate_in_notes_yaml(error: CompileError, config: NotesConfig) -> None:
-    """A missing .sty or font that notes.yaml asked for is the user's line in notes.yaml, not the log's."""
+    """A missing .sty or font, or a macro name LaTeX already has, is the user's line in notes.yaml, not the
+    log's."""
     for index, package in enumerate(config.template.packages):
         if f"'{package}.sty' not found" in error.message:
             error.location = config.location_of("template", "packages", index)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -243,7 +244,10 @@ def _walk_inline(section: Section, locator: Locator, token: Token) -> None:
             section.diagnostics.append(Diagnostic(at, "warning", f"raw HTML dropped: {child.content.strip()}",
                                                   "notes are typeset by LaTeX; use Markdown instead"))
         elif child.type == "image":
-            offset = locator.find(child.attrs.get("src", "") or "", end)
+            src = str(child.attrs.get("src", "") or "")
+            offset = locator.find(src, end)
+            if offset is None:  # markdown-it %-encodes spaces and non-ASCII: the file has them as typed
+                offset = locator.find(urllib.parse.unquote(src), end)
             if offset is not None:
                 section.offsets[id(child)] = offset
 

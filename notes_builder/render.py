@@ -128,11 +128,21 @@ def escape_latex(text: str) -> str:
 _TT_LIGATURE = re.compile(r"([-,])(?=\1)")  # `--` and `,,`: a dash and „ in T1 typewriter fonts
 
 
+_CODE_DASHES = {"\u2013": r"\textendash{}", "\u2014": r"\textemdash{}"}
+
+
 def escape_code(text: str) -> str:
     """Inline code: escaped like prose, but quotes stay straight and `--`, `,,` as typed (T1 typewriter
-    fonts would set them as an en dash and a low quote, so `--pdf` needs `-{}-pdf`)."""
-    escaped = escape_latex(text).replace("'", r"\textquotesingle{}").replace("`", r"\textasciigrave{}")
-    return _TT_LIGATURE.sub(r"\1{}", escaped)
+    fonts would set them as an en dash and a low quote, so `--pdf` needs `-{}-pdf`). A typed en or em dash
+    stays one: prose writes it as the `--` ligature, which this splitting would undo."""
+    pieces = []
+    for piece in re.split("([\u2013\u2014])", text):
+        if piece in _CODE_DASHES:
+            pieces.append(_CODE_DASHES[piece])
+            continue
+        escaped = escape_latex(piece).replace("'", r"\textquotesingle{}").replace("`", r"\textasciigrave{}")
+        pieces.append(_TT_LIGATURE.sub(r"\1{}", escaped))
+    return "".join(pieces)
 
 
 # --- placeholders ---------------------------------------------------------------------------------
@@ -143,6 +153,7 @@ _EMPHASIS_MARK = re.compile(r"\*|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 _PARAGRAPH_END = re.compile(r"\n[ \t]*\n")
 
 
+KNOWN_NAMES_SHOWN = 30  # an unknown metric's hint lists this many names (a results file may have hundreds)
 MAX_PLACEHOLDER_CHARS = 10_000  # one placeholder's text: a number or a phrase, never a page
 MAX_DIGITS = 20  # percent(n) / fixed(n): a float has about 17 significant digits
 MAX_POWER_BITS = 10_000  # `a ** b` up to about 3,000 digits; 9 ** 999999999 would take minutes and gigabytes
@@ -171,27 +182,33 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float)
 
 
-class _PlaceholderSandbox(ImmutableSandboxedEnvironment):
-    """Placeholders are data lookups plus filters. Notes are data, not programs: the sandbox refuses
-    underscore attributes, and this class refuses every call, method values, and the operators that build
-    big values (`'x' * 10**9`, `'%999999999d' % 1`, `9 ** 999999999`), so `{{ ... }}` cannot reach Python
-    nor exhaust the machine."""
+class _BoundedOperators(SandboxedEnvironment):
+    """The operators that build big values (`'x' * 10**9`, `'%999999999d' % 1`, `9 ** 999999999`) work on
+    numbers only, and `**` within bounds, so Jinja run on notes (placeholders, a template folder) cannot
+    exhaust the machine. Environments using this must be built with optimized=False: Jinja's constant
+    folding would compute such expressions while compiling, before these checks."""
 
     intercepted_binops = frozenset({"*", "%", "**"})
-
-    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
-        raise SecurityError("placeholders cannot call functions")
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if isinstance(left, jinja2.Undefined) or isinstance(right, jinja2.Undefined):
             return super().call_binop(context, operator, left, right)  # raises the unknown-name error
         if not (_is_number(left) and _is_number(right)):
-            raise SecurityError(f"'{operator}' works on numbers only in placeholders "
+            raise SecurityError(f"'{operator}' works on numbers only here "
                                 f"(not {type(left).__name__} {operator} {type(right).__name__})")
         if (operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0
                 and abs(left).bit_length() * right > MAX_POWER_BITS):  # checked before computing it
             raise SecurityError(f"the result of '**' is too large (over {MAX_POWER_BITS * 3 // 10:,} digits)")
         return super().call_binop(context, operator, left, right)
+
+
+class _PlaceholderSandbox(_BoundedOperators, ImmutableSandboxedEnvironment):
+    """Placeholders are data lookups plus filters. Notes are data, not programs: the sandbox refuses
+    underscore attributes, and this class refuses every call, method values, and the operators that build
+    big values, so `{{ ... }}` cannot reach Python nor exhaust the machine."""
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        raise SecurityError("placeholders cannot call functions")
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if isinstance(obj, dict) and attribute in obj:  # `metrics.items` is the key 'items', not dict.items
@@ -233,10 +250,8 @@ def placeholder_environment() -> jinja2.Environment:
 
 def placeholder_values(config: NotesConfig) -> dict[str, Any]:
     """What `notes.` offers placeholders: plain values only, never the config object and its paths."""
-    training = {key: str(value) if isinstance(value, Path) else value
-                for key, value in asdict(config.training).items()}
     return {"title": config.title, "author": config.author, "date": config.date, "language": config.language,
-            "training": training}
+            "training": asdict(config.training)}
 
 
 # --- references -----------------------------------------------------------------------------------
@@ -259,7 +274,8 @@ IMAGE_SIGNATURES = {".png": (b"\x89PNG\r\n\x1a\n", "PNG"), ".jpg": (b"\xff\xd8\x
                     ".jpeg": (b"\xff\xd8\xff", "JPEG"), ".pdf": (b"%PDF-", "PDF")}
 PDF_HEADER_WINDOW = 1024  # pdfTeX, like PDF readers, accepts a PDF header within the first kilobyte
 # What a complete file ends with (within its last kilobyte: writers may append a newline or padding).
-IMAGE_ENDINGS = {"PNG": b"IEND\xaeB`\x82", "JPEG": b"\xff\xd9", "PDF": b"%%EOF"}
+# JPEG has none to rely on: phones append data after the end-of-image marker, and pdflatex embeds those.
+IMAGE_ENDINGS = {"PNG": b"IEND\xaeB`\x82", "PDF": b"%%EOF"}
 IMAGE_TAIL_WINDOW = 1024
 _HEADING_ID = re.compile(r"\s*\{#([A-Za-z][\w:.-]*)\}\s*$")
 _INCLUDE_ATTRS = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
@@ -300,6 +316,8 @@ class Renderer:
         self.env.globals["words"] = dict(CAPTION_WORDS.get(self.config.language, CAPTION_WORDS["en"]))  # a copy
         self.macros = self.env.get_template("elements.tex.j2").module
         self.placeholders = placeholder_environment()
+        self.notes_values = placeholder_values(self.config)
+        self.project_roots = [root for root in (self.config.root.resolve(), project_root(self.config.root)) if root]
         self.cjk = self.config.language in ("zh", "mixed") or any(
             has_cjk(s.source.text) for s in document.sections)
         self.pdflatex = self.config.template.engine == "pdflatex"
@@ -401,6 +419,7 @@ class Renderer:
 
     def title(self, text: str, at) -> str:
         """A call-out or code-box title: placeholders filled as in prose, everything escaped."""
+        self.check_characters(text, at)
         pieces = []
         cursor = 0
         for match in _PLACEHOLDER.finditer(text):
@@ -445,7 +464,7 @@ class Renderer:
                                    location, hint="run `notes train-figures` to record the results")
         try:
             value = str(self.placeholders.compile_expression(expression, undefined_to_none=False)(
-                metrics=self.metrics or {}, notes=placeholder_values(self.config)))
+                metrics=self.metrics or {}, notes=self.notes_values))
         except SecurityError as exc:
             raise PlaceholderError(f"placeholder '{shown}' is not allowed: {exc}", location,
                                    hint=_SANDBOX_HINT) from None
@@ -469,7 +488,7 @@ class Renderer:
 
     def _known_names_hint(self, expression: str) -> str | None:
         """Did-you-mean for an unknown `notes.NAME` or the first unknown `metrics.NAME`, else every name there is."""
-        notes = placeholder_values(self.config)
+        notes = self.notes_values
         asked_notes = re.search(r"\bnotes\.(\w+)", expression)
         if asked_notes and asked_notes.group(1) not in notes:
             close = difflib.get_close_matches(asked_notes.group(1), list(notes), n=1)
@@ -482,7 +501,8 @@ class Renderer:
         close = difflib.get_close_matches(asked.group(1), names, n=3) if asked else []
         if close:
             return "did you mean " + " or ".join(f"metrics.{name}" for name in close) + "?"
-        return "known metrics: " + ", ".join(names)
+        shown = ", ".join(names[:KNOWN_NAMES_SHOWN]) + (", ..." if len(names) > KNOWN_NAMES_SHOWN else "")
+        return f"known metrics ({len(names)}): {shown}"
 
     def inline(self, node: SyntaxTreeNode) -> str:
         parts = [self.inline_node(child) for child in node.children]
@@ -557,8 +577,7 @@ class Renderer:
         placeholder = PLACEHOLDER_IN_MATH.search(body)
         if placeholder:  # LaTeX would typeset the braces' content as math letters, silently wrong
             raise PlaceholderError("placeholders are not replaced inside math", span.location(placeholder.start()),
-                                   hint="write the placeholder outside the $…$, e.g. `$n =$ {{ metrics.NAME }}` "
-                                        "(double braces meant as LaTeX grouping: write them without spaces, {{x}})")
+                                   hint="write the placeholder outside the $…$, e.g. `$n =$ {{ metrics.NAME }}`")
         self.check_tex(body, span.location, "math",
                        "notes never read or write files or define macros; "
                        "set allow.tex_primitives: true in notes.yaml to opt in",
@@ -600,8 +619,7 @@ class Renderer:
     # -- assets --
     def inside_project(self, path: Path) -> bool:
         """Files a build may read: the notes folder's and its repository's, never others on disk."""
-        roots = [self.config.root.resolve(), project_root(self.config.root)]
-        return any(path.is_relative_to(root) for root in roots if root)
+        return any(path.is_relative_to(root) for root in self.project_roots)
 
     def image_location(self, node: SyntaxTreeNode) -> Location:
         """Where the image's `![` starts (content.py locates an image by its src, further right)."""
@@ -620,6 +638,8 @@ class Renderer:
         if _REMOTE.match(src):
             raise ContentError(f"remote image '{src}' cannot be embedded", location,
                                hint="download it next to the notes and link the local file")
+        if "\x00" in src:  # `%00` decodes to a NUL, which no file name has (and Path.resolve() rejects)
+            raise ContentError(f"figure name '{src!r}' has a NUL character", location)
         path = (self.section.source.path.parent / src).resolve()
         if not self.inside_project(path):  # the same rule as code includes: no file from elsewhere on disk
             raise ContentError(f"figure '{src}' is outside the notes project", location,
@@ -912,7 +932,6 @@ class Renderer:
             parts.append(f"% --- {section.source.path.name} ---\n" + self.blocks(tree.children))
         for label, location in self.pending_refs:
             if label not in self.references:
-                import difflib
                 close = difflib.get_close_matches(label, list(self.references), n=1)
                 raise ContentError(f"reference to unknown label '{label}'", location,
                                    hint=f"did you mean '{close[0]}'?" if close else "label a formula with "
@@ -955,9 +974,9 @@ def _warning(location: Location, message: str) -> Diagnostic:
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates survive between runs (Jinja checks each template's source for changes).
 
-    Not the "jinja" folder of older versions: Jinja's cache key ignores the environment, and code compiled
-    outside the sandbox calls functions without the sandbox's checks."""
-    folder = cache_dir() / "jinja-sandbox"
+    Not the folders of older versions ("jinja", "jinja-sandbox"): Jinja's cache key ignores the environment,
+    and code compiled outside the sandbox, or with constant folding, skips the sandbox's checks."""
+    folder = cache_dir() / "jinja-sandbox-unfolded"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
@@ -980,7 +999,7 @@ def referenced_files(section: Section) -> list[Path]:
         if include:
             found.append(base / include)
         for child in token.children or []:
-            src = str(child.attrs.get("src") or "") if child.type == "image" else ""
+            src = urllib.parse.unquote(str(child.attrs.get("src") or "")) if child.type == "image" else ""
             if src and not _REMOTE.match(src):
                 found.append(base / src)
     return found
@@ -1019,7 +1038,8 @@ def template_environment(override: Path | None = None) -> jinja2.Environment:
     attributes: `cycler.__init__.__globals__.os` ran shell commands), with no globals and plain data only.
     """
     folders = [str(override)] if override else []
-    env = SandboxedEnvironment(
+    env = _BoundedOperators(
+        optimized=False,  # see _BoundedOperators
         loader=jinja2.FileSystemLoader([*folders, str(templates_dir())]),
         block_start_string="((*", block_end_string="*))",
         variable_start_string="(((", variable_end_string=")))",
@@ -1096,7 +1116,7 @@ def check_image_file(path: Path, src: str, location: Location) -> None:
     if not valid:
         what = "is empty" if not head else f"is not a valid {kind} file (it lacks the {kind} signature)"
         raise ContentError(f"figure {src} {what}", location, hint=hint)
-    if IMAGE_ENDINGS[kind] not in tail:  # a cut-off download or copy: pdflatex fails without naming the file
+    if kind in IMAGE_ENDINGS and IMAGE_ENDINGS[kind] not in tail:  # cut off: pdflatex would not name the file
         raise ContentError(f"figure {src} is truncated (its {kind} end marker is missing)", location, hint=hint)
 
 

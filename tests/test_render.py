@@ -355,3 +355,20 @@ def test_a_symlinked_figure_that_leaves_the_project_is_refused(tmp_path):
     result = run_notes("build", notes, "--pdf", "--out", tmp_path / "out")
     assert result.returncode == 1
     assert "a.md:3:1: error: figure 'link.png' is outside the notes project" in result.stderr
+
+
+def test_typed_dashes_in_inline_code_stay_dashes():
+    """Splitting `--` (so `--pdf` prints as typed) must not turn a typed en dash into two hyphens."""
+    from notes_builder.render import escape_code
+
+    assert escape_code("a–b x—y --pdf") == "a\\textendash{}b x\\textemdash{}y -{}-pdf"
+
+
+def test_watch_sees_figures_whose_names_markdown_encodes(tmp_path):
+    """`notes watch` rebuilds on a change to each file referenced_files names: `my fig.png`, not `my%20fig.png`."""
+    from notes_builder.content import parse_section
+    from notes_builder.render import referenced_files
+
+    section = tmp_path / "a.md"
+    section.write_text("![c](<my fig.png>)\n\n![d](图1.png)\n")
+    assert referenced_files(parse_section(section)) == [tmp_path / "my fig.png", tmp_path / "图1.png"]

@@ -191,7 +191,7 @@ class _Filter:
 
     def keep(self, finding: Finding) -> bool:
         if finding.code in UNFILTERED:
-            return True  # the build relies on lint to refuse these: no setting or comment may hide them
+            return True  # defence in depth (render refuses them too): no setting or comment may hide them
         if not selected(finding.code, self.select, [*self.ignore, *self.file_ignores(finding.path)]):
             return False
         lines = self.suppressed.get(finding.path)
@@ -362,7 +362,8 @@ def lint_document(document: Document, options: LintOptions | None = None,
 
 
 def error_findings(document: Document) -> list[Finding]:
-    """Error-level lint findings of a gathered document: the build stops on these before running TeX."""
+    """Error-level lint findings of a gathered document (the build stops on the same ones, through
+    lint_document, before running TeX)."""
     return [f for f in lint_document(document) if f.severity == "error"]
 
 
