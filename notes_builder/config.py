@@ -405,7 +405,8 @@ def macro_arguments(body: str) -> int:
 
 @functools.lru_cache(maxsize=1)
 def _latex_commands() -> frozenset[str]:
-    """Names a notes.yaml macro must not take: the template's `\\renewcommand` would silently replace them.
+    """Names a notes.yaml macro must not take (the template's `\\newcommand` would stop LaTeX on them; this
+    says so earlier, at the macro's line).
     The lint table (LaTeX, amsmath, the template's packages and macros), the primitives notes may not use,
     and the template's environments."""
     from notes_builder.lint.macros import base_macros  # lazily: the lint package imports this module
@@ -430,6 +431,9 @@ def _macros(raw: Any, config: NotesConfig) -> dict[str, str]:
             raise ConfigError(f"macro \\{name} would replace a LaTeX command", at,
                               hint=f"pick another name (e.g. \\my{name}); notes.yaml macros add commands, "
                                    "they do not change LaTeX's own")
+        if name.startswith("end"):  # \newcommand refuses these: `\endfoo` closes an environment `foo`
+            raise ConfigError(f"macro name \\{name} may not start with 'end' (LaTeX keeps those for ending "
+                              "environments)", at, hint=f"pick another name, e.g. \\my{name}")
         if name in macros:
             raise ConfigError(f"macro \\{name} is defined twice", at)
         if not isinstance(body, str):

@@ -2,7 +2,8 @@
 
 Checks, in order: the TeX programs (pdflatex, latexmk, kpsewhich; xelatex, rsvg-convert and pdftotext are
 optional), every LaTeX package the templates load (parsed from `templates/*.tex.j2`, both engine branches,
-looked up with one `kpsewhich` call), the CJK setup for Chinese notes (CJKutf8 and the gbsn font), the
+looked up with one `kpsewhich` call; the notes' own packages take a second), the CJK setup for Chinese notes
+(CJKutf8 and the gbsn font), the
 Python dependencies of the installed package, and what the notes themselves ask for: their
 `template.packages`, their CJK font (c70<font>.fd under pdflatex, the fontconfig font under xelatex) and
 their training data.
@@ -264,7 +265,7 @@ def check_notes_tex(config: NotesConfig) -> list[Check]:
 
     template = config.template
     wanted = {f"{name}.sty": "template.packages in notes.yaml" for name in template.packages}
-    if template.engine == "pdflatex" and template.cjk_font != "gbsn":
+    if template.engine == "pdflatex" and template.cjk_font != "gbsn" and config.language in ("zh", "mixed"):
         wanted[f"c70{template.cjk_font}.fd"] = f"template.cjk_font: {template.cjk_font}"
     paths = _which_tex_files(list(wanted), shutil.which("kpsewhich"))
     checks = []
@@ -274,6 +275,8 @@ def check_notes_tex(config: NotesConfig) -> list[Check]:
         fix = _apt(package) if package else f"find its Debian package: apt-file search {name}"
         checks.append(Check("notes", name, found is not None, True, found or f"not found by kpsewhich ({why})",
                             "" if found else fix))
+    # The CJK font is loaded for Chinese text only; English notes with Chinese in a section are told by the build.
+    chinese = config.language in ("zh", "mixed")
     if template.engine == "xelatex":
         families = _font_families()
         font = template.cjk_main_font
@@ -282,7 +285,7 @@ def check_notes_tex(config: NotesConfig) -> list[Check]:
                                 _apt("fontconfig")))
         else:
             ok = font in families
-            checks.append(Check("notes", font, ok, True, "font found by fontconfig" if ok else
+            checks.append(Check("notes", font, ok, chinese, "font found by fontconfig" if ok else
                                 "fontconfig has no such font (template.cjk_main_font in notes.yaml); "
                                 "`fc-list : family` lists those it has",
                                 "" if ok or font != TemplateOptions().cjk_main_font else _apt("fonts-arphic-uming")))

@@ -27,6 +27,7 @@ FORBIDDEN_COMMANDS: dict[str, str] = {
     "makeatletter": "changes how TeX reads '@'", "shipout": "writes a page",
     "pdfobj": "injects raw PDF", "pdffilemoddate": "reads file metadata", "pdffilesize": "reads file metadata",
     "pdffiledump": "reads a file", "ShellEscape": "runs a command", "write18": "runs a command",
+    "endinput": "stops reading the file",
     **dict.fromkeys(["UseName", "csuse", "ExpandArgs", "lastnamedcs", "csexpandonce", "ifcsname",
                      "pdfprimitive", "primitive"], "calls a command by a name built at run time"),
     **dict.fromkeys(["NewDocumentCommand", "RenewDocumentCommand", "ProvideDocumentCommand",
@@ -63,7 +64,8 @@ FORBIDDEN_COMMANDS: dict[str, str] = {
                      "usepgflibrary", "tcbuselibrary"], "loads code"),
 }
 # TeX reads `^^5c` as `\\` (and `^^^^005c` under XeTeX) before it reads commands: `^^` can spell any of the
-# above, so it is reported like a command (as a pseudo-command named "^^"). In math `x^^2` is a TeX error anyway.
+# above, so it is reported like a command (as a pseudo-command named "^^"). In math `x^^2` is never what was
+# meant either: TeX reads `^^2` as the character `r` and silently sets `xr`.
 CARET_NOTATION = "^^"
 _CARET_WHY = "TeX's ^^ notation can spell any command"
 # `\end` is only forbidden when it closes something the template owns (see ends_template_block).
@@ -72,11 +74,18 @@ _TEMPLATE_ENVIRONMENTS = {"document", "nbformula", "nbcode", "nbcallout", "equat
 TEMPLATE_COMMANDS = frozenset(f"{prefix}{env}" for env in _TEMPLATE_ENVIRONMENTS if env.isalpha()
                               for prefix in ("", "end"))
 
-# A placeholder written inside math: `{{ name }}`, `{{ name | filter`, `{{ name[`, or a dotted lookup
-# `{{name.attr`. Bare `{{a}}` is not matched: doubled braces are ordinary LaTeX grouping in a formula.
+# A placeholder written inside math: `{{ metrics.NAME`, `{{ notes[`, `{{ metrics | ...` (placeholders have
+# only these two names). Other doubled braces, `a^{{ T }}` or `\left\{{ x }\right\}`, are LaTeX grouping.
 # Placeholders are replaced in prose only; render refuses these and lint reports them (NB172).
-PLACEHOLDER_IN_MATH = re.compile(r"\{\{(?:\s*[A-Za-z_]\w*\s*\.\s*[A-Za-z_]|\s+[A-Za-z_]\w*\s*(?:\}\}|\||\[|\.))")
-_COMMAND = re.compile(r"\\([A-Za-z@]+|.)")
+PLACEHOLDER_IN_MATH = re.compile(r"(?<!\\)\{\{\s*(?:metrics|notes)\s*[.\[|}]")
+_COMMAND = re.compile(r"\\([A-Za-z]+|.)")  # `@` is no letter in the document (\makeatletter is forbidden)
+_COMMENT = re.compile(r"%[^\n]*(?:\n[ \t]*)?")  # TeX drops a comment, its newline and the next line's indent
+# Families of definers and file readers the packages of the template add (`\newtcolorbox`, `\DeclareX`,
+# `\CustomVerbatimCommand`, `\pgfmathtruncatemacro`, `\csundef`...): refused by name pattern, since a list
+# of every package's definers is never complete.
+_DEFINER = re.compile(r"(?:[Rr]e)?[Nn]ew[A-Za-z]+|(?:Declare|Define|Provide|Custom|Recustom)[A-Za-z]*"
+                      r"|[A-Za-z]*(?:def|macro)|font|tcbinclude[A-Za-z]*")
+_NOT_DEFINERS = frozenset({"newline", "newpage", "newblock"})  # layout, not definitions
 _CARETS = re.compile(r"\^\^+")  # one report per run of carets, even right after a backslash (`\^^5c`)
 
 
@@ -100,10 +109,19 @@ def find_forbidden(tex: str) -> list[tuple[int, str, str]]:
             continue
         if name == "write" and tex.startswith("18", match.end()):
             name = "write18"  # TeX reads `\write` then the stream 18, the shell: say that, not "writes to a file"
-        if name in FORBIDDEN_COMMANDS:
-            found.append((match.start(), name, FORBIDDEN_COMMANDS[name]))
+        why = forbidden_why(name)
+        if why is not None:
+            found.append((match.start(), name, why))
     found.sort(key=lambda item: item[0])
     return found
+
+
+def forbidden_why(name: str) -> str | None:
+    """Why the command `\\name` is not allowed in notes, or None when it is allowed."""
+    why = FORBIDDEN_COMMANDS.get(name)
+    if why is None and name not in _NOT_DEFINERS and _DEFINER.fullmatch(name):
+        why = "defines a command"
+    return why
 
 
 def _environment(tex: str, start: int, command: str, at: int) -> list[tuple[int, str, str]]:
@@ -117,7 +135,7 @@ def _environment(tex: str, start: int, command: str, at: int) -> list[tuple[int,
     if tex[at] != "{":
         return []  # one character: no forbidden command has a one-letter name
     close = _group_end(tex, at)
-    argument = tex[at + 1:close if close > 0 else len(tex)]
+    argument = _COMMENT.sub("", tex[at + 1:close if close > 0 else len(tex)])  # `{in%⏎put}` is `{input}`
     if "\\" in argument:
         return [(start, command, "takes the environment name from a macro")]
     if close < 0 or "{" in argument:
@@ -125,8 +143,10 @@ def _environment(tex: str, start: int, command: str, at: int) -> list[tuple[int,
     if command == "end" and argument in _TEMPLATE_ENVIRONMENTS:
         return [(start, f"end{{{argument}}}", "closes a block the template owns")]
     name = argument.strip().removesuffix("*").strip()
-    if name in FORBIDDEN_COMMANDS:
-        return [(start, f"{command}{{{argument}}}", f"the environment is \\{name}, which {FORBIDDEN_COMMANDS[name]}")]
+    for runs in (name, f"end{name}") if command == "end" else (name,):  # `\end{X}` runs `\endX` too
+        why = forbidden_why(runs)
+        if why is not None:
+            return [(start, f"{command}{{{argument}}}", f"the environment runs \\{runs}, which {why}")]
     return []
 
 

@@ -67,8 +67,9 @@ def test_doctor_without_tex_on_path_says_what_to_install(tmp_path):
 def test_doctor_checks_what_the_notes_ask_for(tmp_path):
     """template.packages and the xelatex CJK font of *these* notes: the build needs them, so doctor names them."""
     (tmp_path / "a.md").write_text("x\n")
-    (tmp_path / "notes.yaml").write_text("title: T\nsections: [a.md]\ntemplate:\n  engine: xelatex\n"
-                                         "  packages: [amsthm, nosuchpackagexyz]\n  cjk_main_font: No Such Font\n")
+    (tmp_path / "notes.yaml").write_text("title: T\nlanguage: zh\nsections: [a.md]\ntemplate:\n"
+                                         "  engine: xelatex\n  packages: [amsthm, nosuchpackagexyz]\n"
+                                         "  cjk_main_font: No Such Font\n")
     report = run_doctor(tmp_path)
     notes = {c.name: c for c in report.checks if c.group == "notes"}
     assert notes["amsthm.sty"].ok
@@ -77,8 +78,12 @@ def test_doctor_checks_what_the_notes_ask_for(tmp_path):
     assert not report.ok
     assert {c.name for c in report.missing_required} == {"nosuchpackagexyz.sty", "No Such Font"}
 
-    (tmp_path / "notes.yaml").write_text("title: T\nsections: [a.md]\ntemplate:\n  engine: xelatex\n")
+    (tmp_path / "notes.yaml").write_text("title: T\nlanguage: zh\nsections: [a.md]\ntemplate:\n  engine: xelatex\n")
     assert run_doctor(tmp_path).ok  # the default font is installed by scripts/setup
+    # English notes do not load the CJK font: a missing one is reported, but not required
+    (tmp_path / "notes.yaml").write_text("title: T\nsections: [a.md]\ntemplate:\n  engine: xelatex\n"
+                                         "  cjk_main_font: No Such Font\n")
+    assert run_doctor(tmp_path).ok
 
 
 def test_doctor_fails_on_notes_that_cannot_be_read(tmp_path):

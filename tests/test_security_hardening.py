@@ -273,3 +273,25 @@ def test_lint_cli_reports_caret_notation_as_json(tmp_path):
     result = CliRunner().invoke(cli, ["lint", str(folder), "--format", "json", "--ignore", "NB112"])
     items = json.loads(result.output)
     assert [(i["code"], i["column"], i["end_column"]) for i in items] == [("NB171", 8, 10)]
+
+
+@pytest.mark.parametrize(("tex", "command"), [
+    ("\\begin{in%\n  put}{f}\\end{in%\nput}", "begin{input}"),  # TeX drops the comment: the name is `input`
+    ("\\end{document%\n}", "end{document}"),
+    ("\\input@x", "input"),  # `@` is no letter outside \makeatletter: this is \input then `@x`
+    ("\\end{linechar}", "end{linechar}"),  # `\end{X}` runs `\endX`
+    ("\\CustomVerbatimCommand{\\readit}{VerbatimInput}{}", "CustomVerbatimCommand"),
+    ("\\pgfmathtruncatemacro\\m{3}\\m", "pgfmathtruncatemacro"),
+    ("\\newtcolorbox{x}{}", "newtcolorbox"),
+    ("\\font\\x=cmr10", "font"),
+    ("\\csundef{x}", "csundef"),
+])
+def test_second_review_bypasses_are_refused(tex, command):
+    assert command in [name for _, name, _ in find_forbidden(tex)]
+
+
+@pytest.mark.parametrize("tex", [r"\newline x", r"\bullet", r"\left\{{ x | x>0 }\right\}", r"a^{{ T }}",
+                                 r"\mathbf{{ W }} x", r"\colorlet"])
+def test_ordinary_math_is_neither_forbidden_nor_a_placeholder(tex):
+    found = [f.code for f in CHECKER.check(tex, "inline")]
+    assert "NB171" not in found and "NB172" not in found

@@ -111,7 +111,7 @@ _RULES = [
     Rule("NB172", "placeholder-in-math", "error", "A `{{ ... }}` placeholder is written inside math.",
          "Placeholders are replaced in prose and tables only. Inside math the braces and the name would be "
          "typeset as math letters (`metrics.hidden_size` becomes a product with a subscript), so the build "
-         "stops. Doubled braces without spaces, `{{x}}`, are LaTeX grouping and stay allowed.",
+         "stops. Other doubled braces, `x^{{2}}` or `a^{{ T }}`, are LaTeX grouping and stay allowed.",
          "$n = {{ metrics.hidden_size }}$", "$n =$ {{ metrics.hidden_size }}"),
     Rule("NB181", "inconsistent-notation", "warning", "The same symbol is written two ways in one document.",
          "`W_f` in one equation and `\\mathbf{W}_f` in another look like two different objects to a reader.",
