@@ -6,14 +6,13 @@ import functools
 import shlex
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 
 from notes_builder import __version__
 from notes_builder.errors import NotesError
-from notes_builder.report import print_error
+from notes_builder.report import display_path, print_error
 
 NOTES_PATH = click.argument("path", required=False, type=click.Path(path_type=str))
 
@@ -58,15 +57,7 @@ def build(path: str | None, pdf: bool, out_dir: str | None, force: bool, strict:
 
     result = build_notes(path, BuildOptions(pdf=pdf, out_dir=out_dir, force=force, strict=strict,
                                             show_warnings=show_warnings, retrain=retrain, quiet=quiet))
-    click.echo(_shown(result.output_path))
-
-
-def _shown(path: Path) -> str:
-    """A path as the user would type it: relative to the current folder when it is below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
+    click.echo(display_path(result.output_path))
 
 
 def _command_line(command: str, path: str | None, options: dict[str, object]) -> str:
@@ -115,7 +106,7 @@ def train_figures_command(path: str | None, data: str | None, epochs: int | None
         click.echo(f"test accuracy {100 * m['test_accuracy']:.2f}% (majority baseline "
                    f"{100 * m['majority_baseline']:.2f}%), tested epoch {m['chosen_epoch']}/{m['epochs']}, "
                    f"{m['seconds_per_epoch']:.2f} s/epoch, {m['windows_per_second']:.0f} windows/s")
-    click.echo(_shown(result.results_dir))
+    click.echo(display_path(result.results_dir))
 
 
 @cli.command()

@@ -33,8 +33,8 @@ def forget_sources() -> None:
 def display_path(path: Path) -> str:
     """Paths relative to the working folder when inside it, as compilers print them."""
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
         return str(path)
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from notes_builder.config import NotesConfig, cache_dir
 from notes_builder.errors import StaleResultsError
 from notes_builder.files import sha256_file_cached
+from notes_builder.report import display_path
 from notes_builder.train import freeze
 from notes_builder.train.freeze import FIGURES
 
@@ -94,11 +95,7 @@ def _notes_argument(config: NotesConfig) -> str:
     target = config.source if config.single_file else config.root
     if target.resolve() == Path("content").resolve():
         return ""
-    try:
-        shown = target.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        shown = target
-    return " " + shlex.quote(str(shown))
+    return " " + shlex.quote(display_path(target))
 
 
 def ensure_results(config: NotesConfig, retrain: bool = False, quiet: bool = False) -> FreshnessReport:
