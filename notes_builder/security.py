@@ -6,6 +6,7 @@ must not read or write files, run commands, change category codes or define macr
 
 from __future__ import annotations
 
+import functools
 import re
 
 # Primitives and LaTeX commands that read/write files, run things, (re)define macros, call a command by a name
@@ -116,6 +117,7 @@ def find_forbidden(tex: str) -> list[tuple[int, str, str]]:
     return found
 
 
+@functools.lru_cache(maxsize=4096)  # called for every command of every formula; names repeat
 def forbidden_why(name: str) -> str | None:
     """Why the command `\\name` is not allowed in notes, or None when it is allowed."""
     why = FORBIDDEN_COMMANDS.get(name)
