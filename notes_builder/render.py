@@ -373,6 +373,11 @@ class Renderer:
             column = (index - prefix.rfind("\n")) if "\n" in prefix else base.column + index
             return Location(base.path, line, column)
 
+        return self.filled(raw, at, lambda index: self.unclosed_placeholder(at(index)))
+
+    def filled(self, raw: str, at, unclosed) -> str:
+        """Prose with its `{{ placeholders }}` replaced by their escaped values. `at` maps an index of `raw` to
+        the user's location; `unclosed(index)` is the error for a `{{` that has no `}}`."""
         pieces = []
         cursor = 0
         for match in _PLACEHOLDER.finditer(raw):
@@ -381,7 +386,7 @@ class Renderer:
             cursor = match.end()
         rest = raw[cursor:]
         if "{{" in rest:
-            raise self.unclosed_placeholder(at(cursor + rest.index("{{")))
+            raise unclosed(cursor + rest.index("{{"))
         pieces.append(self.prose(rest, lambda i: at(cursor + i)))
         return "".join(pieces)
 
@@ -418,19 +423,9 @@ class Renderer:
         return None if close < 0 else source.text[start + 2:close].replace("\\|", "|").strip()
 
     def title(self, text: str, at) -> str:
-        """A call-out or code-box title: placeholders filled as in prose, everything escaped."""
-        self.check_characters(text, at)
-        pieces = []
-        cursor = 0
-        for match in _PLACEHOLDER.finditer(text):
-            pieces.append(escape_latex(text[cursor:match.start()]))
-            pieces.append(escape_latex(self.placeholder(match.group(1).strip(), at(match.start()))))
-            cursor = match.end()
-        if "{{" in text[cursor:]:
-            raise PlaceholderError("placeholder '{{' is never closed with '}}'", at(text.index("{{", cursor)),
-                                   hint="close it on the same line")
-        pieces.append(escape_latex(text[cursor:]))
-        return "".join(pieces)
+        """A call-out or code-box title: filled and escaped as prose."""
+        return self.filled(text, at, lambda index: PlaceholderError(
+            "placeholder '{{' is never closed with '}}'", at(index), hint="close it on the same line"))
 
     def _in_line(self, location: Location, text: str):
         """Index of `text` -> its Location on the line of `location` (a call-out's or a fence's opening)."""
