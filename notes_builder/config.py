@@ -25,6 +25,7 @@ import yaml
 from notes_builder.errors import ConfigError, Location, UsageError
 from notes_builder.security import (
     FORBIDDEN_COMMANDS,
+    FORBIDDEN_HINT,
     TEMPLATE_COMMANDS,
     describe,
     find_forbidden,
@@ -181,8 +182,6 @@ def _data_override(override: str | os.PathLike | None) -> str | os.PathLike | No
     return override or os.environ.get(DATA_ENV_VAR)
 
 
-# Keys of notes.yaml that are not plain dataclass fields.
-_TOP_LEVEL_SPECIAL = {"sections", "symbols", "results", "template", "allow", "lint", "training"}
 _SECTIONS: dict[str, type] = {
     "template": TemplateOptions,
     "allow": AllowOptions,
@@ -394,8 +393,6 @@ def _symbols(raw: Any, config: NotesConfig) -> list[Symbol]:
 _MACRO_NAME = re.compile(r"\\?[A-Za-z]+")  # a TeX control word, with or without its backslash
 # A parameter character that is not #1..#9 (or ## or an escaped \#): TeX's "Illegal parameter number".
 _BAD_PARAMETER = re.compile(r"\\[A-Za-z@]+|\\.|##|#[1-9]|(#)", re.S)
-_FORBIDDEN_HINT = "notes never read or write files or define macros; set allow.tex_primitives: true in notes.yaml " \
-                  "to opt in"
 
 
 def macro_arguments(body: str) -> int:
@@ -450,7 +447,7 @@ def _check_tex(what: str, tex: str, at: Location, allow_primitives: bool) -> Non
     if not allow_primitives:
         for _, command, why in find_forbidden(tex):
             raise ConfigError(f"{what}: {describe(command)} is not allowed in notes ({why})", at,
-                              hint=_FORBIDDEN_HINT)
+                              hint=FORBIDDEN_HINT)
     bad = unbalanced_brace(tex)
     if bad is not None:
         problem = "'{' is never closed" if tex[bad] == "{" else "'}' has no matching '{'"

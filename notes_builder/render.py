@@ -45,7 +45,13 @@ from notes_builder.errors import (
     ToolMissingError,
 )
 from notes_builder.files import write_atomic
-from notes_builder.security import PLACEHOLDER_IN_MATH, describe, find_forbidden, unbalanced_brace
+from notes_builder.security import (
+    FORBIDDEN_HINT,
+    PLACEHOLDER_IN_MATH,
+    describe,
+    find_forbidden,
+    unbalanced_brace,
+)
 from notes_builder.texchars import UNICODE_MATH
 
 IMAGE_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".svg"}
@@ -573,9 +579,7 @@ class Renderer:
         if placeholder:  # LaTeX would typeset the braces' content as math letters, silently wrong
             raise PlaceholderError("placeholders are not replaced inside math", span.location(placeholder.start()),
                                    hint="write the placeholder outside the $…$, e.g. `$n =$ {{ metrics.NAME }}`")
-        self.check_tex(body, span.location, "math",
-                       "notes never read or write files or define macros; "
-                       "set allow.tex_primitives: true in notes.yaml to opt in",
+        self.check_tex(body, span.location, "math", FORBIDDEN_HINT,
                        "every '{' needs a matching '}'; write \\{ or \\} for literal braces")
         self.check_characters(body, span.location)
         for match in _REF.finditer(body):

@@ -68,6 +68,9 @@ FORBIDDEN_COMMANDS: dict[str, str] = {
 # above, so it is reported like a command (as a pseudo-command named "^^"). In math `x^^2` is never what was
 # meant either: TeX reads `^^2` as the character `r` and silently sets `xr`.
 CARET_NOTATION = "^^"
+# The hint of every "not allowed in notes" error: math, macro bodies, the symbols table.
+FORBIDDEN_HINT = "notes never read or write files or define macros; set allow.tex_primitives: true in notes.yaml " \
+                 "to opt in"
 _CARET_WHY = "TeX's ^^ notation can spell any command"
 # `\end` is only forbidden when it closes something the template owns (see ends_template_block).
 _TEMPLATE_ENVIRONMENTS = {"document", "nbformula", "nbcode", "nbcallout", "equation*", "CJK"}
@@ -88,6 +91,13 @@ _DEFINER = re.compile(r"(?:[Rr]e)?[Nn]ew[A-Za-z]+|(?:Declare|Define|Provide|Cust
                       r"|[A-Za-z]*(?:def|macro)|font|tcbinclude[A-Za-z]*")
 _NOT_DEFINERS = frozenset({"newline", "newpage", "newblock"})  # layout, not definitions
 _CARETS = re.compile(r"\^\^+")  # one report per run of carets, even right after a backslash (`\^^5c`)
+_CARET_PAIRS = re.compile(r"(?=\^\^)")  # every `^^`, overlapping ones too
+
+
+def adds_caret_notation(before: str, old: str, new: str, after: str) -> bool:
+    """Whether writing `new` for `old` between `before` and `after` makes a `^^` that was not there: lint fixes,
+    alone or side by side, must never spell CARET_NOTATION."""
+    return len(_CARET_PAIRS.findall(before + new + after)) > len(_CARET_PAIRS.findall(before + old + after))
 
 
 def describe(name: str) -> str:

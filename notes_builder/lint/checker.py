@@ -16,6 +16,7 @@ from notes_builder.security import (
     CARET_NOTATION,
     FORBIDDEN_COMMANDS,
     PLACEHOLDER_IN_MATH,
+    adds_caret_notation,
     describe,
     find_forbidden,
     unbalanced_brace,
@@ -153,7 +154,9 @@ class _Run:
         return self._pairs.get(start, -1)
 
     def add(self, code: str, start: int, end: int, message: str, fix: RawFix | None = None) -> None:
-        if fix is not None and _writes_carets(self.body, fix):
+        if fix is not None and adds_caret_notation(self.body[max(0, fix.start - 1):fix.start],
+                                                   self.body[fix.start:fix.end], fix.replacement,
+                                                   self.body[fix.end:fix.end + 1]):
             fix = None  # `x^²` -> `x^^{2}` would be TeX's ^^ notation (NB171): the message says what to write
         self.out.append(RawFinding(code, start, max(end, start + 1), message, fix))
 
@@ -675,13 +678,6 @@ class _Run:
         return False
 
 
-def _writes_carets(body: str, fix: RawFix) -> bool:
-    """Whether applying `fix` puts a `^^` into `body` that was not there: TeX would read it as a character code."""
-    before = body[max(0, fix.start - 1):fix.end + 1]
-    after = body[max(0, fix.start - 1):fix.start] + fix.replacement + body[fix.end:fix.end + 1]
-    return len(_CARETS.findall(after)) > len(_CARETS.findall(before))
-
-
 def _missing(name: str, wanted: int, given: int) -> str:
     return (f"\\{name} takes {wanted} argument{'s' if wanted != 1 else ''}; "
             f"{'one is' if wanted - given == 1 else 'some are'} missing")
@@ -749,6 +745,5 @@ _DOLLAR = re.compile(r"\$")
 _TWO_LETTERS = re.compile(r"[A-Za-z]{2}")
 _SCRIPT = re.compile(r"[_^]")
 _STAR = re.compile(r"\*")
-_CARETS = re.compile(r"(?=\^\^)")
 _SUBSTACK = re.compile(r"\\(?:substack|shortstack)\s*\{")
 _WORD = re.compile(r"(?<![A-Za-z\x01\\])[A-Za-z]{2,}(?![A-Za-z])")

@@ -13,6 +13,7 @@ from pathlib import Path
 from notes_builder.config import NotesConfig, read_text
 from notes_builder.errors import UsageError
 from notes_builder.files import replace_bytes
+from notes_builder.security import adds_caret_notation
 
 MAX_ROUNDS = 10
 
@@ -32,7 +33,7 @@ def apply_fixes(text: str, fixes: Sequence) -> tuple[str, int]:
             continue
         before = text[fix.start - 1:fix.start] if fix.start > cursor else tail
         after = text[fix.end:fix.end + 1]
-        if _carets(before + fix.replacement + after) > _carets(before + fix.original + after):
+        if adds_caret_notation(before, fix.original, fix.replacement, after):
             continue  # fixes side by side must not spell TeX's ^^ notation (see security.CARET_NOTATION)
         pieces.append(text[cursor:fix.start])
         pieces.append(fix.replacement)
@@ -41,11 +42,6 @@ def apply_fixes(text: str, fixes: Sequence) -> tuple[str, int]:
         applied += 1
     pieces.append(text[cursor:])
     return "".join(pieces), applied
-
-
-def _carets(text: str) -> int:
-    """How many `^^` (overlapping ones too) `text` holds."""
-    return sum(text.startswith("^^", index) for index in range(len(text) - 1))
 
 
 def fixed_text(config: NotesConfig, path: Path, text: str, options=None,
