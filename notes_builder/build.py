@@ -34,6 +34,7 @@ class BuildOptions:
     show_warnings: bool = False
     retrain: bool = False
     quiet: bool = False
+    root: str | Path | None = None  # --root: the project root (config.find_project_root)
 
 
 @dataclass
@@ -190,7 +191,7 @@ def _locate_in_notes_yaml(error: CompileError, config: NotesConfig) -> None:
 
 
 def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult:
-    config = load_config(target)
+    config = load_config(target, root=options.root)
     out = build_dir(options)
     work = out / f".work-{config.output}"
     pdf_path = out / config.pdf_name

@@ -49,14 +49,17 @@ def cli() -> None:
 @click.option("-W", "--warnings", "show_warnings", is_flag=True, help="Print every LaTeX warning.")
 @click.option("--retrain", is_flag=True, help="Retrain when the recorded results are stale.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors and the output path.")
+@click.option("--root", type=click.Path(path_type=str),
+              help="Project root: figures, includes and sections must lie in it (beats `root:` in notes.yaml).")
 @reports_errors
 def build(path: str | None, pdf: bool, out_dir: str | None, force: bool, strict: bool, show_warnings: bool,
-          retrain: bool, quiet: bool) -> None:
+          retrain: bool, quiet: bool, root: str | None) -> None:
     """Render the notes at PATH (folder with notes.yaml, or one .md file; default content/) to LaTeX/PDF."""
     from notes_builder.build import BuildOptions, build_notes
 
     result = build_notes(path, BuildOptions(pdf=pdf, out_dir=out_dir, force=force, strict=strict,
-                                            show_warnings=show_warnings, retrain=retrain, quiet=quiet))
+                                            show_warnings=show_warnings, retrain=retrain, quiet=quiet,
+                                            root=root))
     click.echo(display_path(result.output_path))
 
 

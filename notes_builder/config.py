@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from notes_builder.errors import ConfigError, Location, UsageError
+from notes_builder.errors import ConfigError, Diagnostic, Location, UsageError
 from notes_builder.security import (
     FORBIDDEN_COMMANDS,
     FORBIDDEN_HINT,
@@ -142,6 +142,14 @@ class NotesConfig:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     single_file: bool = False
     positions: dict[YamlPath, tuple[int, int]] = field(default_factory=dict, repr=False)
+    # The folder that figures, includes, sections and templates must lie in (see find_project_root).
+    project_root: Path | None = None
+    title_given: bool = False  # False: the title falls back to the first `#` heading (see render)
+    warnings: list[Diagnostic] = field(default_factory=list)  # accepted, but worth saying (foreign keys)
+
+    def inside_project(self, path: Path) -> bool:
+        """Whether a file the notes name (resolved, links followed) lies in the project root."""
+        return path.resolve().is_relative_to(self.project_root or self.root.resolve())
 
     def location_of(self, *path: str | int, key: bool = False) -> Location:
         """Where a value (or, with key=True, its key) was written in the config file."""
@@ -227,8 +235,11 @@ _RANGES: dict[str, tuple[float, float | None, bool]] = {
 }
 _USER_FIELDS = [
     f.name for f in dataclasses.fields(NotesConfig)
-    if f.name not in {"source", "root", "single_file", "positions"}
+    if f.name not in {"source", "root", "single_file", "positions", "project_root", "title_given", "warnings"}
 ]
+# Front matter of a single file is often written for another tool (Jekyll, Hugo, Obsidian, docsify): its keys
+# are ignored with one warning. In notes.yaml an unknown key stays an error (it is most likely a typo).
+PROJECT_MARKERS = (".git", CONFIG_NAME)
 
 
 def _positions(node: yaml.Node, path: YamlPath = ()) -> dict[YamlPath, tuple[int, int]]:
@@ -475,8 +486,9 @@ def _check_symbols(config: NotesConfig) -> None:
 
 
 def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, tuple[int, int]],
-                 single_file: bool = False) -> NotesConfig:
-    """Validate a parsed notes.yaml (or front matter) mapping into a NotesConfig."""
+                 single_file: bool = False, root_option: str | os.PathLike | None = None) -> NotesConfig:
+    """Validate a parsed notes.yaml (or front matter) mapping into a NotesConfig. `root_option` is
+    `--root DIR` (relative to the current folder); it beats a `root:` key."""
     config = NotesConfig(source=source, root=root, positions=positions, single_file=single_file)
     if data is None:
         data = {}
@@ -484,12 +496,20 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
         raise ConfigError("the configuration must be a YAML mapping (key: value lines)", config.location_of())
     hints = typing.get_type_hints(NotesConfig)
     raw_macros = None
+    foreign: list[str] = []
+    explicit_root: Path | None = None
     for key, value in data.items():
         key = str(key)
         name = key.replace("-", "_")
-        if name not in _USER_FIELDS:
-            raise _unknown_key(key, _USER_FIELDS, "", config.location_of(key, key=True))
         at = config.location_of(key)
+        if name == "root":
+            explicit_root = _explicit_root(root / _coerce(value, str, "root", at), at)
+            continue
+        if name not in _USER_FIELDS:
+            if single_file and not difflib.get_close_matches(name, _USER_FIELDS, n=1, cutoff=0.8):
+                foreign.append(key)
+                continue
+            raise _unknown_key(key, _USER_FIELDS, "", config.location_of(key, key=True))
         if name in _SECTIONS:
             setattr(config, name, _build(_SECTIONS[name], value, name, config))
         elif name == "symbols":
@@ -503,21 +523,33 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
             if not paths:
                 raise ConfigError("'sections' must list at least one Markdown file", at)
             config.sections = [root / p for p in paths]
-            for index, section in enumerate(config.sections):
-                if not section.is_file():
-                    raise ConfigError(f"section file not found: {paths[index]} (looked for {section})",
-                                      config.location_of("sections", index))
         elif name == "results":
             config.results = root / _coerce(value, str, "results", at)
         else:
+            if name == "author" and isinstance(value, list):  # Hugo, pandoc: a list of authors
+                value = ", ".join(str(item) for item in value)
             setattr(config, name, _coerce(value, hints[name], key, at))
             _check_allowed(name, getattr(config, name), key, at)
+    config.title_given = "title" in data
+    if root_option is not None:
+        explicit_root = _explicit_root(Path(root_option), None)
+    config.project_root = explicit_root or find_project_root(source)
+    if foreign:
+        config.warnings.append(Diagnostic(
+            config.location_of(foreign[0], key=True), "warning",
+            f"front matter keys for other tools ignored: {', '.join(foreign)}",
+            "notes reads title, author, date, language and the keys of notes.yaml"))
+    _check_sections(config)
     config.macros = _macros(raw_macros, config)
     _check_symbols(config)
     for index, package in enumerate(config.template.packages):
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", package):
             raise ConfigError(f"'{package}' is not a LaTeX package name",
                               config.location_of("template", "packages", index))
+    if config.template_dir and not config.inside_project(config.template_dir):
+        raise ConfigError(f"template folder {config.template.directory} is outside the notes project "
+                          f"({config.project_root})", config.location_of("template", "directory"),
+                          hint=_ROOT_HINT)
     if config.template_dir and not config.template_dir.is_dir():
         raise ConfigError(f"template folder not found: {config.template.directory}",
                           config.location_of("template", "directory"))
@@ -534,13 +566,60 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
     return config
 
 
+_ROOT_HINT = "files of the notes must lie in the project root; set `root:` in notes.yaml or `--root DIR` to widen it"
+
+
+def _explicit_root(path: Path, at: Location | None) -> Path:
+    path = path.expanduser().resolve()
+    if not path.is_dir():
+        raise ConfigError(f"project root {path} is not a folder", at) if at else UsageError(
+            f"--root {path} is not a folder")
+    return path
+
+
+def find_project_root(source: Path, cwd: Path | None = None) -> Path:
+    """The folder a notes project may read files from, when neither `root:` nor `--root` names it: the nearest
+    folder at or above the notes holding `.git` or a notes.yaml (a notes.yaml project's own file does not count:
+    its repository does); else the current folder when the notes lie under it (`notes build chapter/page.md`
+    from a book's root); else the notes' own folder."""
+    folder = source.resolve().parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+        if (candidate / CONFIG_NAME).is_file() and (candidate / CONFIG_NAME) != source.resolve():
+            return candidate
+    here = (cwd or Path.cwd()).resolve()
+    if folder.is_relative_to(here) and here != Path(here.anchor):
+        return here
+    return folder
+
+
+def _check_sections(config: NotesConfig) -> None:
+    for index, section in enumerate(config.sections if not config.single_file else []):
+        written = config.sections[index].relative_to(config.root) if section.is_relative_to(config.root) else section
+        at = config.location_of("sections", index)
+        if not config.inside_project(section):
+            raise ConfigError(f"section {written} is outside the notes project ({config.project_root})", at,
+                              hint=_ROOT_HINT)
+        if not section.is_file():
+            raise ConfigError(f"section file not found: {written} (looked for {section})", at)
+
+
 _FRONT_MATTER = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)(?:^|\n)(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
 
 
-def split_front_matter(text: str) -> tuple[str, int]:
-    """Return (front matter YAML, number of lines it spans including fences); ('', 0) when absent."""
+_FRONT_MATTER_OPENING = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n")
+
+
+def split_front_matter(text: str, path: Path | None = None) -> tuple[str, int]:
+    """Return (front matter YAML, number of lines it spans including fences); ('', 0) when absent. With `path`,
+    a `---` first line that is never closed is an error there (it would make the whole file YAML, or text)."""
     match = _FRONT_MATTER.match(text)
     if not match:
+        if path is not None and _FRONT_MATTER_OPENING.match(text):
+            raise ConfigError("front matter opened here is never closed", Location(path, 1, 1),
+                              hint="end the front matter with a line '---' (or start the file with something "
+                                   "else than '---' if it is a horizontal rule)")
         return "", 0
     return match.group(1), match.group(0).count("\n")
 
@@ -565,8 +644,9 @@ def read_text(path: Path) -> str:
     return text.removeprefix("\ufeff")
 
 
-def load_config(target: str | os.PathLike | None = None) -> NotesConfig:
-    """Find and validate the configuration for a notes folder, a notes.yaml, or a single .md file."""
+def load_config(target: str | os.PathLike | None = None, root: str | os.PathLike | None = None) -> NotesConfig:
+    """Find and validate the configuration for a notes folder, a notes.yaml, or a single .md file. `root` is
+    `--root DIR`: the project root that files may come from (see find_project_root)."""
     path = Path(target) if target else Path("content")
     if not path.exists():
         raise UsageError(f"no notes at {path}: expected a folder with {CONFIG_NAME} or a .md file")
@@ -577,11 +657,11 @@ def load_config(target: str | os.PathLike | None = None) -> NotesConfig:
             raise UsageError(f"{path.parent} has no {CONFIG_NAME}")
     if path.suffix.lower() in {".md", ".markdown"}:
         text = read_text(path)
-        front, _ = split_front_matter(text)
+        front, _ = split_front_matter(text, path)
         data, positions = parse_yaml(front, path, first_line=2) if front else ({}, {})
-        return from_mapping(data, path, path.parent, positions, single_file=True)
+        return from_mapping(data, path, path.parent, positions, single_file=True, root_option=root)
     data, positions = parse_yaml(read_text(path), path)
-    return from_mapping(data, path, path.parent, positions)
+    return from_mapping(data, path, path.parent, positions, root_option=root)
 
 
 def load_pyproject_lint(start: str | os.PathLike) -> tuple[LintConfig, Path] | None:

@@ -22,8 +22,8 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.texmath import texmath_plugin
 
-from notes_builder.config import NotesConfig, load_config, read_text
-from notes_builder.errors import ContentError, Diagnostic, Location
+from notes_builder.config import NotesConfig, load_config, read_text, split_front_matter
+from notes_builder.errors import ConfigError, ContentError, Diagnostic, Location
 
 CONTAINER_NAMES = ("note", "tip", "warning", "important", "summary", "symbols")
 MATH_TOKENS = {"math_inline", "math_inline_double", "math_block", "math_block_label", "math_block_eqno",
@@ -113,7 +113,7 @@ class Document:
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
-        return [d for section in self.sections for d in section.diagnostics]
+        return [*self.config.warnings, *(d for section in self.sections for d in section.diagnostics)]
 
 
 def markdown_parser() -> MarkdownIt:
@@ -255,6 +255,10 @@ def _walk_inline(section: Section, locator: Locator, token: Token) -> None:
 def parse_section(path: Path, text: str | None = None) -> Section:
     """Parse one Markdown file into tokens, math spans and located diagnostics."""
     text = read_text(path) if text is None else text
+    try:
+        split_front_matter(text, path)  # an unclosed one is an error at line 1
+    except ConfigError as error:
+        raise ContentError(error.message, error.location, hint=error.hint) from None
     source = SourceFile(path, text)
     tokens = _parser().parse(text)
     section = Section(source, tokens)

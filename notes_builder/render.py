@@ -291,6 +291,11 @@ _ALIGN_ENVS = {"align": "aligned", "align*": "aligned", "gather": "gathered", "g
                "equation": "", "equation*": "", "math": "", "displaymath": ""}
 
 
+def tex_url(url: str) -> str:
+    """A URL for \\url/\\href: TeX's comment and parameter characters escaped, braces and backslashes dropped."""
+    return url.replace("\\", "/").replace("#", r"\#").replace("%", r"\%").replace("{", "").replace("}", "")
+
+
 def tex_safe_stem(stem: str) -> str:
     """A file stem as a TeX-safe name (figure file in the build folder, `fig:` label): ASCII letters, digits,
     `_ . -`; anything else becomes `-` (`my fig#2` -> `my-fig-2`)."""
@@ -322,8 +327,10 @@ class Renderer:
         self.env.globals["words"] = dict(CAPTION_WORDS.get(self.config.language, CAPTION_WORDS["en"]))  # a copy
         self.macros = self.env.get_template("elements.tex.j2").module
         self.placeholders = placeholder_environment()
-        self.notes_values = placeholder_values(self.config)
-        self.project_roots = [root for root in (self.config.root.resolve(), project_root(self.config.root)) if root]
+        self.document_title, self.title_heading = document_title(document)
+        # the one `#` heading became the title: the others move up a level, as pandoc's --shift-heading-level-by=-1
+        self.heading_shift = 1 if self.title_heading is not None else 0
+        self.notes_values = {**placeholder_values(self.config), "title": self.document_title}
         self.cjk = self.config.language in ("zh", "mixed") or any(
             has_cjk(s.source.text) for s in document.sections)
         self.pdflatex = self.config.template.engine == "pdflatex"
@@ -534,15 +541,15 @@ class Renderer:
             self.check_characters(node.content, lambda i: self.location(node))
             return f"\\texttt{{{escape_code(node.content)}}}"
         if kind == "link":
-            href = node.attrs.get("href", "")
-            url = str(href).replace("\\", "/").replace("#", r"\#").replace("%", r"\%").replace("{", "").replace(
-                "}", "")
-            return f"\\href{{{url}}}{{{self.inline(node)}}}"
+            return f"\\href{{{tex_url(str(node.attrs.get('href', '')))}}}{{{self.inline(node)}}}"
         if kind in ("math_inline", "math_inline_double"):
             span = self.math_span(node)
             body = self.math_body(span)
             return f"${body}$" if kind == "math_inline" else f"\\[{body}\\]"
         if kind == "image":  # a figure is a paragraph of its own (see block); in a sentence, an icon
+            url = self.remote_image(node)
+            if url is not None:
+                return str(self.macros.remote_image(self.inline(node) if node.children else "", tex_url(url), True))
             path = self.asset(node)
             self.warnings.append(Diagnostic(
                 self.image_location(node), "warning", "an image inside a sentence is set at text height, "
@@ -617,8 +624,8 @@ class Renderer:
 
     # -- assets --
     def inside_project(self, path: Path) -> bool:
-        """Files a build may read: the notes folder's and its repository's, never others on disk."""
-        return any(path.is_relative_to(root) for root in self.project_roots)
+        """Files a build may read: those of the project root (config.find_project_root), never others on disk."""
+        return self.config.inside_project(path)
 
     def image_location(self, node: SyntaxTreeNode) -> Location:
         """Where the image's `![` starts (content.py locates an image by its src, further right)."""
@@ -629,20 +636,28 @@ class Renderer:
         start = self.section.source.text.rfind("![", 0, offset)
         return self.section.source.location(start if start >= 0 else offset)
 
+    def remote_image(self, node: SyntaxTreeNode) -> str | None:
+        """A remote image's URL (a build has no network as a rule), with a warning at its line; else None."""
+        src = str(node.attrs.get("src", ""))
+        if not _REMOTE.match(src):
+            return None
+        self.warnings.append(Diagnostic(self.image_location(node), "warning", f"remote image not downloaded: {src}",
+                                        "the PDF shows a framed placeholder; download the image next to the notes "
+                                        "and link the local file to embed it"))
+        return src
+
     def asset(self, node: SyntaxTreeNode) -> str:
         """Copy (or convert) an image into the build folder; returns its name there."""
         assert self.section is not None
         src = urllib.parse.unquote(str(node.attrs.get("src", "")))  # markdown-it %-encodes spaces, non-ASCII
         location = self.image_location(node)
-        if _REMOTE.match(src):
-            raise ContentError(f"remote image '{src}' cannot be embedded", location,
-                               hint="download it next to the notes and link the local file")
         if "\x00" in src:  # `%00` decodes to a NUL, which no file name has (and Path.resolve() rejects)
             raise ContentError(f"figure name '{src!r}' has a NUL character", location)
         path = (self.section.source.path.parent / src).resolve()
         if not self.inside_project(path):  # the same rule as code includes: no file from elsewhere on disk
-            raise ContentError(f"figure '{src}' is outside the notes project", location,
-                               hint="figures may come from the notes folder or its repository only; copy it there")
+            raise ContentError(f"figure '{src}' is outside the notes project ({self.config.project_root})",
+                               location, hint="figures may come from the project root only: copy it there, or "
+                               "widen the root with `root:` in notes.yaml or `--root DIR`")
         suffix = path.suffix.lower()
         if suffix not in IMAGE_SUFFIXES:
             raise ContentError(f"image '{src}' has an unsupported type '{suffix or 'none'}'", location,
@@ -755,7 +770,9 @@ class Renderer:
         return "".join(out)
 
     def heading(self, node: SyntaxTreeNode) -> str:
-        level = int(node.tag[1])
+        if node.nester_tokens is not None and id(node.nester_tokens.opening) == self.title_heading:
+            return ""  # printed as the document's title
+        level = max(1, int(node.tag[1]) - self.heading_shift)
         inline = node.children[0]
         anchor = ""
         match = None
@@ -781,7 +798,8 @@ class Renderer:
         return self.marker(self.location(node)) + str(self.macros.heading(level, text, anchor))
 
     def figure(self, node: SyntaxTreeNode) -> str:
-        path = self.asset(node)
+        url = self.remote_image(node)
+        path = self.asset(node) if url is None else ""
         self.counters["figure"] += 1
         number = str(self.counters["figure"])
         title = str(node.attrs.get("title") or "")
@@ -792,8 +810,9 @@ class Renderer:
         if anchor in self.references:
             anchor = f"{anchor}-{number}"
         self.add_reference(anchor, number, self.location(node))
+        placeholder = str(self.macros.remote_image(caption, tex_url(url), False)) if url is not None else ""
         return self.marker(self.location(node)) + str(self.macros.figure(path, caption, number, anchor,
-                                                                         r"0.78\linewidth"))
+                                                                         r"0.78\linewidth", placeholder))
 
     def table(self, node: SyntaxTreeNode) -> str:
         rows: list[list[str]] = []
@@ -901,8 +920,10 @@ class Renderer:
         base = self.section.source.path.parent
         path = (base / attrs["include"]).resolve()
         if not self.inside_project(path):
-            raise ContentError(f"include '{attrs['include']}' is outside the notes project", location,
-                               hint="code boxes may include files of the notes folder or its repository only")
+            raise ContentError(f"include '{attrs['include']}' is outside the notes project "
+                               f"({self.config.project_root})", location,
+                               hint="code boxes may include files of the project root only: widen it with "
+                               "`root:` in notes.yaml or `--root DIR`")
         if not path.is_file():
             raise ContentError(f"included file not found: {attrs['include']} (looked for {path})", location)
         text = read_text(path)  # not UTF-8: an error naming the included file's line, not a traceback
@@ -954,7 +975,7 @@ class Renderer:
             args = macro_arguments(macro_body)
             macros.append((name, {"args": args, "body": macro_body}))
         context = {
-            "title": escape_latex(self.config.title), "author": escape_latex(self.config.author),
+            "title": escape_latex(self.document_title), "author": escape_latex(self.config.author),
             "date": escape_latex(self.config.date), "options": asdict(self.config.template),
             "engine": self.config.template.engine, "cjk": self.cjk, "body": body,
             "pygments_style_defs": LatexFormatter(style=self.style, commandprefix="PYG").get_style_defs(),
@@ -964,6 +985,25 @@ class Renderer:
             "packages": list(self.config.template.packages),
         }  # plain data only: a Path or the config dataclass would hand a template folder their methods
         return self.env.get_template("notes.tex.j2").render(context)
+
+
+def document_title(document: Document) -> tuple[str, int | None]:
+    """The title: notes.yaml's or the front matter's; else the first `#` heading's text. When that heading is the
+    only `#` heading and opens the notes, it is the title and not also a section: returns id(its token) too."""
+    config = document.config
+    if config.title_given:
+        return config.title, None
+    level_one = [(index, position, section) for index, section in enumerate(document.sections)
+                 for position, token in enumerate(section.tokens)
+                 if token.type == "heading_open" and token.tag == "h1"]
+    if not level_one:
+        return config.title, None
+    index, position, section = level_one[0]
+    inline = section.tokens[position + 1]
+    text = "".join(child.content for child in inline.children or [] if child.type != "html_inline").strip()
+    text = _HEADING_ID.sub("", text) or config.title
+    opens = index == 0 and all(token.type == "front_matter" for token in section.tokens[:position])
+    return text, id(section.tokens[position]) if opens and len(level_one) == 1 else None
 
 
 def _warning(location: Location, message: str) -> Diagnostic:
@@ -1006,14 +1046,6 @@ def referenced_files(section: Section) -> list[Path]:
 
 def highlight_cache() -> Path:
     return cache_dir() / "highlight"
-
-
-def project_root(start: Path) -> Path | None:
-    """The enclosing git work tree, if any: includes may reach the code of the notes' own repository."""
-    for folder in [start.resolve(), *start.resolve().parents]:
-        if (folder / ".git").exists():
-            return folder
-    return None
 
 
 def python_symbol_lines(text: str, name: str, path: Path, location: Location) -> tuple[int, int]:

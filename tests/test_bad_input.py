@@ -49,7 +49,6 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str], int]] = {
                                     "a.md": "中文 text.\n"},
                                    ["notes.yaml:6:18", 'The font "No Such Font" cannot be found', "fc-list"], 1),
     "missing_figure": (project("Intro.\n\n![Loss](results/loss.pdf)\n"), ["a.md:3:", "figure file not found"], 1),
-    "remote_figure": (project("![x](https://example.org/a.png)\n"), ["a.md:1:", "remote image"], 1),
     "unsupported_figure_type": (project("![x](anim.gif)\n"), ["a.md:1:", "unsupported type '.gif'"], 1),
     "unknown_placeholder": ({**project("Acc {{ metrics.test_acc }}.\n"),
                              "results/metrics.json": '{"test_accuracy": 0.9}'},

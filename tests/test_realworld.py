@@ -1,0 +1,129 @@
+"""Notes written for MathJax tools (Jupyter, Obsidian, Jekyll and docsify sites, chat answers) build to a correct PDF.
+
+Each construct comes from a failure seen on real notes written by others (benchmarks/realworld.py); the
+fixtures here are our own text that reproduces it. Every test runs the real CLI and pdflatex and reads the
+PDF back.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from pdfcheck import REPO, pdftotext, run_notes, squash, write_project
+
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
+                       "AAAABJRU5ErkJggg==")
+
+
+def build(path: Path, *args: str, cwd: Path | None = None, out: Path | None = None):
+    """`notes build PATH --pdf` as a user runs it; returns (result, PDF text squashed or '')."""
+    out = out or path.parent / "out"
+    result = run_notes("build", path, "--pdf", "--out", out, *args, cwd=cwd)
+    pdfs = sorted(out.glob("*.pdf"))
+    text = squash(pdftotext(pdfs[0])) if result.returncode == 0 and pdfs else ""
+    return result, text
+
+
+# --- paths and projects -----------------------------------------------------------------------------
+
+def test_figure_in_a_sibling_folder_builds_from_the_books_root(tmp_path):
+    book = write_project(tmp_path / "book", {"chapter_1/page.md": "# Page\n\nText.\n\n![A dot.](../img/dot.png)\n"})
+    (book / "img").mkdir()
+    (book / "img" / "dot.png").write_bytes(PNG)
+    result, text = build(Path("chapter_1/page.md"), cwd=book, out=tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "Figure 1. A dot." in text
+    # run from elsewhere, the notes' own folder is the root: the figure is refused at its line
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result, _ = build(book / "chapter_1" / "page.md", cwd=elsewhere, out=tmp_path / "out2")
+    assert result.returncode == 1
+    assert "page.md:5:1: error: figure '../img/dot.png' is outside the notes project" in result.stderr
+    # ... unless --root widens it
+    result, text = build(book / "chapter_1" / "page.md", "--root", str(book), cwd=elsewhere, out=tmp_path / "out3")
+    assert result.returncode == 0, result.stderr
+    assert "Figure 1. A dot." in text
+
+
+def test_a_git_repository_or_a_notes_yaml_above_is_the_project_root(tmp_path):
+    book = write_project(tmp_path / "book", {"docs/ch/page.md": "Text.\n\n![A dot.](../../img/dot.png)\n"})
+    (book / "img").mkdir()
+    (book / "img" / "dot.png").write_bytes(PNG)
+    (book / ".git").mkdir()
+    result, text = build(book / "docs" / "ch" / "page.md", cwd=tmp_path, out=tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "Figure 1. A dot." in text
+
+
+def test_sections_outside_the_project_root_are_refused(tmp_path):
+    write_project(tmp_path, {"secret.md": "Secret text.\n"})
+    notes = write_project(tmp_path / "notes", {"notes.yaml": "title: T\nsections:\n  - a.md\n  - ../secret.md\n",
+                                               "a.md": "Text.\n"})
+    result, _ = build(notes, cwd=notes)
+    assert result.returncode == 1
+    assert "notes.yaml:4:5: error: section ../secret.md is outside the notes project" in result.stderr
+    # a root that holds it, stated in notes.yaml, lets it in
+    (notes / "notes.yaml").write_text("title: T\nroot: ..\nsections:\n  - a.md\n  - ../secret.md\n")
+    result, text = build(notes, cwd=notes)
+    assert result.returncode == 0, result.stderr
+    assert "Secret text." in text
+
+
+def test_a_source_archive_without_git_builds_the_default_notes(tmp_path):
+    """A release tarball or ZIP download has no .git: the default notes state their root (`root: ..`)."""
+    archive = tmp_path / "notes-builder"
+    if (REPO / ".git").exists():
+        files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                               capture_output=True, text=True, check=True).stdout.split("\0")
+    else:
+        files = [str(p.relative_to(REPO)) for p in REPO.rglob("*") if p.is_file()]
+    for name in files:
+        if name and (name.startswith(("content/", "notes_builder/", "templates/")) or name == "pyproject.toml"):
+            target = archive / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, target)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result, text = build(archive / "content", cwd=elsewhere, out=tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "class SimpleLSTM" in text
+
+
+def test_a_remote_image_is_a_framed_placeholder_and_a_warning(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "Text.\n\n![The loss curve](https://example.org/img/loss.png)\n"})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "a.md:3:1: warning: remote image not downloaded" in result.stderr
+    assert "The loss curve" in text and "https://example.org/img/loss.png" in text
+
+
+# --- front matter -----------------------------------------------------------------------------------
+
+def test_front_matter_of_other_tools_is_ignored_with_one_warning(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "---\nlayout: page\npermalink: /rnn/\ntags: [rnn, lstm]\n"
+                                             "categories: notes\naliases: [RNN]\nsource: web\ndate: 2019-03-01\n"
+                                             "mathjax: true\n---\n\n# Recurrent networks\n\nSome text.\n"})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("front matter keys for other tools ignored") == 1
+    assert "layout, permalink, tags, categories, aliases, source, mathjax" in result.stderr
+    # the title falls back to the first `#` heading, which is not repeated as a section
+    assert text.startswith("Recurrent networks 2019-03-01 Some text.")
+
+
+def test_a_misspelt_notes_key_in_front_matter_is_still_an_error(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "---\ntitel: Hello\n---\n\nText.\n"})
+    result, _ = build(notes / "a.md")
+    assert result.returncode == 1
+    assert "a.md:2:1: error: unknown key 'titel'" in result.stderr and "did you mean 'title'?" in result.stderr
+
+
+def test_unclosed_front_matter_is_an_error_at_its_opening_line(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "---\ntitle: Hello\n\n# Heading\n\nText.\n"})
+    result, _ = build(notes / "a.md")
+    assert result.returncode == 1
+    assert "a.md:1:1: error: front matter opened here is never closed" in result.stderr
