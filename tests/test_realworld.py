@@ -12,7 +12,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from pdfcheck import REPO, pdftotext, run_notes, squash, write_project
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
