@@ -127,6 +127,13 @@ def markdown_parser() -> MarkdownIt:
         .use(amsmath_plugin)
         .use(texmath_plugin, delimiters="brackets")
     )
+    for rule in md.block.ruler.__rules__:
+        if rule.name == "math_block":  # `$$` on the line after a paragraph's text opens display math, as in MathJax
+            rule.alt = ["paragraph", "reference", "blockquote", "list"]
+            rule.fn = _silent_safe(rule.fn)
+        elif rule.name == "amsmath":  # LaTeX ends an environment at a blank line: so must the search for \end
+            rule.fn = _up_to_blank_line(rule.fn)
+    md.block.ruler.__cache__ = None
     # Keep backslash escapes as separate `text_special` tokens: a `$` left in a `text` token is then
     # always an unescaped, unclosed math delimiter, and every text token is verbatim in the source.
     md.core.ruler.disable("text_join")
@@ -134,6 +141,29 @@ def markdown_parser() -> MarkdownIt:
     for name in CONTAINER_NAMES:
         md.use(container_plugin, name=name)
     return md
+
+
+def _silent_safe(rule):
+    """A block rule that, asked silently whether it would start here (to end a paragraph), adds no tokens."""
+    def checked(state, start_line: int, end_line: int, silent: bool) -> bool:
+        if not silent:
+            return rule(state, start_line, end_line, False)
+        tokens, line = len(state.tokens), state.line
+        matched = rule(state, start_line, end_line, False)
+        del state.tokens[tokens:]
+        state.line = line
+        return matched
+    return checked
+
+
+def _up_to_blank_line(rule):
+    """A block rule that looks no further than the next blank line."""
+    def limited(state, start_line: int, end_line: int, silent: bool) -> bool:
+        line = start_line
+        while line < end_line and not state.isEmpty(line):
+            line += 1
+        return rule(state, start_line, line, silent)
+    return limited
 
 
 def _join_plain_text(state) -> None:
@@ -194,7 +224,7 @@ def _math_span(source: SourceFile, locator: Locator, token: Token, limit: int | 
     kind = token.type
     if kind == "amsmath":
         delimiter, display = "env", True
-        env = token.meta.get("environment", "")
+        env = token.meta.get("environment", "") + (token.meta.get("numbered") or "")  # `align` + `*`
     elif kind in ("math_inline", "math_inline_double"):
         delimiter, display, env = token.markup or "$", kind == "math_inline_double", ""
     else:

@@ -33,6 +33,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 
+from notes_builder import displaymath
 from notes_builder.config import NotesConfig, cache_dir, macro_arguments, read_text, templates_dir
 from notes_builder.content import CONTAINER_NAMES, Document, MathSpan, Section
 from notes_builder.errors import (
@@ -285,10 +286,6 @@ IMAGE_ENDINGS = {"PNG": b"IEND\xaeB`\x82", "PDF": b"%%EOF"}
 IMAGE_TAIL_WINDOW = 1024
 _HEADING_ID = re.compile(r"\s*\{#([A-Za-z][\w:.-]*)\}\s*$")
 _INCLUDE_ATTRS = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
-_ALIGN_ENVS = {"align": "aligned", "align*": "aligned", "gather": "gathered", "gather*": "gathered",
-               "alignat": "alignedat", "alignat*": "alignedat", "flalign": "aligned", "flalign*": "aligned",
-               "multline": "gathered", "multline*": "gathered", "eqnarray": "aligned", "eqnarray*": "aligned",
-               "equation": "", "equation*": "", "math": "", "displaymath": ""}
 
 
 def tex_url(url: str) -> str:
@@ -594,23 +591,54 @@ class Renderer:
         return body
 
     def formula(self, node: SyntaxTreeNode, caption: str) -> str:
+        """A display formula in its box, numbered line by line as LaTeX numbers `align` (displaymath.layout
+        reads the lines, \\label, \\tag and \\notag as MathJax does)."""
         span = self.math_span(node)
         body = self.math_body(span)
-        anchor = span.label
-        if span.delimiter == "env":
-            env = span.environment
-            inner = re.sub(r"\A\s*\\begin\{[^}]*\}(\{[^}]*\})?", "", body)
-            inner = re.sub(r"\\end\{[^}]*\}\s*\Z", "", inner)
-            wrapper = _ALIGN_ENVS.get(env, "")
-            body = f"\\begin{{{wrapper}}}{inner}\\end{{{wrapper}}}" if wrapper else inner
-        body = re.sub(r"\\label\{[^{}]*\}", "", body)
-        body = re.sub(r"\\(?:nonumber|notag)\b", "", body)
-        self.counters["equation"] += 1
-        number = str(self.counters["equation"])
-        if not anchor:
-            anchor = f"eq:{number}"
-        self.add_reference(anchor, number, span.location())
-        return self.marker(span.location()) + str(self.macros.formula(body.strip("\n"), number, anchor, caption))
+        formula = displaymath.layout(body, span.environment if span.delimiter == "env" else "")
+        rows = formula.rows
+        if formula.target in ("equation*", "multline*") and len(rows) > 1:
+            rows = [self._one_row(formula)]  # one number for the whole formula
+        lines, anchors, first_number = [], [], ""
+        for index, row in enumerate(rows):
+            number, starred = row.tag, row.tag_star
+            if number is None and not row.notag and formula.numbered:
+                self.counters["equation"] += 1
+                number = str(self.counters["equation"])
+            labels = [label for label, _ in row.labels]
+            if index == 0 and node.type == "math_block_label" and span.label:
+                labels.insert(0, span.label)  # `$$ … $$ (label)`
+            if number is not None and not labels and row.tag is None:
+                labels = [f"eq:{number}"]
+            for label in labels:
+                at = span.location(next((o for name, o in row.labels if name == label), 0))
+                self.add_reference(label, number or "", at)
+                anchors.append(label)
+                if number is None:
+                    self.warnings.append(_warning(at, f"label '{label}' is on a line without a number: "
+                                                      "a reference to it prints no number"))
+            text = row.text.strip("\n")
+            if number is not None:
+                text = f"{text.rstrip()} \\tag{'*' if starred else ''}{{{number}}}"
+                first_number = first_number or number
+            lines.append(text + row.separator)
+        tex = f"\\begin{{{formula.target}}}{formula.argument}\n" + "\n".join(lines) + f"\n\\end{{{formula.target}}}"
+        return self.marker(span.location()) + str(self.macros.formula(tex, anchors, first_number, caption))
+
+    @staticmethod
+    def _one_row(formula: displaymath.Layout) -> displaymath.Row:
+        """The lines of a one-number formula (`$$`, `equation`, `multline`) as one row; in `$$`/`equation` a
+        top-level `\\\\` breaks the line as in MathJax, so the lines are set as `gathered` (`aligned` with `&`)."""
+        rows = formula.rows
+        joined = "\n".join(row.text.strip("\n") + row.separator for row in rows)
+        if formula.target == "equation*":
+            inner = "aligned" if formula.aligned else "gathered"
+            joined = f"\\begin{{{inner}}}\n{joined}\n\\end{{{inner}}}"
+        tagged = [row for row in rows if row.tag is not None]
+        return displaymath.Row(joined, labels=[label for row in rows for label in row.labels],
+                               tag=tagged[-1].tag if tagged else None,
+                               tag_star=tagged[-1].tag_star if tagged else False,
+                               notag=any(row.notag for row in rows), offset=rows[0].offset)
 
     def add_reference(self, label: str, number: str, location: Location) -> None:
         if not _LABEL.fullmatch(label):  # it becomes a TeX control-sequence name (\@namedef{nbref@label})

@@ -113,10 +113,11 @@ def find_forbidden(tex: str) -> list[tuple[int, str, str]]:
     macro, `end{ENV}` for a block the template owns, or "^^" (see CARET_NOTATION).
     """
     found = [(match.start(), CARET_NOTATION, _CARET_WHY) for match in _CARETS.finditer(tex)] if "^^" in tex else []
+    opened: dict[str, int] = {}  # template environments the text opens itself (`\\begin{equation*}`): it may close them
     for match in _COMMAND.finditer(tex):
         name = match.group(1)
         if name in ("begin", "end"):
-            found.extend(_environment(tex, match.start(), name, match.end()))
+            found.extend(_environment(tex, match.start(), name, match.end(), opened))
             continue
         if name == "write" and tex.startswith("18", match.end()):
             name = "write18"  # TeX reads `\write` then the stream 18, the shell: say that, not "writes to a file"
@@ -136,7 +137,7 @@ def forbidden_why(name: str) -> str | None:
     return why
 
 
-def _environment(tex: str, start: int, command: str, at: int) -> list[tuple[int, str, str]]:
+def _environment(tex: str, start: int, command: str, at: int, opened: dict[str, int]) -> list[tuple[int, str, str]]:
     """`\\begin`/`\\end` at `start` (its argument from `at`): LaTeX runs `\\csname NAME\\endcsname`, so a
     forbidden NAME is that command, and a NAME that holds a macro may expand to any command."""
     at = _skip_to_argument(tex, at)
@@ -152,8 +153,13 @@ def _environment(tex: str, start: int, command: str, at: int) -> list[tuple[int,
         return [(start, command, "takes the environment name from a macro")]
     if close < 0 or "{" in argument:
         return []  # unbalanced (reported elsewhere) or braces inside the name: no command has such a name
-    if command == "end" and argument in _TEMPLATE_ENVIRONMENTS:
-        return [(start, f"end{{{argument}}}", "closes a block the template owns")]
+    if argument in _TEMPLATE_ENVIRONMENTS:
+        if command == "begin":
+            opened[argument] = opened.get(argument, 0) + 1
+        elif opened.get(argument):
+            opened[argument] -= 1  # closes what the same text opened
+        else:
+            return [(start, f"end{{{argument}}}", "closes a block the template owns")]
     name = argument.strip().removesuffix("*").strip()
     for runs in (name, f"end{name}") if command == "end" else (name,):  # `\end{X}` runs `\endX` too
         why = forbidden_why(runs)

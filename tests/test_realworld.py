@@ -126,3 +126,42 @@ def test_unclosed_front_matter_is_an_error_at_its_opening_line(tmp_path):
     result, _ = build(notes / "a.md")
     assert result.returncode == 1
     assert "a.md:1:1: error: front matter opened here is never closed" in result.stderr
+
+
+# --- display math as MathJax reads it ---------------------------------------------------------------
+
+def test_align_lines_are_numbered_one_by_one_with_labels_tags_and_notag(tmp_path):
+    notes = write_project(tmp_path, {"a.md": (
+        "Intro.\n\n\\begin{align}\na &= b \\label{eq:first}\\\\\nc &= d \\notag\\\\\ne &= f \\label{eq:third}\n"
+        "\\end{align}\n\n$$\n\\begin{align*}\np &= q \\tag{A}\\label{eq:tagged}\\\\\nr &= s\n\\end{align*}\n$$\n\n"
+        "\\begin{equation*}\nx = y\n\\end{equation*}\n\n$$ E = mc^2 \\tag{2.1} \\label{eq:emc} $$\n\n"
+        "\\begin{gather}\nu = v \\\\\nw = z\n\\end{gather}\n\n"
+        "See \\eqref{eq:first}, \\eqref{eq:third}, \\eqref{eq:tagged} and \\eqref{eq:emc}.\n")})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "See (1), (2), (A) and (2.1)." in text
+    layout = pdftotext(tmp_path / "out" / "a.pdf", layout=True)
+    numbered = [line.split()[-1] for line in layout.splitlines() if line.strip().endswith(")")]
+    # align: 1, (none), 2; align*: A; equation*: none; $$ with \tag: 2.1; gather: 3 and 4
+    assert numbered[:5] == ["(1)", "(2)", "(A)", "(2.1)", "(3)"] and "(4)" in numbered
+
+
+def test_top_level_line_breaks_in_display_math_are_lines_with_a_warning(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "Text.\n\n$$\na = b \\\\\nc = d \\\\\n$$\n"})
+    result, _ = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "a.md:4:7: warning: NB139 '\\\\' breaks the line in MathJax" in result.stderr
+    assert "a.md:5:7: warning: NB139 '\\\\' at the end of the formula breaks no line: it is dropped" in result.stderr
+    layout = pdftotext(tmp_path / "out" / "a.pdf", layout=True)
+    lines = [line.strip() for line in layout.splitlines() if line.strip()]
+    assert "a=b" in lines and "c=d" in lines  # two lines, not "a=bc=d"
+
+
+def test_display_math_right_after_a_paragraph_line_keeps_the_parser_in_step(tmp_path):
+    notes = write_project(tmp_path, {"a.md": (
+        "Text:\n$$\n\\begin{bmatrix} a \\end{bmatrix}.\n$$\n\n```python\nA_sum_axis1 = x * y\n```\n\n"
+        "Then $x$.\n\n$$\n\\begin{bmatrix} b\n\\end{bmatrix}\n$$\n")})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "Python 1 A_sum_axis1 = x * y Then x." in text  # the code box and the prose are not math
+    assert text.count("(1)") == 1 and text.count("(2)") == 1

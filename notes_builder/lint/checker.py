@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from notes_builder.displaymath import SINGLE_LINE, layout, top_level, whole_environment
 from notes_builder.lint import macros as M
 from notes_builder.security import (
     CARET_NOTATION,
@@ -575,8 +576,12 @@ class _Run:
         if "\\" not in body and "&" not in body:
             return
         stack: list[tuple[str, int, int]] = []
-        outer_display = not self.context.startswith("env:")
+        display = self.context != "inline"
+        # `$$\begin{align}…\end{align}$$` is one display environment, as MathJax reads it (displaymath.layout)
+        whole = whole_environment(body) if self.context == "display" else None
+        outer_display = not self.context.startswith("env:") and whole is None
         substacks = [(m.end() - 1, self.group_end(m.end() - 1)) for m in _SUBSTACK.finditer(body)]
+        line_breaks: list[tuple[int, int]] = []
         for match in _ENV.finditer(body):
             start = match.start()
             token = match.group(0)
@@ -605,10 +610,46 @@ class _Run:
                 continue
             if token == "\\\\" and any(a < start < b for a, b in substacks):
                 continue
+            if token == "\\\\" and display and all(name in SINGLE_LINE for name, _, _ in stack):
+                line_breaks.append((start, start + 2))  # MathJax's line break: NB139, checked below
+                continue
             self.add("NB138", start, start + len(token),
                      f"'{token}' outside an alignment (wrap the lines in \\begin{{aligned}}...\\end{{aligned}})")
         for name, start, end in stack:
             self.add("NB136", start, end, f"\\begin{{{name}}} is never ended")
+        if line_breaks:
+            self.line_breaks(line_breaks)
+
+    def line_breaks(self, found: list[tuple[int, int]]) -> None:
+        """`\\\\` at the top level of display math: MathJax breaks the line, LaTeX joins the lines; the renderer
+        sets them as `gathered` (displaymath.layout). A `\\\\` inside braces is still NB138."""
+        body = self.body
+        whole = whole_environment(body)
+        begin, finish = (whole[2], whole[3]) if whole else (0, len(body))
+        top = {token.start() for token in top_level(body, begin, finish) if token.group(0).startswith("\\\\")}
+        formula = layout(body, self.context.removeprefix("env:") if self.context.startswith("env:") else "")
+        breaks = []
+        for start, end in found:
+            if start not in top:
+                self.add("NB138", start, end, "'\\\\' outside an alignment (wrap the lines in "
+                                              "\\begin{aligned}...\\end{aligned})")
+            elif start == formula.trailing_break:
+                self.add("NB139", start, end, "'\\\\' at the end of the formula breaks no line: it is dropped",
+                         RawFix(start, end, ""))
+            else:
+                breaks.append(start)
+        if not breaks:
+            return
+        inner = "aligned" if formula.aligned else "gathered"
+        fix = None
+        if formula.trailing_break is None:
+            text = body[begin:finish]
+            fix = RawFix(begin, finish, f"\\begin{{{inner}}}{text}\\end{{{inner}}}" if text.strip() == text else
+                         f"{text[:len(text) - len(text.lstrip())]}\\begin{{{inner}}}{text.strip()}\\end{{{inner}}}"
+                         f"{text[len(text.rstrip()):]}")
+        self.add("NB139", breaks[0], breaks[0] + 2,
+                 f"'\\\\' breaks the line in MathJax but LaTeX joins the lines: they are set as {inner}; "
+                 f"write \\begin{{{inner}}}...\\end{{{inner}}} around them", fix)
 
     # -- words: function names and Greek letters without a backslash ---------------------------------
     def words(self) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from notes_builder.compile import require, safe_tex_environment
 from notes_builder.content import Document, MathSpan
+from notes_builder.displaymath import whole_environment
 from notes_builder.lint.engine import Finding
 from notes_builder.lint.rules import RULES
 from notes_builder.render import render_preamble
@@ -27,8 +28,8 @@ MARKER = "NBLINTFORMULA:"
 
 
 def _wrapped(span: MathSpan) -> tuple[str, str]:
-    if span.delimiter == "env":
-        return "", ""
+    if span.delimiter == "env" or (span.display and whole_environment(span.body)):
+        return "", ""  # `$$\begin{align}…\end{align}$$` is set as the environment (displaymath.layout)
     if span.display:
         return "\\[", "\\]"
     return "$", "$"

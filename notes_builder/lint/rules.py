@@ -82,6 +82,11 @@ _RULES = [
          "TeX stops with 'Misplaced alignment tab character &' (and `\\\\` does not break lines outside an "
          "alignment); wrap the lines in `aligned`.", "$$a &= b \\\\ c &= d$$",
          "$$\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}$$"),
+    Rule("NB139", "display-line-break", "warning", "`\\\\` at the top level of display math.",
+         "MathJax breaks the line there; LaTeX silently joins the lines of `$$ … $$` or `equation`. notes sets "
+         "such lines as `gathered` (`aligned` when they have `&`) and drops a `\\\\` that ends the formula; "
+         "saying so in the source makes the notes mean the same everywhere.",
+         "$$a = b \\\\ c = d$$", "$$\\begin{gathered}a = b \\\\ c = d\\end{gathered}$$", True),
     Rule("NB141", "unknown-macro", "error", "A macro that LaTeX, amsmath, amssymb and the notes do not define.",
          "TeX stops with 'Undefined control sequence'. Define it under `macros:` in notes.yaml, or use the "
          "suggested standard macro. A macro from a package loaded with `template.packages` is unknown to "

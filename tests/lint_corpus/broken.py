@@ -84,12 +84,17 @@ BROKEN: list[tuple[str, str, str, str]] = [
     (r"\begin{cases} a & b", "NB136", r"\begin", "display"),
     (r"x \end{aligned}", "NB136", r"\end", "display"),
     # NB137 display environment inside math
-    (r"\begin{align} a &= b \end{align}", "NB137", r"\begin", "display"),
+    (r"x = \begin{align} a &= b \end{align}", "NB137", r"\begin", "display"),
     (r"\begin{equation} E = mc^2 \end{equation}", "NB137", r"\begin", "inline"),
     (r"\begin{align} a \\ \begin{gather} b \end{gather} \end{align}", "NB137", r"\begin{gather}", "env:align"),
     # NB138 & and \\ outside alignment
     (r"a &= b", "NB138", "&", "display"),
-    (r"a = b \\ c = d", "NB138", r"\\", "display"),
+    (r"a \\ b", "NB138", r"\\", "inline"),
+    (r"\frac{a \\ b}{c}", "NB138", r"\\", "display"),
+    # NB139 a line break at the top level of display math (MathJax breaks the line; LaTeX would not)
+    (r"a = b \\ c = d", "NB139", r"\\", "display"),
+    (r"a = b \\", "NB139", r"\\", "display"),
+    (r"\begin{equation} a = b \\ c = d \end{equation}", "NB139", r"\\", "env:equation"),
     (r"x & y", "NB138", "&", "inline"),
     # NB141 unknown macros
     (r"x \in \R", "NB141", r"\R", "inline"),

@@ -218,6 +218,9 @@ x = \begin{cases} 1 & \text{if } a \\ 0 & \text{otherwise} \end{cases}
 {n \choose k} + {a \over b} + {n \atop k} + {n \brace k} + {n \brack k}
 \$5
 display:\begin{aligned} a &= b + c \\ d &= e \end{aligned}
+display:\begin{align} a &= b \label{eq:a} \\ c &= d \notag \end{align}
+display:\begin{equation*} E = mc^2 \end{equation*}
+display:E = mc^2 \tag{2.1}
 display:\sum_{i=1}^{n} i = \frac{n(n+1)}{2}
 display:\mathcal{L} = -\frac{1}{N} \sum_{n=1}^{N} \sum_{k=1}^{K} y_{nk} \log \hat{y}_{nk}
 env:align:\begin{align} f_t &= \sigma(W_f x_t + b_f) \\ i_t &= \sigma(W_i x_t + b_i) \end{align}
