@@ -428,27 +428,33 @@ def _macros(raw: Any, config: NotesConfig) -> dict[str, str]:
         return {}
     if not isinstance(raw, dict):
         raise ConfigError("'macros' must map macro names to LaTeX bodies", config.location_of("macros"))
-    macros = {}
+    macros: dict[str, str] = {}
     for key, body in raw.items():
         key = str(key)
         name = key.removeprefix("\\")
         at = config.location_of("macros", key, key=True)
         if not _MACRO_NAME.fullmatch(key):
             raise ConfigError(f"macro name {key!r} must be letters only (e.g. R or \\R)", at)
-        if name in _latex_commands():
-            raise ConfigError(f"macro \\{name} would replace a LaTeX command", at,
-                              hint=f"pick another name (e.g. \\my{name}); notes.yaml macros add commands, "
-                                   "they do not change LaTeX's own")
-        if name.startswith("end"):  # \newcommand refuses these: `\endfoo` closes an environment `foo`
-            raise ConfigError(f"macro name \\{name} may not start with 'end' (LaTeX keeps those for ending "
-                              "environments)", at, hint=f"pick another name, e.g. \\my{name}")
-        if name in macros:
-            raise ConfigError(f"macro \\{name} is defined twice", at)
-        if not isinstance(body, str):
-            raise ConfigError(f"macro '{key}' must have a string body", at)
-        _check_macro_body(name, body, config.location_of("macros", key), config.allow.tex_primitives)
+        check_macro(name, body, at, config.location_of("macros", key), config.allow.tex_primitives, macros)
         macros[name] = body
     return macros
+
+
+def check_macro(name: str, body: Any, at: Location, body_at: Location, allow_primitives: bool,
+                defined: dict[str, str]) -> None:
+    """One macro of notes.yaml, or one `\\newcommand` written in a formula (as MathJax allows): the same checks."""
+    if name in _latex_commands():
+        raise ConfigError(f"macro \\{name} would replace a LaTeX command", at,
+                          hint=f"pick another name (e.g. \\my{name}); notes.yaml macros add commands, "
+                               "they do not change LaTeX's own")
+    if name.startswith("end"):  # \newcommand refuses these: `\endfoo` closes an environment `foo`
+        raise ConfigError(f"macro name \\{name} may not start with 'end' (LaTeX keeps those for ending "
+                          "environments)", at, hint=f"pick another name, e.g. \\my{name}")
+    if name in defined:
+        raise ConfigError(f"macro \\{name} is defined twice", at)
+    if not isinstance(body, str):
+        raise ConfigError(f"macro '{name}' must have a string body", at)
+    _check_macro_body(name, body, body_at, allow_primitives)
 
 
 def _check_tex(what: str, tex: str, at: Location, allow_primitives: bool) -> None:

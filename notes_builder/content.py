@@ -22,8 +22,9 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.texmath import texmath_plugin
 
-from notes_builder.config import NotesConfig, load_config, read_text, split_front_matter
+from notes_builder.config import NotesConfig, check_macro, load_config, read_text, split_front_matter
 from notes_builder.errors import ConfigError, ContentError, Diagnostic, Location
+from notes_builder.security import group_end
 
 CONTAINER_NAMES = ("note", "tip", "warning", "important", "summary", "symbols")
 MATH_TOKENS = {"math_inline", "math_inline_double", "math_block", "math_block_label", "math_block_eqno",
@@ -78,6 +79,63 @@ class MathSpan:
 
 
 @dataclass
+class FormulaMacro:
+    """A `\\newcommand{\\name}[n]{body}` written inside a formula, as MathJax allows: it becomes a document
+    macro, like one of notes.yaml's, with the same checks (adopt_formula_macros)."""
+
+    name: str
+    body: str
+    location: Location
+    body_location: Location
+
+
+_NEWCOMMAND = re.compile(r"\\(?:re)?newcommand\s*(?:\{\s*\\([A-Za-z]+)\s*\}|\\([A-Za-z]+))"
+                         r"\s*(?:\[\s*\d\s*\])?\s*(?=\{)")
+
+
+def take_definitions(span: MathSpan) -> list[FormulaMacro]:
+    """The `\\newcommand`s of a formula; each is blanked out of its body (same length: positions stay right)."""
+    body = span.body
+    found = []
+    for match in _NEWCOMMAND.finditer(body):
+        end = group_end(body, match.end())
+        if end < 0 or (found and match.start() < found[-1][1]):
+            continue  # unbalanced: lint reports the brace
+        name = match.group(1) or match.group(2)
+        macro = FormulaMacro(name, body[match.end() + 1:end], span.location(match.start()),
+                             span.location(match.end() + 1))
+        found.append((match.start(), end + 1, macro))
+    for start, end, _ in found:
+        body = body[:start] + re.sub(r"[^\n]", " ", body[start:end]) + body[end:]
+    span.body = body
+    return [macro for _, _, macro in found]
+
+
+def adopt_formula_macros(config: NotesConfig, sections: list[Section]) -> None:
+    """Add the formulas' `\\newcommand`s to the document's macros. MathJax makes them global to the page, so a
+    definition repeated with the same body is fine; a different one is the user's error at its line."""
+    written: dict[str, FormulaMacro] = {}
+    for section in sections:
+        for macro in section.macros:
+            if macro.name in written and written[macro.name].body == macro.body:
+                continue
+            if macro.name in written:
+                raise ContentError(f"macro \\{macro.name} is defined twice, differently (first at "
+                                   f"{written[macro.name].location})", macro.location,
+                                   hint="give the second one another name")
+            defined = {name: body for name, body in config.macros.items() if name not in written}
+            if config.macros.get(macro.name) == macro.body:
+                continue  # adopted by an earlier pass (lint, then build)
+            try:
+                check_macro(macro.name, macro.body, macro.location, macro.body_location, config.allow.tex_primitives,
+                            defined)
+            except ConfigError as error:
+                raise ContentError(error.message, error.location, hint=error.hint) from None
+            written[macro.name] = macro
+            config.macros[macro.name] = macro.body
+
+
+@dataclass
 class Section:
     source: SourceFile
     tokens: list[Token]
@@ -87,6 +145,7 @@ class Section:
     offsets: dict[int, int] = field(default_factory=dict)
     # id(token) -> the math span of a math token (two spans may share an offset when not found verbatim)
     math_of: dict[int, MathSpan] = field(default_factory=dict)
+    macros: list[FormulaMacro] = field(default_factory=list)  # `\\newcommand`s written in its formulas
 
     def add_math(self, token: Token, span: MathSpan) -> None:
         self.offsets[id(token)] = span.offset
@@ -310,6 +369,9 @@ def parse_section(path: Path, text: str | None = None) -> Section:
                     "notes are typeset by LaTeX; use Markdown instead"))
         elif token.map:
             section.offsets[id(token)] = locator.block_start(token)
+    for span in section.math:
+        if "newcommand" in span.body:
+            section.macros.extend(take_definitions(span))
     return section
 
 
@@ -328,4 +390,5 @@ def load_document(target: str | Path | None = None, config: NotesConfig | None =
     """Gather: configuration plus every section, parsed, in reading order."""
     config = config or load_config(target)
     sections = [parse_section(path) for path in config.sections]
+    adopt_formula_macros(config, sections)
     return Document(config, sections)

@@ -51,13 +51,12 @@ from notes_builder.security import (
     PLACEHOLDER_IN_MATH,
     describe,
     find_forbidden,
+    group_end,
     unbalanced_brace,
 )
-from notes_builder.texchars import UNICODE_MATH
+from notes_builder.texchars import CJK_RANGES, UNICODE_MATH, accented, is_cjk
 
 IMAGE_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".svg"}
-CJK_RANGES = ((0x2E80, 0x2FDF), (0x3000, 0x303F), (0x3040, 0x30FF), (0x3100, 0x312F), (0x31A0, 0x31BF),
-              (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
 
 
 # --- characters -----------------------------------------------------------------------------------
@@ -80,11 +79,6 @@ UNICODE_COMMANDS = {
     if ord(char) > TEXT_SAFE_RANGES[-1][1] and char not in PROSE_UNICODE and command.strip()
     and not unicodedata.category(char).startswith(("Z", "C"))
 }
-
-
-def is_cjk(char: str) -> bool:
-    code = ord(char)
-    return any(lo <= code <= hi for lo, hi in CJK_RANGES)
 
 
 def has_cjk(text: str) -> bool:
@@ -286,6 +280,49 @@ IMAGE_ENDINGS = {"PNG": b"IEND\xaeB`\x82", "PDF": b"%%EOF"}
 IMAGE_TAIL_WINDOW = 1024
 _HEADING_ID = re.compile(r"\s*\{#([A-Za-z][\w:.-]*)\}\s*$")
 _INCLUDE_ATTRS = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
+
+
+# Text commands MathJax sets in math that LaTeX drops there ("invalid in math mode"): boxed in \text{...}.
+TEXT_IN_MATH = re.compile(r"\\textcircled(?![A-Za-z])\s*(?=\{)")
+
+
+_CJK_RUN = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES) + "]+")
+
+
+def math_unicode(body: str) -> str:
+    """Unicode in math as MathJax shows it: a symbol with a LaTeX command (`×`, `²`, `≤`, Greek) becomes that
+    command where TeX reads math (not inside `\\text{...}`), and a run of Chinese characters or full-width
+    punctuation (`，`, `。`) is set as text, which the CJK font has (math fonts have none of them)."""
+    from notes_builder.lint.checker import clean_body  # the same view of "math, not text" lint has
+
+    clean = clean_body(body)
+    out = []
+    for index, char in enumerate(body):
+        command = UNICODE_MATH.get(char) if ord(char) > 0x7F and clean[index] == char else None
+        if command is None and ord(char) > 0x7F and clean[index] == char:
+            command = accented(char)
+        if command is None:
+            out.append(char)
+            continue
+        following = body[index + 1:index + 2]
+        if command.startswith(("^", "_")) and out and out[-1] == command[0]:
+            command = command[1:]  # `x^²`: the script is already there
+        out.append(command + (" " if command[-1:].isalpha() and following.isalpha() else ""))
+    return _CJK_RUN.sub(lambda match: f"\\text{{{match.group(0)}}}", "".join(out))
+
+
+def boxed_text_commands(body: str) -> str:
+    """`\\textcircled{1}` in math -> `\\text{\\textcircled{1}}`, as MathJax shows it."""
+    if "\\text" not in body:
+        return body
+    out, cursor = [], 0
+    for match in TEXT_IN_MATH.finditer(body):
+        end = group_end(body, match.end())
+        if match.start() < cursor or end < 0:
+            continue
+        out += [body[cursor:match.start()], "\\text{", body[match.start():end + 1], "}"]
+        cursor = end + 1
+    return "".join(out) + body[cursor:]
 
 
 def tex_url(url: str) -> str:
@@ -542,6 +579,8 @@ class Renderer:
         if kind in ("math_inline", "math_inline_double"):
             span = self.math_span(node)
             body = self.math_body(span)
+            if not body.strip():
+                return ""
             return f"${body}$" if kind == "math_inline" else f"\\[{body}\\]"
         if kind == "image":  # a figure is a paragraph of its own (see block); in a sentence, an icon
             url = self.remote_image(node)
@@ -588,13 +627,15 @@ class Renderer:
         self.check_characters(body, span.location)
         for match in _REF.finditer(body):
             self.pending_refs.append((match.group(2), span.location(match.start())))
-        return body
+        return boxed_text_commands(math_unicode(body) if not body.isascii() else body)
 
     def formula(self, node: SyntaxTreeNode, caption: str) -> str:
         """A display formula in its box, numbered line by line as LaTeX numbers `align` (displaymath.layout
         reads the lines, \\label, \\tag and \\notag as MathJax does)."""
         span = self.math_span(node)
         body = self.math_body(span)
+        if not body.strip():
+            return ""  # only `\\newcommand`s, which went to the preamble (content.take_definitions)
         formula = displaymath.layout(body, span.environment if span.delimiter == "env" else "")
         rows = formula.rows
         if formula.target in ("equation*", "multline*") and len(rows) > 1:

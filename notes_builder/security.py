@@ -147,7 +147,7 @@ def _environment(tex: str, start: int, command: str, at: int, opened: dict[str, 
         return [(start, command, "takes the environment name from a macro")]
     if tex[at] != "{":
         return []  # one character: no forbidden command has a one-letter name
-    close = _group_end(tex, at)
+    close = group_end(tex, at)
     argument = _COMMENT.sub("", tex[at + 1:close if close > 0 else len(tex)])  # `{in%⏎put}` is `{input}`
     if "\\" in argument:
         return [(start, command, "takes the environment name from a macro")]
@@ -181,7 +181,7 @@ def _skip_to_argument(tex: str, at: int) -> int:
     return at
 
 
-def _group_end(tex: str, start: int) -> int:
+def group_end(tex: str, start: int) -> int:
     """Index of the '}' matching the '{' at `start` (escaped braces skipped), or -1."""
     depth = 0
     index = start

@@ -5,6 +5,8 @@ commands for pdflatex (\\DeclareUnicodeCharacter), so a character typed in prose
 prints. `√` maps to `\\surd`, the symbol alone, because the character does not say what lies under the root.
 """
 
+import unicodedata
+
 UNICODE_MATH = {
     "α": "\\alpha", "β": "\\beta", "γ": "\\gamma", "δ": "\\delta", "ε": "\\varepsilon", "ϵ": "\\epsilon",
     "ζ": "\\zeta", "η": "\\eta", "θ": "\\theta", "ϑ": "\\vartheta", "ι": "\\iota", "κ": "\\kappa",
@@ -28,3 +30,24 @@ UNICODE_MATH = {
     "†": "\\dagger", "∗": "\\ast", "≃": "\\simeq", "≅": "\\cong", "⌊": "\\lfloor", "⌋": "\\rfloor",
     "⌈": "\\lceil", "⌉": "\\rceil", "✓": "\\checkmark", "✗": "\\times", "•": "\\bullet",
 }
+
+# Chinese, Japanese and Korean characters and full-width punctuation: the CJK font sets them, math fonts do not.
+CJK_RANGES = ((0x2E80, 0x2FDF), (0x3000, 0x303F), (0x3040, 0x30FF), (0x3100, 0x312F), (0x31A0, 0x31BF),
+              (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
+
+
+def is_cjk(char: str) -> bool:
+    code = ord(char)
+    return any(lo <= code <= hi for lo, hi in CJK_RANGES)
+
+
+_MATH_ACCENTS = {"\u0300": "grave", "\u0301": "acute", "\u0302": "hat", "\u0303": "tilde", "\u0304": "bar",
+                 "\u0306": "breve", "\u0307": "dot", "\u0308": "ddot", "\u030c": "check", "\u20d7": "vec"}
+
+
+def accented(char: str) -> str | None:
+    """`ŷ` -> `\\hat{y}`: a text accent is an error in math ("Please use \\mathaccent")."""
+    parts = unicodedata.normalize("NFD", char)
+    if len(parts) == 2 and parts[0].isascii() and parts[0].isalpha() and parts[1] in _MATH_ACCENTS:
+        return f"\\{_MATH_ACCENTS[parts[1]]}{{{parts[0]}}}"
+    return None

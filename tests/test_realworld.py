@@ -165,3 +165,42 @@ def test_display_math_right_after_a_paragraph_line_keeps_the_parser_in_step(tmp_
     assert result.returncode == 0, result.stderr
     assert "Python 1 A_sum_axis1 = x * y Then x." in text  # the code box and the prose are not math
     assert text.count("(1)") == 1 and text.count("(2)") == 1
+
+
+def test_mathjax_font_switches_text_commands_and_package_macros_render(tmp_path):
+    notes = write_project(tmp_path, {"a.md": (
+        "Text $\\rm d x$, ${\\bf v}$, $\\it y$, $\\cal L$, $\\sf s$, $\\tt t$, step $\\textcircled{7}$, "
+        "$\\textbf{b}$, $\\emph{e}$, $\\textit{i}$, $\\boldsymbol{\\theta}$, $\\bm{x}$, "
+        "$\\operatorname*{arg\\,max}_x f$, $\\mathscr{L}$, $\\cancel{x}$, $\\color{red}{x}$.\n\n"
+        "$$ f(x) = \\text{zero if $x<0$} $$\n")})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "NB141" not in result.stderr and "invalid in math mode" not in result.stderr
+    assert "zero if x < 0" in text and "7" in text
+
+
+def test_newcommand_inside_a_formula_is_a_document_macro(tmp_path):
+    notes = write_project(tmp_path, {"a.md": (
+        "$$\\newcommand{\\R}{\\mathbb{R}}\\newcommand{\\norm}[1]{\\lVert #1 \\rVert}$$\n\n"
+        "Let $x \\in \\R^n$ with $\\norm{x} = 1$.\n\n$$\\newcommand{\\R}{\\mathbb{R}} y \\in \\R$$\n")})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "Let x ∈ Rn with ∥x∥ = 1." in text and "y∈R 1 (1)" in text  # the definitions alone set no formula
+    # the same checks as notes.yaml macros: no replacing LaTeX's commands, no forbidden primitives
+    (notes / "a.md").write_text("Text $\\newcommand{\\frac}{x} a$ and more.\n")
+    result, _ = build(notes / "a.md")
+    assert result.returncode == 1 and "a.md:1:7: error: macro \\frac would replace a LaTeX command" in result.stderr
+    (notes / "a.md").write_text("Text.\n\n$$\\newcommand{\\x}{\\input{/etc/passwd}} \\x$$\n")
+    result, _ = build(notes / "a.md")
+    assert result.returncode == 1 and "\\input is not allowed in notes" in result.stderr
+
+
+def test_unicode_in_math_is_set_as_mathjax_shows_it(tmp_path):
+    notes = write_project(tmp_path, {"a.md": (
+        "Inline $x² + y^² ≤ 3 × a′ − b → α$.\n\n$$\nL = (y − ŷ)² ，其中 y 为标签。\n$$\n")})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "x2 + y 2 ≤ 3 × a′ − b → α" in text
+    assert "L = (y − " in text and ")2 ，其中y为标签。" in text
+    assert "a.md:1:10: warning: NB151 Unicode '²' in math; write ^{2}" in result.stderr
+    assert "U+5176" not in result.stderr  # Chinese in math is set as text, as MathJax shows it: no warning

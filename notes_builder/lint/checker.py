@@ -22,7 +22,7 @@ from notes_builder.security import (
     find_forbidden,
     unbalanced_brace,
 )
-from notes_builder.texchars import UNICODE_MATH
+from notes_builder.texchars import UNICODE_MATH, accented, is_cjk
 
 
 @dataclass(frozen=True)
@@ -677,7 +677,9 @@ class _Run:
         for index, char in enumerate(clean):
             if char.isascii():
                 continue
-            replacement = UNICODE_MATH.get(char)
+            if is_cjk(char):
+                continue  # set as text by the renderer (render.math_unicode), as MathJax shows it
+            replacement = UNICODE_MATH.get(char) or accented(char)
             name = f"U+{ord(char):04X}"
             if replacement is None:
                 self.add("NB151", index, index + 1, f"Unicode character '{char}' ({name}) in math")

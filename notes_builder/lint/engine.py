@@ -23,7 +23,15 @@ from notes_builder.config import (
     macro_arguments,
     read_text,
 )
-from notes_builder.content import Document, MathSpan, Section, SourceFile, parse_section, symbol_spans
+from notes_builder.content import (
+    Document,
+    MathSpan,
+    Section,
+    SourceFile,
+    adopt_formula_macros,
+    parse_section,
+    symbol_spans,
+)
 from notes_builder.errors import ContentError, Location, UsageError
 from notes_builder.lint import macros as M
 from notes_builder.lint.checker import _TEXT, FormulaChecker, RawFinding, clean_body
@@ -346,11 +354,15 @@ def lint_document(document: Document, options: LintOptions | None = None,
                   parse_errors: list[Finding] | None = None) -> list[Finding]:
     """Every finding of one document, after select/ignore, per-file ignores and inline suppression."""
     config = document.config
+    findings = list(parse_errors or [])
+    try:
+        adopt_formula_macros(config, document.sections)
+    except ContentError as error:
+        findings.append(_section_finding(error.location.path if error.location else config.source, error))
     lint = effective_config(config)
     checker = checker_for(config, lint)
     keep = _Filter(config, lint, options)
     table = symbol_spans(config) if config.symbols else []
-    findings = list(parse_errors or [])
     for section in document.sections:
         keep.suppressed[section.source.path] = suppressions(section.source)
     for span in [*table, *document.math]:

@@ -27,10 +27,17 @@ TEMPLATE_MACROS = {"eqref", "ref", "bm", "text", "operatorname", "mathbb", "math
 TEX_FRACTIONS = _names("over atop above overwithdelims atopwithdelims abovewithdelims choose brace brack")
 
 
+# LaTeX 2.09's font switches: deprecated, but the article class defines them and MathJax accepts them.
+OLD_FONT_SWITCHES = _names("rm bf it cal sf tt sl sc em")
+# What MathJax offers that the template loads a package for (mathrsfs, cancel), and kernel text commands the
+# renderer boxes in \text when they appear in math (render.TEXT_IN_MATH).
+PACKAGE_MACROS = _names("mathscr cancel bcancel xcancel cancelto textcircled")
+
+
 @lru_cache(maxsize=1)
 def base_macros() -> frozenset[str]:
     names = {line.strip() for line in _DATA.read_text(encoding="utf-8").splitlines() if line.strip()}
-    return frozenset(names | TEMPLATE_MACROS | TEX_FRACTIONS)
+    return frozenset(names | TEMPLATE_MACROS | TEX_FRACTIONS | OLD_FONT_SWITCHES | PACKAGE_MACROS)
 
 
 # Better suggestions than edit distance for common non-LaTeX spellings.
