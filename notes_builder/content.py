@@ -19,6 +19,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.texmath import texmath_plugin
 
@@ -182,7 +183,10 @@ def markdown_parser() -> MarkdownIt:
         .enable("table")
         .enable("strikethrough")
         .use(front_matter_plugin)
-        .use(dollarmath_plugin, allow_labels=True, allow_space=True, allow_digits=True, double_inline=True)
+        # pandoc's rule: `$` opens math only before a non-space and closes only after a non-space and before no
+        # digit, so `it costs $5 and the other $6` is prose
+        .use(dollarmath_plugin, allow_labels=True, allow_space=False, allow_digits=False, double_inline=True)
+        .use(footnote_plugin)
         .use(amsmath_plugin)
         .use(texmath_plugin, delimiters="brackets")
     )
@@ -252,7 +256,9 @@ def _parser() -> MarkdownIt:
 
 
 _LABEL = re.compile(r"\\label\{([^{}]*)\}")
-_UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+# A `$` left in prose is a dollar sign (pandoc's rule) unless it starts what looks like math: `$$`, or `$` before
+# a letter, a backslash or a brace (`$\alpha` never closed). `$5`, `$ 5`, `US$` stay prose.
+_UNCLOSED_MATH = re.compile(r"(?<!\\)\$(?:\$|(?=[A-Za-z\\{]))")
 
 
 class Locator:
@@ -319,8 +325,8 @@ def _walk_inline(section: Section, locator: Locator, token: Token) -> None:
             offset = locator.find(first, end) if first else None
             if offset is not None:
                 section.offsets[id(child)] = offset
-            if child.type == "text" and _UNESCAPED_DOLLAR.search(child.content):
-                dollar = child.content.index("$")
+            if child.type == "text" and _UNCLOSED_MATH.search(child.content):
+                dollar = _UNCLOSED_MATH.search(child.content).start()
                 at = source.location(offset + dollar) if offset is not None and dollar < len(first) else \
                     source.location(start)
                 fence = "$$" if child.content.startswith("$$", dollar) else "$"
@@ -333,12 +339,31 @@ def _walk_inline(section: Section, locator: Locator, token: Token) -> None:
             section.diagnostics.append(Diagnostic(at, "warning", f"raw HTML dropped: {child.content.strip()}",
                                                   "notes are typeset by LaTeX; use Markdown instead"))
         elif child.type == "image":
+            for part in child.children or []:  # math in the caption (alt text) comes before the src in the file
+                if part.type in MATH_TOKENS:
+                    section.add_math(part, _math_span(source, locator, part, end))
             src = str(child.attrs.get("src", "") or "")
             offset = locator.find(src, end)
             if offset is None:  # markdown-it %-encodes spaces and non-ASCII: the file has them as typed
                 offset = locator.find(urllib.parse.unquote(src), end)
             if offset is not None:
                 section.offsets[id(child)] = offset
+
+
+_CLOSING_FENCE = re.compile(r"^[ \t>]*:{3,}[ \t]*$")
+
+
+def _check_closed(source: SourceFile, token: Token) -> None:
+    """A `::: note` with no closing `:::` would swallow the rest of the file into the call-out."""
+    assert token.map is not None
+    last = token.map[1]  # the plugin's map ends at the closing line itself
+    line = source.text[source.line_offset(last):source.line_offset(last + 1)].rstrip("\r\n")
+    if not _CLOSING_FENCE.match(line):
+        opening = source.line_offset(token.map[0])
+        indent = len(source.text[opening:]) - len(source.text[opening:].lstrip(" \t>"))
+        raise ContentError(f"call-out '{token.info.strip() or token.type}' opened here is never closed",
+                           source.location(opening + indent),
+                           hint="end it with a line ':::' (with as many colons as it opened with)")
 
 
 def parse_section(path: Path, text: str | None = None) -> Section:
@@ -353,6 +378,8 @@ def parse_section(path: Path, text: str | None = None) -> Section:
     section = Section(source, tokens)
     locator = Locator(source)
     for token in tokens:
+        if token.type == "footnote_block_open":  # the definitions, collected at the end: back to where they are
+            locator.cursor = 0
         if token.type == "inline":
             _walk_inline(section, locator, token)
         elif token.type in MATH_TOKENS:
@@ -369,6 +396,8 @@ def parse_section(path: Path, text: str | None = None) -> Section:
                     "notes are typeset by LaTeX; use Markdown instead"))
         elif token.map:
             section.offsets[id(token)] = locator.block_start(token)
+            if token.type.startswith("container_") and token.type.endswith("_open"):
+                _check_closed(source, token)
     for span in section.math:
         if "newcommand" in span.body:
             section.macros.extend(take_definitions(span))

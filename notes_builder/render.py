@@ -278,6 +278,7 @@ PDF_HEADER_WINDOW = 1024  # pdfTeX, like PDF readers, accepts a PDF header withi
 # JPEG has none to rely on: phones append data after the end-of-image marker, and pdflatex embeds those.
 IMAGE_ENDINGS = {"PNG": b"IEND\xaeB`\x82", "PDF": b"%%EOF"}
 IMAGE_TAIL_WINDOW = 1024
+_TASK = re.compile(r"\[([ xX])\][ \t]+")
 _HEADING_ID = re.compile(r"\s*\{#([A-Za-z][\w:.-]*)\}\s*$")
 _INCLUDE_ATTRS = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
 
@@ -375,6 +376,7 @@ class Renderer:
         self.warnings: list = list(document.diagnostics)
         self.counters = {"equation": 0, "figure": 0, "section": [0, 0, 0]}
         self.section: Section | None = None
+        self.footnotes: dict[Any, SyntaxTreeNode] = {}  # footnote id -> its definition, in the current section
         self.style = self._pygments_style()
 
     # -- helpers --
@@ -592,8 +594,13 @@ class Renderer:
                 "with no caption or number", "for a figure, put the image on its own line with a blank line "
                 "before and after it"))
             return f"\\includegraphics[height=1.2em]{{{path}}}"
-        if kind == "html_inline":
+        if kind == "html_inline" or kind == "footnote_anchor":
             return ""
+        if kind == "footnote_ref":
+            note = self.footnotes.get(node.meta.get("id"))
+            if note is None:
+                return escape_latex(f"[^{node.meta.get('label', '')}]")
+            return f"\\footnote{{{self.blocks(note.children).strip()}}}"
         raise ContentError(f"unsupported Markdown element '{kind}'", self.location(node))
 
     # -- math --
@@ -808,8 +815,8 @@ class Renderer:
             typed = (node.info or "").strip().removeprefix(name).strip()
             title = self.title(typed, self._in_line(self.location(node), typed)) or name.capitalize()
             return str(self.macros.callout(name, title, self.blocks(node.children)))
-        if kind in ("html_block", "front_matter"):
-            return ""
+        if kind in ("html_block", "front_matter", "footnote_block"):
+            return ""  # a footnote's text is set where it is referenced (inline_node)
         raise ContentError(f"unsupported Markdown element '{kind}'", self.location(node))
 
     def check_unknown_callout(self, paragraph: SyntaxTreeNode) -> None:
@@ -832,11 +839,29 @@ class Renderer:
                                    else f"supported call-out types: {supported}")
 
     def items(self, node: SyntaxTreeNode) -> str:
+        """`\\item{}`: an item whose text starts with `[` (`- [1] Hochreiter`) must not become \\item's label.
+        A task list item (`- [ ]`, `- [x]`) shows a box, ticked or not."""
         out = []
         for item in node.children:
+            label = self.task_box(item)
             body = self.blocks(item.children)
-            out.append(f"\\item {body}\n" if body.strip() else "\\item\\mbox{}\n")
+            opening = f"\\item[{label}]" if label else "\\item{}"
+            out.append(f"{opening} {body}\n" if body.strip() else f"{opening}\\mbox{{}}\n")
         return "".join(out)
+
+    @staticmethod
+    def task_box(item: SyntaxTreeNode) -> str:
+        """`$\\square$` or a ticked box for `[ ] `/`[x] ` opening a list item (its text loses the brackets)."""
+        first = item.children[0] if item.children else None
+        if first is None or first.type != "paragraph" or not first.children or not first.children[0].children:
+            return ""
+        text = first.children[0].children[0]
+        match = _TASK.match(text.content) if text.type == "text" else None
+        if match is None:
+            return ""
+        assert text.token is not None
+        text.token.content = text.content[match.end():]
+        return r"$\boxtimes$" if match.group(1) in "xX" else r"$\square$"
 
     def heading(self, node: SyntaxTreeNode) -> str:
         if node.nester_tokens is not None and id(node.nester_tokens.opening) == self.title_heading:
@@ -891,7 +916,9 @@ class Renderer:
             for row in part.children:
                 cells = []
                 for cell in row.children:
-                    cells.append(self.inline(cell.children[0]) if cell.children else "")
+                    text = self.inline(cell.children[0]) if cell.children else ""
+                    # after `\\\\` or \\toprule, a `[` would be read as their optional argument
+                    cells.append("{}" + text if text.startswith("[") else text)
                     if part.type == "thead":
                         style = str(cell.attrs.get("style", ""))
                         aligns.append("r" if "right" in style else "c" if "center" in style else "l")
@@ -1018,6 +1045,8 @@ class Renderer:
         for section in self.document.sections:
             self.section = section
             tree = SyntaxTreeNode(section.tokens)
+            self.footnotes = {note.meta.get("id"): note for block in tree.children if block.type == "footnote_block"
+                              for note in block.children}
             parts.append(f"% --- {section.source.path.name} ---\n" + self.blocks(tree.children))
         for label, location in self.pending_refs:
             if label not in self.references:

@@ -30,7 +30,7 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str], int]] = {
     "write18": (project("\n\nRun $\\immediate\\write18{ls}$.\n"), ["a.md:3:6: error: NB171"], 1),
     "end_document_in_math": (project("x\n\n$a \\end{document}$\n"), ["a.md:3:4", "end{document}"], 1),
     "catcode": (project("$\\catcode`\\@=11$\n"), ["a.md:1:2: error: NB171", "\\catcode"], 1),
-    "unclosed_dollar": (project("Fine.\n\nPrice $5 for two.\n"), ["a.md:3:7", "unclosed '$'"], 1),
+    "unclosed_dollar": (project("Fine.\n\nPrice $x for two.\n"), ["a.md:3:7", "unclosed '$'"], 1),
     "macro_replaces_a_latex_command": ({"notes.yaml": "title: T\noutput: notes\nsections: [a.md]\nmacros:\n"
                                                       "  R: '\\mathbb{R}'\n  textless: PWNED\n", "a.md": "A < B.\n"},
                                        ["notes.yaml:6:3: error: macro \\textless would replace a command",

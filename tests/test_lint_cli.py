@@ -168,7 +168,7 @@ def test_pyproject_tool_notes_lint(tmp_path):
 
 
 def test_unclosed_dollar_is_a_finding_and_rest_is_checked(tmp_path):
-    project(tmp_path, "# T\n\nIt costs $5 today.\n\n$x^10$\n")
+    project(tmp_path, "# T\n\nIt costs $x today.\n\n$x^10$\n")
     items = json.loads(run(str(tmp_path), "--format", "json").output)
     assert [(i["code"], i["line"], i["column"]) for i in items] == [("NB135", 3, 10), ("NB111", 5, 3)]
 

@@ -8,6 +8,7 @@ PDF back.
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -204,3 +205,60 @@ def test_unicode_in_math_is_set_as_mathjax_shows_it(tmp_path):
     assert "L = (y − " in text and ")2 ，其中y为标签。" in text
     assert "a.md:1:10: warning: NB151 Unicode '²' in math; write ^{2}" in result.stderr
     assert "U+5176" not in result.stderr  # Chinese in math is set as text, as MathJax shows it: no warning
+
+
+# --- Markdown semantics as pandoc and CommonMark have them ------------------------------------------
+
+def test_dollar_amounts_are_prose_by_pandocs_rule(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "It costs $5 and the other $6. Math $x_t$ still works.\n"})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "It costs $5 and the other $6. Math xt still works." in text
+    lint = run_notes("lint", notes / "a.md")
+    assert lint.returncode == 0 and "1 formula" in lint.stdout  # only $x_t$ is math
+
+
+def test_list_items_and_table_cells_starting_with_a_bracket_print_literally(tmp_path):
+    notes = write_project(tmp_path, {"a.md": (
+        "- [1] Hochreiter, 1997.\n- [2] Graves, 2013.\n\n1. [a] first\n2. second\n\n"
+        "| Ref | Paper |\n|-----|-------|\n| [1] | LSTM |\n| [2] | GRU |\n\n- [ ] to do\n- [x] done\n")})
+    result, _ = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    layout = pdftotext(tmp_path / "out" / "a.pdf", layout=True)
+    assert "• [1] Hochreiter, 1997." in layout and "1. [a] first" in layout
+    assert re.search(r"\[1\] +LSTM", layout) and re.search(r"\[2\] +GRU", layout)
+    assert "□ to do" in layout and "⊠ done" in layout
+
+
+def test_footnotes_are_footnotes(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "Text with a note[^1] and another[^long].\n\n"
+                                             "[^1]: The first note, with $x^2$.\n[^long]: A second note.\n\nEnd.\n"})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "Text with a note1 and another2 . End." in text
+    assert "The first note, with x2 ." in text and "A second note." in text
+    assert "[^1]" not in text
+
+
+def test_math_in_a_figure_caption_builds_and_is_linted(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "Text.\n\n![Sigmoid on $[-6, 6]$ with $h_t-1$.](act.png)\n"})
+    (notes / "act.png").write_bytes(PNG)
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "Figure 1. Sigmoid on [−6, 6] with" in text
+    assert "a.md:3:31: warning: NB111 subscript 't-1' needs braces" in result.stderr  # located in the caption
+
+
+def test_lists_nested_deeper_than_four_levels_build(tmp_path):
+    items = "".join("  " * depth + f"- level {depth + 1}\n" for depth in range(7))
+    notes = write_project(tmp_path, {"a.md": "Text.\n\n" + items})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "level 7" in text
+
+
+def test_an_unclosed_callout_is_an_error_at_its_opening_line(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "Text.\n\n::: note Remember\nBoxed.\n\nMore text.\n"})
+    result, _ = build(notes / "a.md")
+    assert result.returncode == 1
+    assert "a.md:3:1: error: call-out 'note Remember' opened here is never closed" in result.stderr
