@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import difflib
+import functools
 import hashlib
 import json
 import os
@@ -94,9 +95,11 @@ def unicode_declarations(engine: str = "pdflatex") -> str:
                      for char, command in UNICODE_COMMANDS.items() if not is_cjk(char))
 
 
-def unrenderable(text: str, cjk: bool) -> int | None:
-    """Index of the first character no font of a pdflatex document can set, or None."""
-    for index, char in enumerate(text):
+def unrenderable(text: str, cjk: bool, planes: frozenset[int] = frozenset(), start: int = 0) -> int | None:
+    """Index (from `start`) of the first character no font of a pdflatex document can set, or None. In a Chinese
+    document, `planes` are the 256-character blocks the CJK font has (cjk_planes)."""
+    for index in range(start, len(text)):
+        char = text[index]
         code = ord(char)
         if code < 0x80:
             if code >= 0x20 or char in "\n\t\r":
@@ -104,12 +107,29 @@ def unrenderable(text: str, cjk: bool) -> int | None:
             return index
         if any(lo <= code <= hi for lo, hi in TEXT_SAFE_RANGES) or char in UNICODE_COMMANDS or char in PROSE_UNICODE:
             continue
-        if cjk and is_cjk(char):
+        if cjk and (code >> 8 in planes if planes else is_cjk(char)):
             continue
         if char in "\u200b\u200c\u200d\ufeff":  # zero-width characters set as nothing
             continue
         return index
     return None
+
+
+@functools.lru_cache(maxsize=8)
+def cjk_planes(family: str) -> frozenset[int]:
+    """The 256-character blocks (code point >> 8) of CJKutf8's font `family` (gbsn: gbsnu4e.tfm holds U+4E00-4EFF).
+    A character outside them stops pdflatex with "Font C70/gbsn/... not loadable"; empty when unknown."""
+    tool = shutil.which("kpsewhich")
+    if tool is None:
+        return frozenset()
+    try:
+        found = subprocess.run([tool, f"{family}u4e.tfm"], capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    if not found:
+        return frozenset()
+    names = (path.stem.removeprefix(family + "u") for path in Path(found).parent.glob(f"{family}u*.tfm"))
+    return frozenset(int(name, 16) for name in names if re.fullmatch(r"[0-9a-f]{2}", name))
 
 
 _ESCAPE_RE = re.compile("[" + re.escape("".join(LATEX_SPECIALS) + "".join(PROSE_UNICODE)) + "]")
@@ -376,6 +396,7 @@ class Renderer:
         self.warnings: list = list(document.diagnostics)
         self.counters = {"equation": 0, "figure": 0, "section": [0, 0, 0]}
         self.section: Section | None = None
+        self.missing_glyphs: dict[str, Location] = {}  # shown as a framed code point (check_characters)
         self.footnotes: dict[Any, SyntaxTreeNode] = {}  # footnote id -> its definition, in the current section
         self.style = self._pygments_style()
 
@@ -401,15 +422,28 @@ class Renderer:
         return f"%NB@{location.path}:{location.line}\n"
 
     def check_characters(self, text: str, location_of_index) -> None:
-        if not self.pdflatex:
+        """Characters pdflatex's fonts lack. A Chinese character is words: an error naming it (pdflatex would stop
+        with "Font ... not loadable"). A symbol or emoji (⭐, 🚀) is shown as a framed code point, with a warning
+        (pandoc under xelatex drops it silently)."""
+        if not self.pdflatex or text.isascii():
             return
-        bad = unrenderable(text, self.cjk)
-        if bad is not None:
+        planes = cjk_planes(self.config.template.cjk_font) if self.cjk else frozenset()
+        bad = unrenderable(text, self.cjk, planes)
+        while bad is not None:
             char = text[bad]
-            raise ContentError(
-                f"character '{char}' (U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}) cannot be typeset: "
-                "no font loaded by pdflatex has it", location_of_index(bad),
-                hint="replace it, or set template.engine: xelatex in notes.yaml with a font that has it")
+            name = f"'{char}' (U+{ord(char):04X} {unicodedata.name(char, 'unnamed')})"
+            if is_cjk(char) or ord(char) < 0x20:
+                font = f"the pdflatex Chinese font ({self.config.template.cjk_font})" if is_cjk(char) else "any font"
+                raise ContentError(f"character {name} cannot be typeset: {font} has no glyph for it",
+                                   location_of_index(bad), hint="set template.engine: xelatex in notes.yaml (or the "
+                                   "front matter) with a font that has it, or replace it")
+            if char not in self.missing_glyphs:
+                self.missing_glyphs[char] = location_of_index(bad)
+                self.warnings.append(Diagnostic(self.missing_glyphs[char], "warning",
+                                                f"character {name} has no glyph in pdflatex's fonts: shown as "
+                                                f"[U+{ord(char):04X}]", "set template.engine: xelatex with a font "
+                                                "that has it, or replace it"))
+            bad = unrenderable(text, self.cjk, planes, bad + 1)
 
     # -- prose --
     def text(self, node: SyntaxTreeNode) -> str:
@@ -1055,6 +1089,8 @@ class Renderer:
                                    hint=f"did you mean '{close[0]}'?" if close else "label a formula with "
                                    "\\label{...} or `$$ ... $$ (label)`")
         body = "\n".join(parts)
+        if self.missing_glyphs:  # replaced in the output, not declared: CJKutf8 reads 4-byte characters itself
+            body = body.translate({ord(char): f"\\nbmissing{{U+{ord(char):04X}}}" for char in self.missing_glyphs})
         tex = self.document_tex(body)
         return RenderResult(tex, self.assets, self.warnings, self.references, self.inputs)
 

@@ -38,7 +38,7 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str], int]] = {
     "figure_name_with_nul": (project("Text.\n\n![x](a%00.png)\n"), ["a.md:3:1: error: figure name", "NUL"], 1),
     "encoded_figure_name_missing": (project("Text.\n\n![c](<my fig.png>)\n"),
                                     ["a.md:3:1: error: figure file not found: my fig.png"], 1),
-    "char_without_font_in_callout_title": (project("::: note Rocket 🚀\ntext\n:::\n"), ["a.md:1:", "U+1F680"], 1),
+    "char_without_font_in_callout_title": (project("::: note Rare 㲜\ntext\n:::\n"), ["a.md:1:", "U+3C9C"], 1),
     "macro_name_starting_with_end": ({"notes.yaml": "title: T\noutput: notes\nsections: [a.md]\nmacros:\n"
                                                     "  endx: x\n", "a.md": "A.\n"},
                                      ["notes.yaml:5:3: error: macro name \\endx may not start with 'end'"], 1),
@@ -67,7 +67,7 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[str], int]] = {
     "include_lines_out_of_range": ({**project('```python {include="c.py" lines="5-9"}\n```\n'), "c.py": "x = 1\n"},
                                    ["a.md:1:1", "outside c.py"], 1),
     "include_outside_project": (project('```text {include="/etc/hostname"}\n```\n'), ["a.md:1:1", "outside"], 1),
-    "char_without_font": (project("Good.\n\nRocket 🚀 launch.\n"), ["a.md:3:8", "U+1F680"], 1),
+    "char_without_font": (project("Good.\n\nRocket 㲜 launch.\n"), ["a.md:3:8", "U+3C9C"], 1),
     "invalid_utf8": ({"notes.yaml": YAML, "a.md": b"Fine line\nbad \xff byte\n"}, ["a.md:2:5", "not valid UTF-8"],
                      1),
     "crlf_line_endings": (project("One.\r\n\r\nTwo $\\sigmoid$ x.\r\n"), ["a.md:3:6: error: NB141"], 1),

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from pdfcheck import REPO, pdftotext, run_notes, squash, write_project
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
@@ -262,3 +263,22 @@ def test_an_unclosed_callout_is_an_error_at_its_opening_line(tmp_path):
     result, _ = build(notes / "a.md")
     assert result.returncode == 1
     assert "a.md:3:1: error: call-out 'note Remember' opened here is never closed" in result.stderr
+
+
+# --- Chinese --------------------------------------------------------------------------------------
+
+def test_a_chinese_character_the_pdflatex_font_lacks_is_an_error_and_xelatex_builds_it(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "# 字符\n\n中文里的生僻字 㲜 在这里。\n"})
+    result, _ = build(notes / "a.md")
+    assert result.returncode == 1
+    assert "a.md:3:9: error: character '㲜' (U+3C9C CJK UNIFIED IDEOGRAPH-3C9C) cannot be typeset" in result.stderr
+    assert "template.engine: xelatex" in result.stderr
+    fonts = subprocess.run(["fc-list", ":charset=3c9c", "family"], capture_output=True, text=True).stdout
+    if not fonts.strip():
+        pytest.skip("no installed font has U+3C9C for xelatex")
+    font = fonts.splitlines()[0].split(",")[0].strip()
+    (notes / "a.md").write_text(f"---\ntemplate:\n  engine: xelatex\n  cjk_main_font: {font}\n---\n\n"
+                                "# 字符\n\n中文里的生僻字 㲜 在这里。\n", encoding="utf-8")
+    result, text = build(notes / "a.md", out=tmp_path / "out-xe")
+    assert result.returncode == 0, result.stderr
+    assert "㲜" in text

@@ -122,11 +122,14 @@ def test_mixed_english_chinese_compiles_with_xelatex(tmp_path):
     assert "输入门 (input gate)" in pdftotext(tmp_path / "out" / "note.pdf")
 
 
-def test_character_without_font_is_an_error_at_its_line(tmp_path):
-    write_project(tmp_path, {"note.md": "First line.\n\nA rocket 🚀 here.\n"})
+def test_symbol_without_font_is_a_framed_code_point_and_a_warning(tmp_path):
+    write_project(tmp_path, {"note.md": "First line.\n\nA rocket 🚀 here, and ⭐ in `code ⭐` and $⭐$.\n"})
     result = run_notes("build", tmp_path / "note.md", "--pdf", "--out", tmp_path / "out")
-    assert result.returncode == 1
-    assert "note.md:3:10: error: character '🚀'" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "note.md:3:10: warning: character '🚀' (U+1F680 ROCKET) has no glyph" in result.stderr
+    assert result.stderr.count("U+2B50 WHITE MEDIUM STAR") == 1  # once per character
+    text = squash(pdftotext(tmp_path / "out" / "note.pdf"))
+    assert "A rocket U+1F680 here, and U+2B50 in code U+2B50" in text and "and U+2B50 ." in text
 
 
 def test_code_box_includes_a_line_range_and_a_symbol(tmp_path):
