@@ -183,13 +183,14 @@ def markdown_parser() -> MarkdownIt:
         .enable("table")
         .enable("strikethrough")
         .use(front_matter_plugin)
-        # pandoc's rule: `$` opens math only before a non-space and closes only after a non-space and before no
-        # digit, so `it costs $5 and the other $6` is prose
-        .use(dollarmath_plugin, allow_labels=True, allow_space=False, allow_digits=False, double_inline=True)
+        # every `$…$` pair as MathJax pairs them; _join_plain_text then keeps as math only what pandoc's rule or
+        # a formula's look says is math, so `it costs $5 and the other $6` is prose
+        .use(dollarmath_plugin, allow_labels=True, allow_space=True, allow_digits=True, double_inline=True)
         .use(footnote_plugin)
         .use(amsmath_plugin)
         .use(texmath_plugin, delimiters="brackets")
     )
+    md.inline.ruler.before("escape", "math_escaped_parens", _escaped_parens)
     for rule in md.block.ruler.__rules__:
         if rule.name == "math_block":  # `$$` on the line after a paragraph's text opens display math, as in MathJax
             rule.alt = ["paragraph", "reference", "blockquote", "list"]
@@ -219,6 +220,44 @@ def _silent_safe(rule):
     return checked
 
 
+_MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def _escaped_parens(state, silent: bool) -> bool:
+    """`\\\\(x\\\\)` is inline math: Jekyll (kramdown) sites write it so that the page holds `\\(x\\)` for MathJax."""
+    src, pos = state.src, state.pos
+    if not src.startswith("\\\\(", pos):
+        return False
+    end = src.find("\\\\)", pos + 3)
+    if end < 0 or not src[pos + 3:end].strip():
+        return False
+    if not silent:
+        token = state.push("math_inline", "math", 0)
+        # the page MathJax read had Markdown's escapes undone: `\\\\{` was `\\{`, `\\_` was `_`
+        token.content = _MARKDOWN_ESCAPE.sub(r"\1", src[pos + 3:end])
+        token.markup = "\\\\("
+    state.pos = end + 3
+    return True
+
+
+_MATH_LOOK = re.compile(r"[\\_^{}=]")
+
+
+def is_inline_math(content: str, after: str) -> bool:
+    """Whether `$content$` (followed by `after`) is math. pandoc's rule: the opening `$` has a non-space after it,
+    the closing one a non-space before it and no digit after it. MathJax notes also write `$z_t $` and
+    `$\\sim$6000`: a pair pandoc's rule refuses is still math when it looks like a formula (a command, a script,
+    a brace or `=`, or one letter) and does not start with a digit, as an amount of money does (`$5 and $6`)."""
+    stripped = content.strip()
+    if not stripped:
+        return False
+    if content == stripped and not after[:1].isdigit():
+        return True
+    if stripped[0].isdigit():
+        return False
+    return bool(_MATH_LOOK.search(stripped)) or (len(stripped) == 1 and stripped.isalpha())
+
+
 def _up_to_blank_line(rule):
     """A block rule that looks no further than the next blank line."""
     def limited(state, start_line: int, end_line: int, silent: bool) -> bool:
@@ -235,7 +274,12 @@ def _join_plain_text(state) -> None:
         if token.type != "inline" or not token.children:
             continue
         merged: list[Token] = []
-        for child in token.children:
+        for index, child in enumerate(token.children):
+            if child.type == "math_inline" and child.markup == "$":
+                following = token.children[index + 1] if index + 1 < len(token.children) else None
+                after = following.content[:1] if following is not None and following.type == "text" else ""
+                if not is_inline_math(child.content, after):
+                    child.type, child.content = "text", f"${child.content}$"
             if child.type == "text_special" and child.content == child.markup:
                 child.type = "text"  # a backslash before a letter is not an escape: `\\eqref` stays text
             if merged and child.type == "text" and merged[-1].type == "text":

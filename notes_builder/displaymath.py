@@ -141,8 +141,8 @@ def layout(body: str, environment: str = "") -> Layout:
         row_start = after
     rows.append(_row(body, row_start, end, ""))
     result = Layout(environment, argument, rows, start)
-    if len(rows) > 1 and not rows[-1].text.strip() and not rows[-1].labels and rows[-1].tag is None:
-        result.trailing_break = breaks[-1][0]  # `a \\ b \\` : the last line is empty
+    while len(rows) > 1 and not rows[-1].text.strip() and not rows[-1].labels and rows[-1].tag is None:
+        result.trailing_break = breaks[len(rows) - 2][0]  # `a \\ b \\` : the last line is empty
         rows.pop()
         rows[-1].separator = ""
     if environment in SINGLE_LINE or not environment:

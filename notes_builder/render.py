@@ -71,6 +71,8 @@ LATEX_SPECIALS = {
 PROSE_UNICODE = {
     "\u2018": "`", "\u2019": "'", "\u201c": "``", "\u201d": "''", "\u2013": "--", "\u2014": "---",
     "\u2026": r"\ldots{}", "\u00a0": "~", "\u2009": r"\,", "\u202f": r"\,", "\u00ad": r"\-",
+    "\u2002": r"\enspace{}", "\u2003": r"\quad{}", "\u2004": r"\ ", "\u2005": r"\ ", "\u2006": r"\,",
+    "\u2007": r"\enspace{}", "\u2008": r"\,", "\u200a": r"\,",
 }
 TEXT_SAFE_RANGES = ((0x20, 0x7E), (0xA0, 0x17F))  # ASCII, Latin-1 and Latin Extended-A: set by T1/TS1
 # Characters that the fonts of a pdflatex document lack natively (beyond Latin-1 and Latin Extended-A,
@@ -107,12 +109,20 @@ def unrenderable(text: str, cjk: bool, planes: frozenset[int] = frozenset(), sta
             return index
         if any(lo <= code <= hi for lo, hi in TEXT_SAFE_RANGES) or char in UNICODE_COMMANDS or char in PROSE_UNICODE:
             continue
-        if cjk and (code >> 8 in planes if planes else is_cjk(char)):
-            continue
+        if cjk and (code >> 8 in planes if is_cjk(char) and planes else is_cjk(char) or _in_gb2312(char)):
+            continue  # the CJK font (a GB2312 font: gbsn, gkai) has Chinese and GB2312's symbols (Ⅱ, ⑥, ①)
         if char in "\u200b\u200c\u200d\ufeff":  # zero-width characters set as nothing
             continue
         return index
     return None
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @functools.lru_cache(maxsize=8)
@@ -332,6 +342,54 @@ def math_unicode(body: str) -> str:
     return _CJK_RUN.sub(lambda match: f"\\text{{{match.group(0)}}}", "".join(out))
 
 
+_BLANK_LINE = re.compile(r"\n[ \t]*(?=\n)")
+_SCRIPT_COMMAND = re.compile(r"([_^])\s*\\([A-Za-z]+)(?![A-Za-z])")
+_SIZE_IN_MATH = re.compile(r"\\(?:tiny|scriptsize|footnotesize|small|normalsize|large|Large|LARGE|huge|Huge)"
+                           r"(?![A-Za-z])\s*")
+_NESTED_BOLD = re.compile(r"\\(boldsymbol|bm)\s*\{\s*\\(?:boldsymbol|bm)\s*(\{(?:[^{}]|\{[^{}]*\})*\})\s*\}")
+
+
+def mathjax_forms(body: str) -> str:
+    """Forms MathJax reads that stop LaTeX, written as LaTeX reads the same meaning: a script whose argument is a
+    command with arguments (`_\\text{data loss}`, `^\\frac{1}{2}`) gets braces; `^'` is `^{\\prime}`; a size
+    command (`\\small`), which LaTeX ignores in math, is dropped; `\\boldsymbol{\\boldsymbol{R}}` (which exhausts
+    TeX's memory with the bm package) is one \\boldsymbol."""
+    from notes_builder.lint.macros import BUILTIN_ARGUMENTS
+
+    if "^'" in body:
+        body = body.replace("^'", "^{\\prime}")
+    if "\\" not in body:
+        return body
+    body = _SIZE_IN_MATH.sub("", body)
+    while _NESTED_BOLD.search(body):
+        body = _NESTED_BOLD.sub(r"\\\1\2", body)
+    out, cursor = [], 0
+    for match in _SCRIPT_COMMAND.finditer(body):
+        spec = BUILTIN_ARGUMENTS.get(match.group(2), "")
+        if match.start() < cursor or "{" not in spec:
+            continue
+        end = match.end()
+        for kind in spec:
+            at = end
+            while at < len(body) and body[at] in " \t\n":
+                at += 1
+            if kind == "*" and body.startswith("*", at):
+                end = at + 1
+            elif kind == "[" and body.startswith("[", at):
+                close = body.find("]", at)
+                end = close + 1 if close > 0 else end
+            elif kind == "{" and body.startswith("{", at):
+                close = group_end(body, at)
+                if close < 0:
+                    break
+                end = close + 1
+            elif kind == "{" and at < len(body) and not body[at].isspace():
+                end = at + 1  # one token: `\\frac12`
+        out += [body[cursor:match.start()], match.group(1), "{", body[match.start() + 1:end].lstrip(), "}"]
+        cursor = end
+    return "".join(out) + body[cursor:]
+
+
 def boxed_text_commands(body: str) -> str:
     """`\\textcircled{1}` in math -> `\\text{\\textcircled{1}}`, as MathJax shows it."""
     if "\\text" not in body:
@@ -348,7 +406,8 @@ def boxed_text_commands(body: str) -> str:
 
 def tex_url(url: str) -> str:
     """A URL for \\url/\\href: TeX's comment and parameter characters escaped, braces and backslashes dropped."""
-    return url.replace("\\", "/").replace("#", r"\#").replace("%", r"\%").replace("{", "").replace("}", "")
+    return (url.replace("\\", "/").replace("#", r"\#").replace("%", r"\%").replace("&", r"\&").replace("{", "")
+            .replace("}", ""))
 
 
 def tex_safe_stem(stem: str) -> str:
@@ -397,6 +456,7 @@ class Renderer:
         self.counters = {"equation": 0, "figure": 0, "section": [0, 0, 0]}
         self.section: Section | None = None
         self.missing_glyphs: dict[str, Location] = {}  # shown as a framed code point (check_characters)
+        self.substitutes: dict[str, str] = {}  # a character -> its canonical equivalent the fonts have
         self.footnotes: dict[Any, SyntaxTreeNode] = {}  # footnote id -> its definition, in the current section
         self.style = self._pygments_style()
 
@@ -432,6 +492,11 @@ class Renderer:
         while bad is not None:
             char = text[bad]
             name = f"'{char}' (U+{ord(char):04X} {unicodedata.name(char, 'unnamed')})"
+            canonical = unicodedata.normalize("NFC", char)  # a CJK compatibility ideograph: 略 (U+F976) is 略
+            if canonical != char and unrenderable(canonical, self.cjk, planes) is None:
+                self.substitutes[char] = canonical
+                bad = unrenderable(text, self.cjk, planes, bad + 1)
+                continue
             if is_cjk(char) or ord(char) < 0x20:
                 font = f"the pdflatex Chinese font ({self.config.template.cjk_font})" if is_cjk(char) else "any font"
                 raise ContentError(f"character {name} cannot be typeset: {font} has no glyph for it",
@@ -668,7 +733,7 @@ class Renderer:
         self.check_characters(body, span.location)
         for match in _REF.finditer(body):
             self.pending_refs.append((match.group(2), span.location(match.start())))
-        return boxed_text_commands(math_unicode(body) if not body.isascii() else body)
+        return mathjax_forms(boxed_text_commands(math_unicode(body) if not body.isascii() else body))
 
     def formula(self, node: SyntaxTreeNode, caption: str) -> str:
         """A display formula in its box, numbered line by line as LaTeX numbers `align` (displaymath.layout
@@ -705,6 +770,7 @@ class Renderer:
                 first_number = first_number or number
             lines.append(text + row.separator)
         tex = f"\\begin{{{formula.target}}}{formula.argument}\n" + "\n".join(lines) + f"\n\\end{{{formula.target}}}"
+        tex = _BLANK_LINE.sub("", tex)  # a blank line ends a paragraph: never valid inside display math
         return self.marker(span.location()) + str(self.macros.formula(tex, anchors, first_number, caption))
 
     @staticmethod
@@ -1089,8 +1155,10 @@ class Renderer:
                                    hint=f"did you mean '{close[0]}'?" if close else "label a formula with "
                                    "\\label{...} or `$$ ... $$ (label)`")
         body = "\n".join(parts)
-        if self.missing_glyphs:  # replaced in the output, not declared: CJKutf8 reads 4-byte characters itself
-            body = body.translate({ord(char): f"\\nbmissing{{U+{ord(char):04X}}}" for char in self.missing_glyphs})
+        if self.missing_glyphs or self.substitutes:  # replaced in the output, not declared: CJKutf8 reads
+            # 4-byte characters itself
+            body = body.translate({**{ord(char): f"\\nbmissing{{U+{ord(char):04X}}}" for char in self.missing_glyphs},
+                                   **{ord(char): same for char, same in self.substitutes.items()}})
         tex = self.document_tex(body)
         return RenderResult(tex, self.assets, self.warnings, self.references, self.inputs)
 

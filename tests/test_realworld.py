@@ -282,3 +282,22 @@ def test_a_chinese_character_the_pdflatex_font_lacks_is_an_error_and_xelatex_bui
     result, text = build(notes / "a.md", out=tmp_path / "out-xe")
     assert result.returncode == 0, result.stderr
     assert "㲜" in text
+
+
+def test_forms_mathjax_reads_and_latex_would_stop_on(tmp_path):
+    notes = write_project(tmp_path, {"a.md": (
+        "Jekyll writes \\\\(y_i \\in \\\\{-1, 1\\\\}\\\\) for inline math, and $z_t $ or $\\sim$6000 as well.\n\n"
+        "$$\nL = \\underbrace{a}_\\text{data loss} + b^\\frac{1}{2} + \\theta_i^' + \\boldsymbol{\\boldsymbol{R}}"
+        " \\quad \\small\\mathsf{(1)} \\\\\\\\\n$$\n\n"
+        "| Chapter | Link |\n|---|---|\n| One | [notes](https://example.org/#/ch1?a=1&b=2) |\n")})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "for inline math, and zt or ∼6000 as well." in text and "yi ∈ {−1, 1}" in text
+    assert "data loss" in text and "notes" in text
+
+
+def test_chinese_compatibility_ideographs_and_typographic_spaces(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "# 章\n\n省\uf976号和\u2002空格，还有 Ⅱ 与 ⑥。\n"})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "省略号和" in text and "Ⅱ" in text and "⑥" in text

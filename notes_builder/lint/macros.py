@@ -32,12 +32,14 @@ OLD_FONT_SWITCHES = _names("rm bf it cal sf tt sl sc em")
 # What MathJax offers that the template loads a package for (mathrsfs, cancel), and kernel text commands the
 # renderer boxes in \text when they appear in math (render.TEXT_IN_MATH).
 PACKAGE_MACROS = _names("mathscr cancel bcancel xcancel cancelto textcircled")
+# Size commands MathJax applies in math; LaTeX ignores them there, so the renderer drops them (render.mathjax_forms).
+SIZE_COMMANDS = _names("tiny scriptsize footnotesize small normalsize large Large LARGE huge Huge")
 
 
 @lru_cache(maxsize=1)
 def base_macros() -> frozenset[str]:
     names = {line.strip() for line in _DATA.read_text(encoding="utf-8").splitlines() if line.strip()}
-    return frozenset(names | TEMPLATE_MACROS | TEX_FRACTIONS | OLD_FONT_SWITCHES | PACKAGE_MACROS)
+    return frozenset(names | TEMPLATE_MACROS | TEX_FRACTIONS | OLD_FONT_SWITCHES | PACKAGE_MACROS | SIZE_COMMANDS)
 
 
 # Better suggestions than edit distance for common non-LaTeX spellings.
