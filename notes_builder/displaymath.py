@@ -161,3 +161,36 @@ def _row(body: str, start: int, end: int, separator: str) -> Row:
     row.notag = bool(_NOTAG.search(text))
     row.text = _NOTAG.sub("", _TAG.sub("", _LABEL.sub("", text)))
     return row
+
+
+_SCRIPT_GROUP = re.compile(r"[_^]\s*\{")
+
+
+def stacked_scripts(body: str) -> list[tuple[int, int]]:
+    """(open, close) brace offsets of each `_{…}`/`^{…}` with a `\\\\` at its top level: `\\prod_{j=1\\\\j\\neq i}`
+    stacks the lines in MathJax; LaTeX needs `\\substack` for that (render.mathjax_forms adds it)."""
+    found = []
+    for match in _SCRIPT_GROUP.finditer(body):
+        start = match.end() - 1
+        close = _close(body, start)
+        if close > 0 and any(token.group(0).startswith("\\\\") for token in top_level(body, start + 1, close)):
+            found.append((start, close))
+    return found
+
+
+def _close(body: str, start: int) -> int:
+    depth = 0
+    index = start
+    while index < len(body):
+        char = body[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return index
+        index += 1
+    return -1

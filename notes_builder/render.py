@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import tempfile
 import unicodedata
@@ -97,9 +98,9 @@ def unicode_declarations(engine: str = "pdflatex") -> str:
                      for char, command in UNICODE_COMMANDS.items() if not is_cjk(char))
 
 
-def unrenderable(text: str, cjk: bool, planes: frozenset[int] = frozenset(), start: int = 0) -> int | None:
+def unrenderable(text: str, cjk: bool, glyphs: frozenset[int] = frozenset(), start: int = 0) -> int | None:
     """Index (from `start`) of the first character no font of a pdflatex document can set, or None. In a Chinese
-    document, `planes` are the 256-character blocks the CJK font has (cjk_planes)."""
+    document, `glyphs` are the code points the CJK font has (cjk_glyphs)."""
     for index in range(start, len(text)):
         char = text[index]
         code = ord(char)
@@ -109,8 +110,8 @@ def unrenderable(text: str, cjk: bool, planes: frozenset[int] = frozenset(), sta
             return index
         if any(lo <= code <= hi for lo, hi in TEXT_SAFE_RANGES) or char in UNICODE_COMMANDS or char in PROSE_UNICODE:
             continue
-        if cjk and (code >> 8 in planes if is_cjk(char) and planes else is_cjk(char) or _in_gb2312(char)):
-            continue  # the CJK font (a GB2312 font: gbsn, gkai) has Chinese and GB2312's symbols (Ⅱ, ⑥, ①)
+        if cjk and (code in glyphs if glyphs else is_cjk(char) or _in_gb2312(char)):
+            continue  # the CJK font has it: Chinese, and symbols such as Ⅱ, ⑥, ①
         if char in "\u200b\u200c\u200d\ufeff":  # zero-width characters set as nothing
             continue
         return index
@@ -126,9 +127,10 @@ def _in_gb2312(char: str) -> bool:
 
 
 @functools.lru_cache(maxsize=8)
-def cjk_planes(family: str) -> frozenset[int]:
-    """The 256-character blocks (code point >> 8) of CJKutf8's font `family` (gbsn: gbsnu4e.tfm holds U+4E00-4EFF).
-    A character outside them stops pdflatex with "Font C70/gbsn/... not loadable"; empty when unknown."""
+def cjk_glyphs(family: str) -> frozenset[int]:
+    """The code points CJKutf8's font `family` has, read from its TeX font metrics: gbsnu4e.tfm holds U+4E00-4EFF,
+    and a character's width index 0 there means the font lacks it. A character it lacks stops pdflatex ("Font
+    ... not loadable") or drops silently ("Missing character"). Empty when the fonts cannot be found."""
     tool = shutil.which("kpsewhich")
     if tool is None:
         return frozenset()
@@ -138,8 +140,20 @@ def cjk_planes(family: str) -> frozenset[int]:
         return frozenset()
     if not found:
         return frozenset()
-    names = (path.stem.removeprefix(family + "u") for path in Path(found).parent.glob(f"{family}u*.tfm"))
-    return frozenset(int(name, 16) for name in names if re.fullmatch(r"[0-9a-f]{2}", name))
+    glyphs: set[int] = set()
+    for path in Path(found).parent.glob(f"{family}u*.tfm"):
+        plane = path.stem.removeprefix(family + "u")
+        if not re.fullmatch(r"[0-9a-f]{2}", plane):
+            continue
+        try:
+            data = path.read_bytes()
+            _, header_words, first, last = struct.unpack(">HHHH", data[:8])
+        except (OSError, struct.error):
+            continue
+        info = 24 + 4 * header_words
+        glyphs.update((int(plane, 16) << 8) | code for code in range(first, last + 1)
+                      if info + 4 * (code - first) < len(data) and data[info + 4 * (code - first)])
+    return frozenset(glyphs)
 
 
 _ESCAPE_RE = re.compile("[" + re.escape("".join(LATEX_SPECIALS) + "".join(PROSE_UNICODE)) + "]")
@@ -361,6 +375,8 @@ def mathjax_forms(body: str) -> str:
     if "\\" not in body:
         return body
     body = _SIZE_IN_MATH.sub("", body)
+    for start, close in reversed(displaymath.stacked_scripts(body)):
+        body = f"{body[:start + 1]}\\substack{{{body[start + 1:close]}}}{body[close:]}"
     while _NESTED_BOLD.search(body):
         body = _NESTED_BOLD.sub(r"\\\1\2", body)
     out, cursor = [], 0
@@ -487,15 +503,15 @@ class Renderer:
         (pandoc under xelatex drops it silently)."""
         if not self.pdflatex or text.isascii():
             return
-        planes = cjk_planes(self.config.template.cjk_font) if self.cjk else frozenset()
-        bad = unrenderable(text, self.cjk, planes)
+        glyphs = cjk_glyphs(self.config.template.cjk_font) if self.cjk else frozenset()
+        bad = unrenderable(text, self.cjk, glyphs)
         while bad is not None:
             char = text[bad]
             name = f"'{char}' (U+{ord(char):04X} {unicodedata.name(char, 'unnamed')})"
             canonical = unicodedata.normalize("NFC", char)  # a CJK compatibility ideograph: 略 (U+F976) is 略
-            if canonical != char and unrenderable(canonical, self.cjk, planes) is None:
+            if canonical != char and unrenderable(canonical, self.cjk, glyphs) is None:
                 self.substitutes[char] = canonical
-                bad = unrenderable(text, self.cjk, planes, bad + 1)
+                bad = unrenderable(text, self.cjk, glyphs, bad + 1)
                 continue
             if is_cjk(char) or ord(char) < 0x20:
                 font = f"the pdflatex Chinese font ({self.config.template.cjk_font})" if is_cjk(char) else "any font"
@@ -508,7 +524,7 @@ class Renderer:
                                                 f"character {name} has no glyph in pdflatex's fonts: shown as "
                                                 f"[U+{ord(char):04X}]", "set template.engine: xelatex with a font "
                                                 "that has it, or replace it"))
-            bad = unrenderable(text, self.cjk, planes, bad + 1)
+            bad = unrenderable(text, self.cjk, glyphs, bad + 1)
 
     # -- prose --
     def text(self, node: SyntaxTreeNode) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from notes_builder.displaymath import SINGLE_LINE, layout, top_level, whole_environment
+from notes_builder.displaymath import SINGLE_LINE, layout, stacked_scripts, top_level, whole_environment
 from notes_builder.lint import macros as M
 from notes_builder.security import (
     CARET_NOTATION,
@@ -440,6 +440,8 @@ class _Run:
             return end
         if kind == "sign":
             atom = self.atom_end(q + 1)
+            if atom < n and clean[atom] in "_^":
+                return end  # `m^+m^-`: TeX reads m^{+} m^{-}, a product of scripted symbols
             if atom > q + 1:
                 self.wrap(p, q, atom)
                 return atom
@@ -581,6 +583,7 @@ class _Run:
         whole = whole_environment(body) if self.context == "display" else None
         outer_display = not self.context.startswith("env:") and whole is None
         substacks = [(m.end() - 1, self.group_end(m.end() - 1)) for m in _SUBSTACK.finditer(body)]
+        substacks += stacked_scripts(body)  # `\\prod_{j=1\\\\j\\neq i}`: set as \\substack by the renderer
         line_breaks: list[tuple[int, int]] = []
         for match in _ENV.finditer(body):
             start = match.start()

@@ -221,6 +221,8 @@ display:\begin{aligned} a &= b + c \\ d &= e \end{aligned}
 display:\begin{align} a &= b \label{eq:a} \\ c &= d \notag \end{align}
 display:\begin{equation*} E = mc^2 \end{equation*}
 display:E = mc^2 \tag{2.1}
+\frac{1}{m^+m^-} \sum_{x^+ \in D^+}
+display:\prod_{j=1\\j\neq i}^{d} P(x_j)
 display:\sum_{i=1}^{n} i = \frac{n(n+1)}{2}
 display:\mathcal{L} = -\frac{1}{N} \sum_{n=1}^{N} \sum_{k=1}^{K} y_{nk} \log \hat{y}_{nk}
 env:align:\begin{align} f_t &= \sigma(W_f x_t + b_f) \\ i_t &= \sigma(W_i x_t + b_i) \end{align}
