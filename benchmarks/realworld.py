@@ -3,7 +3,8 @@
 For each `*.md` file under CORPUS_DIR (one by one, from the corpus root, as a user of a book would run it):
 `notes build FILE --pdf` and, side by side, `pandoc FILE -o x.pdf` (pdflatex; for `--lang zh` xelatex with
 a CJK main font). Prints the number of files, how many each tool built, the median seconds per file for each
-and their ratio, the files pandoc built that notes did not, and notes' failures grouped by their first error.
+and their ratio, the files pandoc built that notes did not, notes' failures grouped by their first error, and the
+coverage of MathJax's and KaTeX's commands (tests/mathjax_commands.tsv, see mathjax_checklist.py).
 Not a test: it only measures and prints. The corpora are other people's text: fetch them outside the
 repository and never commit them.
 
@@ -125,6 +126,9 @@ def main() -> None:
                 print(f"  {count:3d}  {message}")
     else:
         print(f"median seconds per file: notes {notes_median:.2f}")
+    from mathjax_checklist import coverage, read_table  # benchmarks/, next to this script
+
+    print(coverage(read_table()))
     groups: dict[str, list[str]] = defaultdict(list)
     for row in rows:
         if not row["notes_ok"]:

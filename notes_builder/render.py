@@ -328,7 +328,8 @@ _INCLUDE_ATTRS = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
 
 
 # Text commands MathJax sets in math that LaTeX drops there ("invalid in math mode"): boxed in \text{...}.
-TEXT_IN_MATH = re.compile(r"\\textcircled(?![A-Za-z])\s*(?=\{)")
+TEXT_IN_MATH = re.compile(r"(?P<argument>\\(?:textcircled|H|r|u|v|url)(?![A-Za-z])\s*(?=\{))"
+                          r"|\\(?:LaTeXe|LaTeX|TeX)(?![A-Za-z])")
 
 
 _CJK_RUN = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES) + "]+")
@@ -356,11 +357,18 @@ def math_unicode(body: str) -> str:
     return _CJK_RUN.sub(lambda match: f"\\text{{{match.group(0)}}}", "".join(out))
 
 
+_DISPLAYLINES = re.compile(r"\\displaylines\s*\{")
 _BLANK_LINE = re.compile(r"\n[ \t]*(?=\n)")
 _SCRIPT_COMMAND = re.compile(r"([_^])\s*\\([A-Za-z]+)(?![A-Za-z])")
 _SIZE_IN_MATH = re.compile(r"\\(?:tiny|scriptsize|footnotesize|small|normalsize|large|Large|LARGE|huge|Huge)"
                            r"(?![A-Za-z])\s*")
 _NESTED_BOLD = re.compile(r"\\(boldsymbol|bm)\s*\{\s*\\(?:boldsymbol|bm)\s*(\{(?:[^{}]|\{[^{}]*\})*\})\s*\}")
+
+
+def as_latex_reads(body: str) -> str:
+    """A formula as MathJax reads it, written the way LaTeX reads the same meaning (Unicode, text commands in
+    math, script arguments...): what the renderer sets, and what `notes lint --compile` compiles."""
+    return mathjax_forms(boxed_text_commands(math_unicode(body) if not body.isascii() else body))
 
 
 def mathjax_forms(body: str) -> str:
@@ -375,6 +383,11 @@ def mathjax_forms(body: str) -> str:
     if "\\" not in body:
         return body
     body = _SIZE_IN_MATH.sub("", body)
+    for match in reversed(list(_DISPLAYLINES.finditer(body))):  # plain TeX's, which amsmath's display refuses
+        close = group_end(body, match.end() - 1)
+        if close > 0:
+            lines = re.sub(r"\\cr(?![A-Za-z])", r"\\\\", body[match.end():close])
+            body = f"{body[:match.start()]}\\begin{{gathered}}{lines}\\end{{gathered}}{body[close + 1:]}"
     for start, close in reversed(displaymath.stacked_scripts(body)):
         body = f"{body[:start + 1]}\\substack{{{body[start + 1:close]}}}{body[close:]}"
     while _NESTED_BOLD.search(body):
@@ -408,11 +421,11 @@ def mathjax_forms(body: str) -> str:
 
 def boxed_text_commands(body: str) -> str:
     """`\\textcircled{1}` in math -> `\\text{\\textcircled{1}}`, as MathJax shows it."""
-    if "\\text" not in body:
+    if not TEXT_IN_MATH.search(body):
         return body
     out, cursor = [], 0
     for match in TEXT_IN_MATH.finditer(body):
-        end = group_end(body, match.end())
+        end = group_end(body, match.end()) if match.group("argument") else match.end() - 1
         if match.start() < cursor or end < 0:
             continue
         out += [body[cursor:match.start()], "\\text{", body[match.start():end + 1], "}"]
@@ -749,7 +762,7 @@ class Renderer:
         self.check_characters(body, span.location)
         for match in _REF.finditer(body):
             self.pending_refs.append((match.group(2), span.location(match.start())))
-        return mathjax_forms(boxed_text_commands(math_unicode(body) if not body.isascii() else body))
+        return as_latex_reads(body)
 
     def formula(self, node: SyntaxTreeNode, caption: str) -> str:
         """A display formula in its box, numbered line by line as LaTeX numbers `align` (displaymath.layout

@@ -8,6 +8,7 @@ macro names. Results are cached per (body, context), so a document that repeats 
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
@@ -591,6 +592,11 @@ class _Run:
             if match.group("kind"):
                 name = match.group("name").strip()
                 if match.group("kind") == "begin":
+                    if name not in M.KNOWN_ENVIRONMENTS and clean[start] != _TEXT:
+                        close = difflib.get_close_matches(name, sorted(M.KNOWN_ENVIRONMENTS), n=1)
+                        self.add("NB143", start, match.end(), f"unknown environment {name}" + (
+                            f" (did you mean {close[0]}?)" if close else " (LaTeX's math has aligned, gathered, "
+                            "cases, array and the matrix environments)"))
                     if name in M.DISPLAY_ENVIRONMENTS and (outer_display or stack):
                         self.add("NB137", start, match.end(),
                                  f"display environment {name} inside math (use aligned/gathered, or drop the "

@@ -21,7 +21,7 @@ from notes_builder.content import Document, MathSpan
 from notes_builder.displaymath import whole_environment
 from notes_builder.lint.engine import Finding
 from notes_builder.lint.rules import RULES
-from notes_builder.render import render_preamble
+from notes_builder.render import as_latex_reads, render_preamble
 
 SKIP_CODES = {"NB133", "NB135", "NB132", "NB136", "NB137", "NB171", "NB100"}
 MARKER = "NBLINTFORMULA:"
@@ -48,7 +48,7 @@ def build_tex(document: Document, spans: list[MathSpan]) -> tuple[str, list[int]
         lines.append("\\setbox0=\\vbox{\\hsize=\\textwidth\\noindent")
         lines.append(before)
         starts.append(len(lines) + 1)
-        lines.extend(span.body.split("\n"))
+        lines.extend(as_latex_reads(span.body).split("\n"))  # line count kept: positions map back
         lines.append(after)
         lines.append("\\par}")
     lines.append(f"\\typeout{{{MARKER}end}}")

@@ -21,7 +21,10 @@ def _names(text: str) -> frozenset[str]:
 
 # Defined by the notes template (templates/preamble.tex.j2) on top of the packages.
 TEMPLATE_MACROS = {"eqref", "ref", "bm", "text", "operatorname", "mathbb", "mathbf", "nbcaption", "hyperlink",
-                   "textcolor", "color", "sout", "uline", "emph", "begin", "end"}
+                   "textcolor", "color", "sout", "uline", "emph", "begin", "end", "nbmissing",
+                   # MathJax's own, which the preamble provides
+                   "gt", "lt", "omicron", "bra", "ket", "braket", "Bra", "Ket", "Braket", "set", "Set", "class",
+                   "cssId", "style"}
 # TeX's generalized fractions (`{n \choose k}`): primitives and plain macros, defined in every LaTeX document
 # but missing from pylatexenc's tables. amsmath prefers \frac/\binom but they compile.
 TEX_FRACTIONS = _names("over atop above overwithdelims atopwithdelims abovewithdelims choose brace brack")
@@ -94,6 +97,10 @@ cases cases* dcases matrix pmatrix bmatrix Bmatrix vmatrix Vmatrix smallmatrix a
 eqnarray*""")
 LINE_ENVIRONMENTS = ALIGNMENT_ENVIRONMENTS | _names("gather gather* gathered multline multline* subarray")
 
+# Environments the notes preamble defines for math (LaTeX, amsmath): any other `\\begin{…}` in a formula stops TeX.
+KNOWN_ENVIRONMENTS = DISPLAY_ENVIRONMENTS | _names("""aligned alignedat gathered split array subarray smallmatrix
+matrix pmatrix bmatrix Bmatrix vmatrix Vmatrix cases tabular""")
+
 BIG_OPERATORS = _names("""sum prod coprod int iint iiint oint bigcup bigcap bigsqcup bigvee bigwedge bigodot
 bigotimes bigoplus biguplus lim limsup liminf max min sup inf argmax argmin""")
 
@@ -116,11 +123,12 @@ _SPECS = {
         underline overbrace underbrace overrightarrow overleftarrow overleftrightarrow underrightarrow
         underleftarrow mathbb mathbf mathcal mathfrak mathrm mathit mathsf mathtt mathnormal boldsymbol bm pmb
         text textrm textit textbf texttt textsf textup textnormal emph mbox boxed phantom hphantom vphantom
-        substack pmod pod label ref eqref mathop mathrel mathbin mathord mathopen mathclose mathpunct
+        substack pmod pod label ref eqref bra ket braket Bra Ket Braket set Set mathop mathrel mathbin mathord mathopen
+        mathclose mathpunct
         mathinner""",
-    "{{": "frac dfrac tfrac binom dbinom tbinom overset underset stackrel sideset",
     "[{": "sqrt xrightarrow xleftarrow smash color",
     "[{{": "cfrac textcolor",
+    "{{": "frac dfrac tfrac binom dbinom tbinom overset underset stackrel sideset class cssId style",
     "*{": "operatorname tag hspace",
 }
 BUILTIN_ARGUMENTS: dict[str, str] = {name: spec for spec, names in _SPECS.items() for name in names.split()}

@@ -99,6 +99,10 @@ _RULES = [
          "fine); the arguments are missing when the formula, a group, or an alignment cell ends first, "
          "and TeX stops with 'Missing } inserted' or a runaway argument.",
          "$\\frac{a}$, macros: {norm: '\\lVert #1 \\rVert'}  $\\norm$", "$\\frac{a}{b}$, $\\norm{x}$"),
+    Rule("NB143", "unknown-environment", "error", "An environment that LaTeX and amsmath do not define.",
+         "TeX stops with 'Environment … undefined'. MathJax knows a few of its own (CD, xalignat, prooftree); "
+         "write the formula with aligned, gathered, cases, array or a matrix environment.",
+         "$$\\begin{xalignat} a & b \\end{xalignat}$$", "$$\\begin{aligned} a & b \\end{aligned}$$"),
     Rule("NB151", "unicode-in-math", "warning", "A Unicode character is used in math.",
          "pdflatex does not know most Unicode math characters, and a Unicode minus or Greek letter looks "
          "different from the LaTeX one; write the macro.", "$σ(x) ≤ 1$", "$\\sigma(x) \\le 1$", True),

@@ -96,6 +96,9 @@ BROKEN: list[tuple[str, str, str, str]] = [
     (r"a = b \\", "NB139", r"\\", "display"),
     (r"\begin{equation} a = b \\ c = d \end{equation}", "NB139", r"\\", "env:equation"),
     (r"x & y", "NB138", "&", "inline"),
+    # NB143 unknown environments
+    (r"\begin{xalignat} a & b \end{xalignat}", "NB143", r"\begin{xalignat}", "display"),
+    (r"x = \begin{bmatri} a \end{bmatri}", "NB143", r"\begin{bmatri}", "inline"),
     # NB141 unknown macros
     (r"x \in \R", "NB141", r"\R", "inline"),
     (r"\infin", "NB141", r"\infin", "inline"),
