@@ -374,6 +374,13 @@ def _walk_inline(section: Section, locator: Locator, token: Token) -> None:
                 at = source.location(offset + dollar) if offset is not None and dollar < len(first) else \
                     source.location(start)
                 fence = "$$" if child.content.startswith("$$", dollar) else "$"
+                stray = _stray_dollar(token.content) if fence == "$" else None
+                where = -1 if stray is None else source.text.find(token.content[max(0, stray - 20):stray + 1], start)
+                if where >= 0:  # the `$` that throws the pairing out: report it, not a later formula's
+                    at = source.location(where + min(20, stray))
+                    raise ContentError("unclosed '$': this '$' opens or closes no formula (the '$' of this paragraph "
+                                       "do not pair up)", at, hint="write \\$ for a dollar sign, or add the '$' that "
+                                       "opens its formula")
                 raise ContentError(f"unclosed '{fence}': math started here is never closed", at,
                                    hint=f"close the formula with a matching '{fence}', or write \\$ for a "
                                         "dollar sign")
@@ -395,6 +402,27 @@ def _walk_inline(section: Section, locator: Locator, token: Token) -> None:
 
 
 _CLOSING_FENCE = re.compile(r"^[ \t>]*:{3,}[ \t]*$")
+
+
+_CLOSING_ONLY = ".,;:!?)]，。、；：！？）"
+
+
+def _stray_dollar(text: str) -> int | None:
+    """The first `$` of a paragraph that can only close a formula where one should open (`0,62$. Then`), which
+    throws every later pair out of step; None when the `$` alternate as they should."""
+    expect_open = True
+    for match in re.finditer(r"(?<![\\$])\$(?!\$)", text):
+        index = match.start()
+        before, after = text[index - 1:index], text[index + 1:index + 2]
+        opens = bool(after) and not after.isspace() and after not in _CLOSING_ONLY
+        closes = bool(before) and not before.isspace() and (not after or after.isspace() or after in _CLOSING_ONLY)
+        if expect_open and closes and not opens:
+            return index
+        if expect_open and opens:
+            expect_open = False
+        elif not expect_open and (closes or (before and not before.isspace())):
+            expect_open = True
+    return None
 
 
 def _check_closed(source: SourceFile, token: Token) -> None:

@@ -322,6 +322,8 @@ PDF_HEADER_WINDOW = 1024  # pdfTeX, like PDF readers, accepts a PDF header withi
 # JPEG has none to rely on: phones append data after the end-of-image marker, and pdflatex embeds those.
 IMAGE_ENDINGS = {"PNG": b"IEND\xaeB`\x82", "PDF": b"%%EOF"}
 IMAGE_TAIL_WINDOW = 1024
+_SENTENCE_END = (".", "!", "?", "。", "！", "？", ")", "）")
+_CONTINUATIONS = ("其中", "式中", "这里", "此处", "即", "则", "因此", "所以", "那么", "当", "于是", "由此")
 _TASK = re.compile(r"\[([ xX])\][ \t]+")
 _HEADING_ID = re.compile(r"\s*\{#([A-Za-z][\w:.-]*)\}\s*$")
 _INCLUDE_ATTRS = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
@@ -905,7 +907,14 @@ class Renderer:
             end = found + len(closing) if found >= 0 else end
         end_line = self.section.source.position(end)[0]  # 1-based line of the closing delimiter
         start = paragraph.nester_tokens.opening.map if paragraph.nester_tokens else None
-        return bool(start) and start[0] == end_line
+        if not start or start[0] != end_line:
+            return False
+        # Notes written for MathJax go on after a formula with "where …" or "其中，": a caption is one line, a
+        # whole sentence, that does not start in lower case
+        text = self.section.source.text
+        line = text[self.section.source.line_offset(start[0]):self.section.source.line_offset(start[0] + 1)].strip()
+        return (start[1] - start[0] == 1 and not line[:1].islower() and line.endswith(_SENTENCE_END)
+                and not line.startswith(_CONTINUATIONS))
 
     def block(self, node: SyntaxTreeNode, caption: str = "") -> str:
         kind = node.type

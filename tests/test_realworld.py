@@ -301,3 +301,11 @@ def test_chinese_compatibility_ideographs_and_typographic_spaces(tmp_path):
     result, text = build(notes / "a.md")
     assert result.returncode == 0, result.stderr
     assert "省略号和" in text and "Ⅱ" in text and "⑥" in text
+
+
+def test_a_stray_dollar_is_reported_where_it_is_not_at_a_later_formula(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "The score is $s_1$ and the rate is 0,62$. Then the "
+                                             "$\\text{ROC}$ curve follows from $x$.\n"})
+    result, _ = build(notes / "a.md")
+    assert result.returncode == 1
+    assert "a.md:1:40: error: unclosed '$': this '$' opens or closes no formula" in result.stderr
