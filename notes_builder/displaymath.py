@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from notes_builder.security import group_end
+
 # Environments that are display math themselves, and what each becomes inside the formula box. Each row's
 # number is a \tag, so every one becomes its starred form; `numbered` says whether rows are numbered by default.
 ENVIRONMENTS: dict[str, str] = {
@@ -172,25 +174,8 @@ def stacked_scripts(body: str) -> list[tuple[int, int]]:
     found = []
     for match in _SCRIPT_GROUP.finditer(body):
         start = match.end() - 1
-        close = _close(body, start)
+        close = group_end(body, start)
         if close > 0 and any(token.group(0).startswith("\\\\") for token in top_level(body, start + 1, close)):
             found.append((start, close))
     return found
 
-
-def _close(body: str, start: int) -> int:
-    depth = 0
-    index = start
-    while index < len(body):
-        char = body[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return index
-        index += 1
-    return -1
