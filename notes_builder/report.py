@@ -5,6 +5,7 @@ Shared by every command so that build errors, TeX errors and lint findings look 
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,8 +14,9 @@ from rich.markup import escape
 
 from notes_builder.errors import Location, NotesError
 
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-stdout = Console(highlight=False, soft_wrap=True)
+# emoji=False: a line of notes such as `:tada:` or `1:x:2` is shown as written, not as an emoji
+stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+stdout = Console(highlight=False, soft_wrap=True, emoji=False)
 
 
 @lru_cache(maxsize=64)
@@ -61,8 +63,16 @@ def source_excerpt(location: Location | None, width: int = 1) -> list[str]:
         column = location.column
     excerpt = [f"  {text}"]
     if column > 0:
-        excerpt.append("  " + " " * (column - 1) + "^" + "~" * max(0, width - 1))
+        underlined = text[column - 1:column - 1 + max(1, width)]
+        marks = "^" + "~" * max(0, _width(underlined) - 1)
+        excerpt.append("  " + " " * _width(text[:column - 1]) + marks)
     return excerpt
+
+
+def _width(text: str) -> int:
+    """Terminal columns: Chinese and other wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 0 if unicodedata.combining(char) else 1
+               for char in text)
 
 
 def print_diagnostic(location: Location | None, kind: str, message: str, hint: str | None = None,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,7 +60,8 @@ def test_json_output_keys_and_fix(tmp_path):
         assert set(item) == JSON_KEYS
     first = items[0]
     assert (first["line"], first["column"], first["severity"]) == (3, 6, "error")
-    assert first["fix"] == {"replacement": "{c}", "line": 3, "column": 12, "end_line": 3, "end_column": 15}
+    assert first["fix"] == {"replacement": "{c}", "line": 3, "column": 12, "end_line": 3, "end_column": 15,
+                            "applicability": "safe"}
     assert items[1]["fix"] is None and "\\mathbb{R}" in items[1]["message"]
 
 
@@ -75,7 +79,7 @@ def test_fix_rewrites_only_fixed_spans_keeping_crlf_and_bom(tmp_path):
     body = "\ufeff# T\n\nA $h_t-1$ and $σ(x)$; also $x_t_1$ and $\\R$.\n\nTrailing  spaces  \n"
     project(tmp_path, body, newline="\r\n")
     path = tmp_path / "a.md"
-    result = run(str(tmp_path), "--fix")
+    result = run(str(tmp_path), "--fix", "--unsafe-fixes")  # h_t-1 -> h_{t-1} is unsafe: (n_h-1) is a subtraction
     assert result.exit_code == 1  # \R is not fixable
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
@@ -96,7 +100,7 @@ def test_fix_count_leaves_out_overlapping_fixes(tmp_path):
     path = tmp_path / "a.md"
     config, text, applied = load_config(tmp_path), read_text(path), 0
     for _ in range(10):  # what `notes lint --fix` should do, applying each round's non-overlapping fixes
-        fixes = [f.fix for f in section_findings(config, path.resolve(), text) if f.fix]
+        fixes = [f.fix for f in section_findings(config, path.resolve(), text) if f.fix and f.fix.safe]
         if not fixes:
             break
         taken, cursor = [], 0
@@ -107,11 +111,11 @@ def test_fix_count_leaves_out_overlapping_fixes(tmp_path):
         for fix in reversed(taken):
             text = text[:fix.start] + fix.replacement + text[fix.end:]
         applied += len(taken)
-    assert applied == 3 and "$\\hat{x}_{\\alpha}$" in text
+    assert applied == 2 and "$\\hat{x}_\\alpha$" in text  # x_{alpha} (unsafe) is not taken: \\alpha is
     result = run(str(tmp_path), "--fix")
     assert result.exit_code == 0, result.output
     assert path.read_text(encoding="utf-8") == text
-    assert "fixed 3 problems" in result.output, result.output
+    assert "fixed 2 problems" in result.output, result.output
 
 
 def test_diff_changes_nothing(tmp_path):
@@ -222,3 +226,68 @@ def test_compile_count_leaves_out_formulas_that_already_have_errors(tmp_path):
 def test_default_notes_lint_clean():
     report = lint_paths([REPO / "content"])
     assert report.findings == [], [(f.location, f.code, f.message) for f in report.findings]
+
+
+def test_fix_applicability_safe_unsafe_and_settled_by_the_symbols_table(tmp_path):
+    project(tmp_path, "# T\n\nState $h_t-1$, size $(n_h-1)$, power $x^10$.\n")
+    path = tmp_path / "a.md"
+    items = json.loads(run(str(tmp_path), "--format", "json").output)
+    # (n_h-1) is a subtraction: not reported at all; h_t-1 is probably h_{t-1}: an unsafe fix; x^10: a safe one
+    assert [(i["code"], i["column"], i["fix"]["applicability"]) for i in items] == [("NB111", 9, "unsafe"),
+                                                                                    ("NB111", 40, "safe")]
+    result = run(str(tmp_path), "--fix")  # safe only
+    assert "fixed 1 problem" in result.output
+    assert path.read_text() == "# T\n\nState $h_t-1$, size $(n_h-1)$, power $x^{10}$.\n"
+    # where the symbols table declares h_{t-1}, that reading is the notes' own: the fix is safe
+    project(tmp_path, "# T\n\nState $h_t-1$, size $(n_h-1)$.\n",
+            "symbols:\n  - {symbol: 'h_{t-1}', meaning: 'previous hidden state'}\n")
+    run(str(tmp_path), "--fix")
+    assert path.read_text() == "# T\n\nState $h_{t-1}$, size $(n_h-1)$.\n"
+    assert "unsafe" in run("--explain", "NB111").output
+
+
+def test_fix_through_a_symlink_edits_the_file_and_keeps_the_link(tmp_path):
+    (tmp_path / "real").mkdir()
+    project(tmp_path / "real", "# T\n\nSee $\\tilde<c>_t$.\n")
+    link = tmp_path / "link.md"
+    link.symlink_to(tmp_path / "real" / "a.md")
+    run(str(link), "--fix")
+    assert link.is_symlink() and "\\tilde{c}_t" in (tmp_path / "real" / "a.md").read_text()
+
+
+def test_interactive_fixing_applies_nested_fixes_and_keeps_them_when_input_ends(tmp_path):
+    body = "# T\n\nSee $\\hat{x_alpha}$ and $\\tilde<c>_t$ and $sigma(x)$.\n"
+    project(tmp_path, body)
+    path = tmp_path / "a.md"
+    run(str(tmp_path), "--fix", "--unsafe-fixes")
+    every_fix = path.read_text()
+    path.write_text(body)
+    result = CliRunner().invoke(cli, ["lint", str(tmp_path), "--fix", "--interactive"], input="y\n" * 20)
+    assert path.read_text() == every_fix  # yes to each, nested ones included: the same as applying them all
+    path.write_text(body)
+    result = CliRunner().invoke(cli, ["lint", str(tmp_path), "--fix", "--interactive"], input="y\n")
+    assert "Aborted" not in result.output
+    kept = path.read_text()
+    assert kept != body and kept != every_fix  # the one accepted fix is written when the input ends
+
+
+def test_one_unreadable_file_never_hides_the_findings_of_the_others(tmp_path):
+    (tmp_path / "bad.md").write_text("---\ntitle: [unclosed\n---\n\n$x$\n")
+    (tmp_path / "good.md").write_text("Good $sigma(x)$.\n")
+    (tmp_path / "latin.md").write_bytes(b"\xff\xfe bad bytes\n")
+    result = run(str(tmp_path / "bad.md"), str(tmp_path / "good.md"), str(tmp_path / "latin.md"), "--format", "json")
+    assert result.exit_code == 1
+    items = json.loads(result.output)  # valid JSON, every file's findings
+    assert [(Path(i["path"]).name, i["code"]) for i in items] == [("bad.md", "NB100"), ("good.md", "NB122"),
+                                                                   ("latin.md", "NB100")]
+
+
+def test_the_source_echo_shows_the_line_as_written_with_the_caret_under_wide_characters(tmp_path):
+    (tmp_path / "w.md").write_text("中文字 $sigma(x)$ and :tada: 1:x:2\n")
+    result = subprocess.run([sys.executable, "-m", "notes_builder", "lint", str(tmp_path / "w.md")],
+                            capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    lines = (result.stdout + result.stderr).splitlines()
+    echo = next(line for line in lines if ":tada:" in line)
+    caret = lines[lines.index(echo) + 1]
+    assert "1:x:2" in echo and "🎉" not in echo
+    assert caret.index("^") == len("  中文字 $") + 3  # three wide characters take six columns

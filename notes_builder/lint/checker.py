@@ -31,6 +31,9 @@ class RawFix:
     start: int
     end: int
     replacement: str
+    # safe: the source has no other plausible reading (`\\tilde<c>` -> `\\tilde{c}`); unsafe: it has one (`h_t-1` may
+    # be h_{t-1} or h_t - 1), so `--fix` leaves it to `--unsafe-fixes` or `--interactive` (ruff's applicability)
+    safe: bool = True
 
 
 @dataclass(frozen=True)
@@ -462,7 +465,7 @@ class _Run:
             return end
         if mark != "_" or not (char.isascii() and char.isalpha()):
             return end
-        if rest in ("-", "+") and end + 1 < n and body[end + 1].isdigit():
+        if rest in ("-", "+") and end + 1 < n and body[end + 1].isdigit() and char in _TIME_INDICES:
             stop = end + 1
             while stop < n and body[stop].isdigit():
                 stop += 1
@@ -474,7 +477,7 @@ class _Run:
             if self.nucleus_is_operator(p):
                 return self.operator_range(p, q, end)
             return end
-        if rest.isascii() and rest.isalnum():
+        if rest.isascii() and rest.isalnum() and not self.nucleus_is_differential(p):
             stop = end
             while stop < n and clean[stop].isascii() and clean[stop].isalnum():
                 stop += 1
@@ -490,8 +493,14 @@ class _Run:
         body = self.body
         kind = "subscript" if body[p] == "_" else "superscript"
         text = body[q:stop]
+        # `x^10`: nobody means x^1 0, so the braces are safe; `h_t-1`, `W_xh`, `e^-x` have a second reading
+        # (h_t - 1, W_x h, e^- x: `(n_h-1)` is a subtraction), so adding them is unsafe
         self.add("NB111", p, stop, f"{kind} '{text}' needs braces: {body[p]}{{{text}}}",
-                 RawFix(q, stop, "{" + text + "}"))
+                 RawFix(q, stop, "{" + text + "}", safe=text.isdigit()))
+
+    def nucleus_is_differential(self, p: int) -> bool:
+        """`\\nabla_xf`, `\\partial_xy`: the operator's index is one letter, what follows is what it acts on."""
+        return bool(re.search(r"\\(?:nabla|partial|mathrm\{d\}|operatorname\{d\})\s*$", self.body[:p]))
 
     def nucleus_is_operator(self, p: int) -> bool:
         before = self.body[:p].rstrip()
@@ -667,8 +676,10 @@ class _Run:
             word = match.group(0)
             start, end = match.span()
             if word in M.GREEK:
+                # inside a script group `W_{xi}` is usually two indices (x, i), not \\xi: unsafe there
                 self.add("NB122", start, end, f"'{word}' is set as letters; write \\{word}",
-                         RawFix(start, end, f"\\{word}" + (" " if body[end:end + 1].isalpha() else "")))
+                         RawFix(start, end, f"\\{word}" + (" " if body[end:end + 1].isalpha() else ""),
+                                safe=not self.in_script_group(start)))
                 continue
             if word not in M.BUILTIN_FUNCTIONS and word not in M.OPERATOR_NAMES:
                 continue
@@ -712,8 +723,8 @@ class _Run:
             prev, after = clean[back], clean[ahead]
             if prev in "_^*{(,=" or clean[p - 1] == _BLANK or after in "*}),=_^$&":
                 continue
-            if self.in_script_group(p):
-                continue
+            if self.in_script_group(p) or _CONVOLUTION.match(self.body, p) and "(" in self.body[:p].rsplit(")", 1)[-1]:
+                continue  # `(f * g)(i)`: a convolution evaluated at i
             self.add("NB162", p, p + 1, "'*' as a product: use \\cdot, \\odot (elementwise) or \\ast (convolution)")
 
     def in_script_group(self, p: int) -> bool:
@@ -797,5 +808,9 @@ _DOLLAR = re.compile(r"\$")
 _TWO_LETTERS = re.compile(r"[A-Za-z]{2}")
 _SCRIPT = re.compile(r"[_^]")
 _STAR = re.compile(r"\*")
+# Letters that index a step or an element (`h_t-1`, `x_i+1`): followed by -1/+1 they are an index expression; after
+# another letter (`n_h-1`: the number of hidden units, minus one) the sign is a subtraction.
+_TIME_INDICES = frozenset("tijklmns")
+_CONVOLUTION = re.compile(r"\*[^()]*\)\s*\(")
 _SUBSTACK = re.compile(r"\\(?:substack|shortstack)\s*\{")
 _WORD = re.compile(r"(?<![A-Za-z\x01\\])[A-Za-z]{2,}(?![A-Za-z])")

@@ -15,15 +15,20 @@ def _ask(finding: Finding) -> str:
     fix = finding.fix
     assert fix is not None
     # as typed: repr() would show `\sigma` as '\\sigma'
-    stderr.print(f"  fix: replace '{fix.original}' with '{fix.replacement}'", highlight=False, markup=False)
-    answer = click.prompt("  apply? [y]es/[n]o/[a]ll/[q]uit", default="y", err=True,
-                          type=click.Choice(["y", "n", "a", "q", "yes", "no", "all", "quit"]), show_choices=False)
+    note = "" if fix.safe else " (unsafe: the formula may mean something else; check it)"
+    stderr.print(f"  fix: replace '{fix.original}' with '{fix.replacement}'{note}", highlight=False, markup=False)
+    try:
+        answer = click.prompt("  apply? [y]es/[n]o/[a]ll/[q]uit", default="y", err=True,
+                              type=click.Choice(["y", "n", "a", "q", "yes", "no", "all", "quit"]),
+                              show_choices=False)
+    except (click.exceptions.Abort, EOFError):  # input ended: keep what was accepted, ask no more
+        return "quit"
     return {"y": "yes", "n": "no", "a": "all", "q": "quit"}.get(answer, answer)
 
 
 def run_lint(paths, *, fix: bool = False, show_diff: bool = False, interactive: bool = False,
              output_format: str = "text", explain: str | None = None, compile_: bool = False,
-             select: list[str] | None = None, ignore: list[str] | None = None) -> int:
+             select: list[str] | None = None, ignore: list[str] | None = None, unsafe_fixes: bool = False) -> int:
     """Run `notes lint`; returns the exit code (0 clean, 1 findings; usage errors raise UsageError)."""
     if explain:
         code = explain.strip().upper()
@@ -35,7 +40,7 @@ def run_lint(paths, *, fix: bool = False, show_diff: bool = False, interactive: 
         raise UsageError("--interactive needs --fix")
     if fix and show_diff:
         raise UsageError("use either --fix or --diff")
-    options = LintOptions(compile=compile_, select=select or [], ignore=ignore or [])
+    options = LintOptions(compile=compile_, select=select or [], ignore=ignore or [], unsafe_fixes=unsafe_fixes)
     if show_diff:
         from notes_builder.lint.fixes import diff_files
 

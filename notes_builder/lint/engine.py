@@ -7,6 +7,7 @@ command-line paths (projects, folders, single Markdown files) and optionally app
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fnmatch
 import os
 import re
@@ -32,7 +33,7 @@ from notes_builder.content import (
     parse_section,
     symbol_spans,
 )
-from notes_builder.errors import ContentError, Location, UsageError
+from notes_builder.errors import ConfigError, ContentError, Location, UsageError
 from notes_builder.lint import macros as M
 from notes_builder.lint.checker import _TEXT, FormulaChecker, RawFinding, clean_body
 from notes_builder.lint.rules import RULES, selected
@@ -51,10 +52,15 @@ class Fix:
     column: int
     end_line: int
     end_column: int
+    safe: bool = True  # see checker.RawFix
+
+    @property
+    def applicability(self) -> str:
+        return "safe" if self.safe else "unsafe"
 
     def to_json(self) -> dict:
         return {"replacement": self.replacement, "line": self.line, "column": self.column,
-                "end_line": self.end_line, "end_column": self.end_column}
+                "end_line": self.end_line, "end_column": self.end_column, "applicability": self.applicability}
 
 
 @dataclass
@@ -88,6 +94,7 @@ class Finding:
 @dataclass
 class LintOptions:
     compile: bool = False
+    unsafe_fixes: bool = False  # --unsafe-fixes: --fix applies the fixes that may change meaning too
     select: list[str] = field(default_factory=list)  # added to the configuration's select (CLI)
     ignore: list[str] = field(default_factory=list)
 
@@ -231,7 +238,7 @@ def _locate(span: MathSpan, raw: RawFinding) -> Finding:
         a, b = span.offset + raw.fix.start, span.offset + raw.fix.end
         if text[span.offset:span.offset + len(span.body)] == span.body:
             fa, fb = span.source.position(a), span.source.position(b)
-            fix = Fix(a, b, raw.fix.replacement, text[a:b], fa[0], fa[1], fb[0], fb[1])
+            fix = Fix(a, b, raw.fix.replacement, text[a:b], fa[0], fa[1], fb[0], fb[1], raw.fix.safe)
     rule = RULES[raw.code]
     return Finding(start.path, start.line, start.column, end.line, end.column, raw.code, rule.severity,
                    raw.message, fix)
@@ -254,7 +261,10 @@ def _section_finding(path: Path, error: ContentError, display: bool = False) -> 
 
 def parse_lenient(path: Path, text: str | None = None) -> tuple[Section | None, list[Finding]]:
     """Parse a section; an unclosed `$` becomes a finding and the rest of the file is still checked."""
-    original = read_text(path) if text is None else text
+    try:
+        original = read_text(path) if text is None else text
+    except ConfigError as error:  # not UTF-8: a finding at the byte, and the other files are still linted
+        return None, [_section_finding(path, ContentError(error.message, error.location, hint=error.hint))]
     current = original
     errors: list[Finding] = []
     for _ in range(50):
@@ -323,19 +333,24 @@ def document_findings(document: Document, table: list[MathSpan]) -> list[Finding
         for letter in re.findall(r"(?<![\\A-Za-z])[A-Za-z]", re.sub(r"\\[A-Za-z]+", " ", span.body)):
             table_letters.add(letter)
     missing_reported: set[str] = set()
+    reported: set[tuple[str, str, str]] = set()
     for span in [*table, *document.math]:
         if "_" not in span.body:
             continue
         for start, end, letter, index, style in symbol_uses(span.body):
             key = (letter, index)
             location = span.location(start)
-            if key not in first:
-                first[key] = (style, location)
-            elif first[key][0] != style:
+            if span.delimiter == "yaml":
+                first.setdefault(key, (style, location))
+                continue
+            # A bold x_t beside a plain x_t is, in most texts, a vector and its entry: only a symbol the table
+            # declares one way is a likely slip when written another way (reported once per form)
+            if key in first and first[key][0] != style and (letter, index, style) not in reported:
+                reported.add((letter, index, style))
                 seen_style, seen_at = first[key]
                 raw = RawFinding("NB181", start, end,
-                                 f"{_style_text(letter, index, style)} is written "
-                                 f"{_style_text(letter, index, seen_style)} at {seen_at}")
+                                 f"{span.body[start:end].strip()} is declared {_style_text(letter, index, seen_style)}"
+                                 f" in the symbols table ({seen_at})")
                 findings.append(_locate(span, raw))
             if span.delimiter != "yaml" and table and letter not in table_letters \
                     and letter not in missing_reported and not index.isdigit():
@@ -348,6 +363,26 @@ def document_findings(document: Document, table: list[MathSpan]) -> list[Finding
 
 # ---------------------------------------------------------------------------------------------------
 # Documents
+
+
+_NUCLEUS = re.compile(r"([A-Za-z]|\\[A-Za-z]+|\})\s*([_^])\s*$")
+
+
+def declared_symbols(config: NotesConfig) -> frozenset[str]:
+    """The symbols table's entries, without spaces (`W_f, W_i` is two)."""
+    return frozenset(re.sub(r"\s+", "", part) for symbol in config.symbols for part in symbol.symbol.split(","))
+
+
+def settled_by_table(finding: Finding, text: str, declared: frozenset[str]) -> Finding:
+    """An unsafe script fix (`h_t-1` -> `h_{t-1}`) is safe where the symbols table declares the result: the notes
+    say t-1 is an index of h. `text` is the finding's file as linted."""
+    fix = finding.fix
+    if fix is None or fix.safe or finding.code != "NB111" or not declared:
+        return finding
+    nucleus = _NUCLEUS.search(text[max(0, fix.start - 40):fix.start])
+    if nucleus and re.sub(r"\s+", "", nucleus.group(1) + nucleus.group(2) + fix.replacement) in declared:
+        return dataclasses.replace(finding, fix=dataclasses.replace(fix, safe=True))
+    return finding
 
 
 def lint_document(document: Document, options: LintOptions | None = None,
@@ -368,6 +403,10 @@ def lint_document(document: Document, options: LintOptions | None = None,
     for span in [*table, *document.math]:
         findings.extend(span_findings(span, checker))
     findings.extend(document_findings(document, table))
+    declared = declared_symbols(config)
+    if declared:
+        texts = {section.source.path: section.source.text for section in document.sections}
+        findings = [settled_by_table(f, texts.get(f.path, ""), declared) for f in findings]
     kept = [f for f in findings if keep.keep(f)]
     kept.sort(key=Finding.sort_key)
     return kept
@@ -389,7 +428,9 @@ def section_findings(config: NotesConfig, path: Path, text: str, options: LintOp
     if section is None:
         return [f for f in found if keep.keep(f)]
     keep.suppressed[path] = suppressions(section.source)
-    found += [f for span in section.math for f in span_findings(span, checker)]
+    declared = declared_symbols(config)
+    found += [settled_by_table(f, section.source.text, declared) for span in section.math
+              for f in span_findings(span, checker)]
     return sorted((f for f in found if keep.keep(f)), key=Finding.sort_key)
 
 
@@ -426,8 +467,10 @@ def _project_of(path: Path, projects: _Projects) -> NotesConfig | None:
     return None
 
 
-def resolve_targets(paths: Sequence[str | os.PathLike]) -> list[tuple[NotesConfig, list[Path] | None]]:
-    """(config, sections to lint or None for all) for each command-line path."""
+def resolve_targets(paths: Sequence[str | os.PathLike], broken: list[Finding] | None = None
+                    ) -> list[tuple[NotesConfig, list[Path] | None]]:
+    """(config, sections to lint or None for all) for each command-line path. With `broken`, a single file whose
+    front matter cannot be read becomes a finding there, and the other files are still linted."""
     if not paths:
         return [(load_config(None), None)]
     targets: list[tuple[NotesConfig, list[Path] | None]] = []
@@ -445,7 +488,15 @@ def resolve_targets(paths: Sequence[str | os.PathLike]) -> list[tuple[NotesConfi
             raise UsageError(f"{raw} has no {CONFIG_NAME} and no Markdown files")
         for file in files:
             config = _project_of(file, projects)
-            targets.append((config, [file]) if config else (load_config(file), None))
+            if config:
+                targets.append((config, [file]))
+                continue
+            try:
+                targets.append((load_config(file), None))
+            except (ConfigError, ContentError) as error:
+                if broken is None:
+                    raise
+                broken.append(_section_finding(file, error))
     return targets
 
 
@@ -453,12 +504,13 @@ def lint_paths(paths: Sequence[str | os.PathLike], options: LintOptions | None =
                confirm: Callable[[Finding], str] | None = None, fix: bool = False) -> LintReport:
     """Lint the notes at `paths` (default: content/). With fix=True, apply safe fixes first (see fixes.py)."""
     options = options or LintOptions()
-    targets = resolve_targets(paths)
+    broken: list[Finding] = []
+    targets = resolve_targets(paths, broken)
     if fix:
         from notes_builder.lint.fixes import fix_files
 
         fixed = fix_files(targets, options, confirm)
-    report = LintReport(fixed=fixed if fix else 0)
+    report = LintReport(fixed=fixed if fix else 0, findings=broken)
     for config, only in targets:
         document, parse_errors = gather(config, only)
         report.documents.append(document)

@@ -55,15 +55,21 @@ def fixed_text(config: NotesConfig, path: Path, text: str, options=None,
     applied = 0
     accept_all = confirm is None
     rejected: set[tuple[int, str, str]] = set()
+    # a fix accepted but not applied in its round (it overlapped another) is applied in a later round without
+    # asking again: `\\hat{x_alpha}` offers two nested fixes, and accepting both applies both
+    accepted: set[tuple[str, str, str]] = set()
     for _ in range(MAX_ROUNDS):
-        findings = [f for f in section_findings(config, path, text, options) if f.fix is not None]
+        unsafe = confirm is not None or bool(options and options.unsafe_fixes)  # interactive offers both kinds
+        findings = [f for f in section_findings(config, path, text, options)
+                    if f.fix is not None and (f.fix.safe or unsafe)]
         chosen = []
         stop = False
         for finding in findings:
             key = (finding.fix.start, finding.code, finding.fix.replacement)
             if key in rejected:
                 continue
-            if not accept_all:
+            again = (finding.code, finding.fix.original, finding.fix.replacement)
+            if not accept_all and again not in accepted:
                 answer = confirm(finding)
                 if answer == "quit":
                     stop = True
@@ -73,6 +79,7 @@ def fixed_text(config: NotesConfig, path: Path, text: str, options=None,
                 elif answer != "yes":
                     rejected.add(key)
                     continue
+            accepted.add(again)
             chosen.append(finding.fix)
         new, count = apply_fixes(text, chosen)
         applied += count if new != text else 0
@@ -113,7 +120,7 @@ def fix_files(targets, options=None, confirm: Callable | None = None) -> int:
         text = read_text(path)
         new, count, stop = fixed_text(config, path, text, options, confirm)
         if new != text:
-            write_atomic(path, new)
+            write_atomic(path.resolve(), new)  # through a symlink: edit the file, keep the link
             total += count
         if stop:
             break

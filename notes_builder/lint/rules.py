@@ -19,9 +19,15 @@ class Rule:
     before: str
     after: str
     fixable: bool = False
+    applicability: str = "safe"  # of its fixes: safe | sometimes | unsafe (checker.RawFix.safe per finding)
+    default: bool = True  # False: a style rule, on only when `select` names it (code or name)
 
     def explain(self) -> str:
-        fix = "yes (applied by `notes lint --fix`)" if self.fixable else "no (the message says what to write)"
+        fix = {"safe": "yes (applied by `notes lint --fix`)",
+               "sometimes": "yes, safe when the formula has one reading (`notes lint --fix`); unsafe when it has "
+                            "another (`--fix --unsafe-fixes` or `--fix --interactive`: check the result)",
+               "unsafe": "yes, unsafe: it may change what the formula means (`--fix --unsafe-fixes` or "
+                         "`--fix --interactive`)"}.get(self.applicability, "no (the message says what to write)")
         return (f"{self.code} {self.name} ({self.severity})\n\n{self.summary}\n\n{self.why}\n\n"
                 f"Before:  {self.before}\nAfter:   {self.after}\n\nAutofix: {fix}\n")
 
@@ -36,13 +42,14 @@ _RULES = [
     Rule("NB102", "accent-over-subscript", "warning", "An accent covers a symbol together with its subscript.",
          "`\\tilde{c_t}` stretches the accent over the subscript and places it badly; the accent belongs to "
          "the symbol, the index follows it.", "$\\tilde{c_t}$", "$\\tilde{c}_t$", True),
-    Rule("NB103", "accent-unbraced", "warning", "An accent's argument is not in braces.",
-         "`\\hat x` works, but `\\hat xy` silently accents only x; braces make the argument explicit.",
-         "$\\hat x$", "$\\hat{x}$", True),
+    Rule("NB103", "accent-unbraced", "warning", "An accent's argument is not in braces (a style rule, off unless "
+         "selected).", "`\\hat\\mu_n` renders exactly like `\\hat{\\mu}_n`; braces only make the argument "
+         "explicit (`\\hat xy` accents only x). Turn it on with `lint: {select: [NB103]}` or `--select NB103`.",
+         "$\\hat x$", "$\\hat{x}$", True, default=False),
     Rule("NB111", "script-needs-braces", "warning", "A sub- or superscript of several tokens has no braces.",
          "A script without braces takes exactly one token: `h_t-1` sets h_t - 1, `x^10` sets x^1 0, "
          "`e^-x` sets e^- x, `W_xh` sets W_x h.", "$h_t-1$, $x^10$, $\\sum_i=1^n$", "$h_{t-1}$, $x^{10}$, "
-         "$\\sum_{i=1}^n$", True),
+         "$\\sum_{i=1}^n$", True, "sometimes"),
     Rule("NB112", "double-script", "error", "A symbol has two subscripts or two superscripts.",
          "TeX stops with 'Double subscript' / 'Double superscript'; nest the second script in braces.",
          "$x_t_1$", "$x_{t_1}$", True),
@@ -53,8 +60,9 @@ _RULES = [
          "not define need `\\operatorname{...}`.", "$tanh(x)$, $softmax(z)$",
          "$\\tanh(x)$, $\\operatorname{softmax}(z)$", True),
     Rule("NB122", "greek-without-backslash", "warning", "A Greek letter is spelled out without a backslash.",
-         "`alpha` sets five italic letters; `\\alpha` sets the Greek letter.", "$sigma(x)$", "$\\sigma(x)$",
-         True),
+         "`alpha` sets five italic letters; `\\alpha` sets the Greek letter. Inside a subscript group "
+         "(`W_{xi}`) the letters are often two indices, so the fix is unsafe there.", "$sigma(x)$",
+         "$\\sigma(x)$", True, "sometimes"),
     Rule("NB131", "sized-delimiter-mismatch", "warning", "A sized delimiter is closed by a different size.",
          "`\\big(` ... `)` or `\\big(` ... `\\Big)` gives unequal parentheses.", "$\\big( a + b )$",
          "$\\big( a + b \\big)$", True),
@@ -122,9 +130,10 @@ _RULES = [
          "typeset as math letters (`metrics.hidden_size` becomes a product with a subscript), so the build "
          "stops. Other doubled braces, `x^{{2}}` or `a^{{ T }}`, are LaTeX grouping and stay allowed.",
          "$n = {{ metrics.hidden_size }}$", "$n =$ {{ metrics.hidden_size }}"),
-    Rule("NB181", "inconsistent-notation", "warning", "The same symbol is written two ways in one document.",
-         "`W_f` in one equation and `\\mathbf{W}_f` in another look like two different objects to a reader.",
-         "$W_f$ ... $\\mathbf{W}_f$", "$\\mathbf{W}_f$ ... $\\mathbf{W}_f$"),
+    Rule("NB181", "inconsistent-notation", "warning", "A symbol of the symbols table is written another way.",
+         "The table declares `\\mathbf{W}_f`; `W_f` in an equation looks like a different object to a reader. "
+         "Without a table nothing is reported: a bold `x_t` beside a plain `x_t` is usually a vector and its "
+         "entry.", "symbols: [\\mathbf{W}_f]  ...  $W_f$", "$\\mathbf{W}_f$"),
     Rule("NB182", "symbol-not-in-table", "warning", "A symbol used in equations is missing from the symbols "
          "table.", "When the notes have a symbols table, every symbol (a letter with an index) the equations "
          "use should be listed there.", "symbols: [h_t]  ...  $c_t$", "symbols: [h_t, c_t]"),
@@ -146,5 +155,8 @@ def selected(code: str, select: list[str], ignore: list[str]) -> bool:
         return code.startswith(entry.upper()) or RULES[code].name == entry
 
     if select and not any(matches(entry) for entry in select):
+        return False
+    if not RULES[code].default and not any(entry.strip().upper() == code or entry.strip() == RULES[code].name
+                                            for entry in select):
         return False
     return not any(matches(entry) for entry in ignore)

@@ -222,6 +222,9 @@ display:\begin{align} a &= b \label{eq:a} \\ c &= d \notag \end{align}
 display:\begin{equation*} E = mc^2 \end{equation*}
 display:E = mc^2 \tag{2.1}
 \frac{1}{m^+m^-} \sum_{x^+ \in D^+}
+(n_h-1)(k_h-s_h)
+\nabla_xf = \partial_xf
+(f * g)(i) = \sum_j f(j) g(i - j)
 display:\prod_{j=1\\j\neq i}^{d} P(x_j)
 display:\sum_{i=1}^{n} i = \frac{n(n+1)}{2}
 display:\mathcal{L} = -\frac{1}{N} \sum_{n=1}^{N} \sum_{k=1}^{K} y_{nk} \log \hat{y}_{nk}
