@@ -79,7 +79,8 @@ def test_fix_rewrites_only_fixed_spans_keeping_crlf_and_bom(tmp_path):
     body = "\ufeff# T\n\nA $h_t-1$ and $σ(x)$; also $x_t_1$ and $\\R$.\n\nTrailing  spaces  \n"
     project(tmp_path, body, newline="\r\n")
     path = tmp_path / "a.md"
-    result = run(str(tmp_path), "--fix", "--unsafe-fixes")  # h_t-1 -> h_{t-1} is unsafe: (n_h-1) is a subtraction
+    # h_t-1 -> h_{t-1} is unsafe ((n_h-1) is a subtraction); σ -> \\sigma is the opt-in style rule NB152
+    result = run(str(tmp_path), "--fix", "--unsafe-fixes", "--select", "NB1", "--select", "NB152")
     assert result.exit_code == 1  # \R is not fixable
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")

@@ -173,6 +173,13 @@ class _Run:
             self.add("NB172", placeholder.start(), close + 2 if close >= 0 else len(body),
                      "placeholders are not replaced inside math; write it outside the $...$")
             return self.out
+        if self.context == "inline" and _PROSE.search(clean):
+            # `$x$ and then ... $y$` read with the wrong `$` pairs: the prose between two formulas became math,
+            # and every word of it would be a finding
+            match = _PROSE.search(clean)
+            self.add("NB135", match.start(), match.end(), "this formula reads like prose: a '$' before it is "
+                     "probably missing or one too many, so the '$' pair up wrongly")
+            return self.out
         self.macros()
         user = self.checker._user_macro
         if user is not None and user.search(body):
@@ -444,6 +451,9 @@ class _Run:
             return end
         if kind == "sign":
             atom = self.atom_end(q + 1)
+            following = re.match(r"\\([A-Za-z]+)", body[q + 1:atom])
+            if following and following.group(1) in M.BINARY_OPERATORS:
+                return end  # `m^+\\times m^-`: the sign is the superscript, \\times the product
             if atom < n and clean[atom] in "_^":
                 return end  # `m^+m^-`: TeX reads m^{+} m^{-}, a product of scripted symbols
             if atom > q + 1:
@@ -465,7 +475,7 @@ class _Run:
             return end
         if mark != "_" or not (char.isascii() and char.isalpha()):
             return end
-        if rest in ("-", "+") and end + 1 < n and body[end + 1].isdigit() and char in _TIME_INDICES:
+        if rest in ("-", "+") and end + 1 < n and body[end + 1].isdigit() and self.index_expression(char, end):
             stop = end + 1
             while stop < n and body[stop].isdigit():
                 stop += 1
@@ -477,12 +487,15 @@ class _Run:
             if self.nucleus_is_operator(p):
                 return self.operator_range(p, q, end)
             return end
-        if rest.isascii() and rest.isalnum() and not self.nucleus_is_differential(p):
+        if rest.isascii() and rest.isalnum() and not self.nucleus_is_differential(p) and not self.nucleus_is_operator(p):
             stop = end
             while stop < n and clean[stop].isascii() and clean[stop].isalnum():
                 stop += 1
-            if stop < n and clean[stop] in "_^":
-                return end  # a product of scripted symbols such as a_ib_i
+            if stop < n and clean[stop] in "_^(":
+                return end  # a product of scripted symbols such as a_ib_i, or `t_nf(x)`: t_n times f(x)
+            letters = body[q:stop]
+            if not (self.nucleus_is_capital(p) and letters.islower()) and not set(letters) <= _INDEX_LETTERS:
+                return end  # `\\alpha_iy_ib`, `\\sum_hP`: juxtaposition; `W_xh` (a matrix), `e_ij`: indices
             if clean[end].isdigit() and any(c.isalpha() for c in clean[end:stop]):
                 return end
             self.wrap(p, q, stop)
@@ -497,6 +510,23 @@ class _Run:
         # (h_t - 1, W_x h, e^- x: `(n_h-1)` is a subtraction), so adding them is unsafe
         self.add("NB111", p, stop, f"{kind} '{text}' needs braces: {body[p]}{{{text}}}",
                  RawFix(q, stop, "{" + text + "}", safe=text.isdigit()))
+
+    def index_expression(self, char: str, sign: int) -> bool:
+        """Whether `x_k-1` is more likely x_{k-1} than x_k - 1. The time step (`h_t-1`) is; another index is when
+        the number is 1 and no term follows it, unless a sum runs over that index (`\\sum_{k=1}^n x_k-1` sums x_k,
+        then subtracts 1). Measured on real notes (benchmarks/lint_realworld.py)."""
+        if char in _TIME_INDICES:
+            return True
+        body = self.body
+        if char not in _INDEX_LETTERS or body[sign + 1:sign + 2] != "1" or body[sign + 2:sign + 3].isdigit():
+            return False
+        if re.match(r"\s+(?:\\[A-Za-z]|[A-Za-z(])", body[sign + 2:]):
+            return False  # `z_j-1 \\boldsymbol{z}`: a coefficient of the next term
+        return not re.search(r"\\(?:sum|prod)\w*\s*_\s*\{?\s*" + char + r"(?![A-Za-z])", body[:sign])
+
+    def nucleus_is_capital(self, p: int) -> bool:
+        """`W_xh`, `\\mathbf{W}_xh`: a matrix (an upper-case letter) indexed by letters."""
+        return bool(re.search(r"(?:(?<![\\A-Za-z])[A-Z]|\\(?:mathbf|boldsymbol|bm)\{[A-Z]\})\s*$", self.body[:p]))
 
     def nucleus_is_differential(self, p: int) -> bool:
         """`\\nabla_xf`, `\\partial_xy`: the operator's index is one letter, what follows is what it acts on."""
@@ -651,9 +681,10 @@ class _Run:
             if start not in top:
                 self.add("NB138", start, end, "'\\\\' outside an alignment (wrap the lines in "
                                               "\\begin{aligned}...\\end{aligned})")
-            elif start == formula.trailing_break:
-                self.add("NB139", start, end, "'\\\\' at the end of the formula breaks no line: it is dropped",
-                         RawFix(start, end, ""))
+            elif formula.trailing_break is not None and start >= formula.trailing_break:
+                if start == formula.trailing_break:  # `\\\\ \\\\` at the end: one report, the rest goes with it
+                    self.add("NB139", start, end, "'\\\\' at the end of the formula breaks no line: it is dropped",
+                             RawFix(start, end, ""))
             else:
                 breaks.append(start)
         if not breaks:
@@ -675,6 +706,8 @@ class _Run:
         for match in _WORD.finditer(clean):
             word = match.group(0)
             start, end = match.span()
+            if word in M.GREEK and len(word) == 2 and self.in_script_group(start):
+                continue  # `W_{xi}`, `W_{hi}`: two indices (input x, gate i), as in LSTM notes, not \\xi
             if word in M.GREEK:
                 # inside a script group `W_{xi}` is usually two indices (x, i), not \\xi: unsafe there
                 self.add("NB122", start, end, f"'{word}' is set as letters; write \\{word}",
@@ -683,6 +716,8 @@ class _Run:
                 continue
             if word not in M.BUILTIN_FUNCTIONS and word not in M.OPERATOR_NAMES:
                 continue
+            if clean[:start].rstrip()[-1:] in ("_", "^"):
+                continue  # `\\sum_tr(s_t)`: t is the sum's index, r(s_t) the summand
             after = body[_skip_space(body, end):]
             builtin = word in M.BUILTIN_FUNCTIONS
             if not (after.startswith(("(", "\\left", "\\big", "\\Big")) or (builtin and after[:1] in ("_", "^"))):
@@ -697,17 +732,19 @@ class _Run:
         for index, char in enumerate(clean):
             if char.isascii():
                 continue
-            if is_cjk(char):
-                continue  # set as text by the renderer (render.math_unicode), as MathJax shows it
+            if is_cjk(char) or char == "\u00a4":
+                continue  # CJK: set as text by the renderer; ¤: stands for an unclosed `$` (engine.parse_lenient)
             replacement = UNICODE_MATH.get(char) or accented(char)
             name = f"U+{ord(char):04X}"
             if replacement is None:
-                self.add("NB151", index, index + 1, f"Unicode character '{char}' ({name}) in math")
+                self.add("NB151", index, index + 1, f"Unicode character '{char}' ({name}) in math: no LaTeX "
+                         "command stands for it")
                 continue
             if replacement[-1:].isalpha() and body[index + 1:index + 2].isalpha():
                 replacement += " "
             shown = replacement.strip() or "a space"
-            self.add("NB151", index, index + 1, f"Unicode '{char}' in math; write {shown}",
+            # the renderer sets it as this command (render.math_unicode): a matter of style, reported on request
+            self.add("NB152", index, index + 1, f"Unicode '{char}' in math; write {shown}",
                      RawFix(index, index + 1, replacement))
 
     def stars(self) -> None:
@@ -808,9 +845,11 @@ _DOLLAR = re.compile(r"\$")
 _TWO_LETTERS = re.compile(r"[A-Za-z]{2}")
 _SCRIPT = re.compile(r"[_^]")
 _STAR = re.compile(r"\*")
-# Letters that index a step or an element (`h_t-1`, `x_i+1`): followed by -1/+1 they are an index expression; after
-# another letter (`n_h-1`: the number of hidden units, minus one) the sign is a subtraction.
-_TIME_INDICES = frozenset("tijklmns")
+# The time step: `h_t-1` is almost always h_{t-1}. After other letters the sign is as often a subtraction
+# (`n_h-1`, `\\sum_k x_k-1`, `\\boldsymbol{z}_j-2 \\boldsymbol{z}_i`: measured on real notes, benchmarks/lint_realworld.py).
+_TIME_INDICES = frozenset("t")
+_INDEX_LETTERS = frozenset("ijklmnpqrst")
+_PROSE = re.compile(r"(?:(?<![\\\x01A-Za-zÀ-ÿ])[A-Za-zÀ-ÿ]{2,}[ ,.;'’]+){6,}")
 _CONVOLUTION = re.compile(r"\*[^()]*\)\s*\(")
 _SUBSTACK = re.compile(r"\\(?:substack|shortstack)\s*\{")
 _WORD = re.compile(r"(?<![A-Za-z\x01\\])[A-Za-z]{2,}(?![A-Za-z])")

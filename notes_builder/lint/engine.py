@@ -289,7 +289,39 @@ def parse_lenient(path: Path, text: str | None = None) -> tuple[Section | None, 
 
 
 def span_findings(span: MathSpan, checker: FormulaChecker) -> list[Finding]:
-    return [_locate(span, raw) for raw in checker.check(span.body, _context(span))]
+    return [_locate(span, raw) for raw in checker.check(span.body, _context(span))
+            if not (raw.code == "NB134" and _paired_outside(span, raw))]
+
+
+_PARTNERS = {"(": ")", "[": "]", ")": "(", "]": "["}
+_WIDE = {"(": "（", ")": "）", "[": "［", "]": "］"}
+
+
+def _paired_outside(span: MathSpan, raw: RawFinding) -> bool:
+    """`$(S$、$A$、$R)$` and `（已知 $\\boldsymbol{x})$`: an inline formula's bracket whose partner is on the same
+    line, in the prose or in another formula. It prints as written, so it is no defect."""
+    if span.display or not span.exact or span.delimiter not in ("$", "\\("):
+        return False
+    char = span.body[raw.start:raw.start + 1]
+    if char not in _PARTNERS:
+        return False
+    text, start, end = span.source.text, span.offset, span.offset + len(span.body)
+    partner = _PARTNERS[char]
+    if char in "([":
+        after = text[end:_paragraph_end(text, end)]
+        return after.count(partner) + after.count(_WIDE[partner]) > after.count(char) + after.count(_WIDE[char])
+    before = text[_paragraph_start(text, start):start]
+    return before.count(partner) + before.count(_WIDE[partner]) > before.count(char) + before.count(_WIDE[char])
+
+
+def _paragraph_end(text: str, at: int) -> int:
+    blank = re.compile(r"\n[ \t]*\n").search(text, at)
+    return blank.start() if blank else len(text)
+
+
+def _paragraph_start(text: str, at: int) -> int:
+    blanks = [m.end() for m in re.finditer(r"\n[ \t]*\n", text[:at])]
+    return blanks[-1] if blanks else 0
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -101,6 +101,11 @@ LINE_ENVIRONMENTS = ALIGNMENT_ENVIRONMENTS | _names("gather gather* gathered mul
 KNOWN_ENVIRONMENTS = DISPLAY_ENVIRONMENTS | _names("""aligned alignedat gathered split array subarray smallmatrix
 matrix pmatrix bmatrix Bmatrix vmatrix Vmatrix cases tabular""")
 
+# Binary operators and relations: after a sign in a script (`m^+\\times m^-`) they are not part of it.
+BINARY_OPERATORS = _names("""times cdot pm mp div cup cap wedge vee circ ast star bullet oplus otimes odot le ge leq
+geq neq ne approx equiv sim simeq in notin subset subseteq supset supseteq to rightarrow leftarrow mid parallel
+leqslant geqslant ll gg prec succ propto""")
+
 BIG_OPERATORS = _names("""sum prod coprod int iint iiint oint bigcup bigcap bigsqcup bigvee bigwedge bigodot
 bigotimes bigoplus biguplus lim limsup liminf max min sup inf argmax argmin""")
 

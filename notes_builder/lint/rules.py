@@ -111,9 +111,16 @@ _RULES = [
          "TeX stops with 'Environment … undefined'. MathJax knows a few of its own (CD, xalignat, prooftree); "
          "write the formula with aligned, gathered, cases, array or a matrix environment.",
          "$$\\begin{xalignat} a & b \\end{xalignat}$$", "$$\\begin{aligned} a & b \\end{aligned}$$"),
-    Rule("NB151", "unicode-in-math", "warning", "A Unicode character is used in math.",
-         "pdflatex does not know most Unicode math characters, and a Unicode minus or Greek letter looks "
-         "different from the LaTeX one; write the macro.", "$σ(x) ≤ 1$", "$\\sigma(x) \\le 1$", True),
+    Rule("NB151", "unicode-in-math", "warning", "A Unicode character in math that no LaTeX command stands for.",
+         "Math fonts have no glyph for it (a curly quote, an arrow LaTeX lacks): write the LaTeX command, or put "
+         "words in `\\text{...}`. Characters with a command (σ, ≤, ×, x²) are set as that command and are "
+         "reported only by NB152.", "$x ≺ y$", "$x \\prec y$"),
+    Rule("NB152", "unicode-in-math-mapped", "warning", "A Unicode character in math that has a LaTeX command "
+         "(a style rule, off unless selected).",
+         "The renderer sets `σ`, `≤`, `×`, `x²` as `\\sigma`, `\\le`, `\\times`, `x^{2}`, as MathJax shows them; "
+         "writing the command keeps the source portable to other LaTeX tools. Turn it on with "
+         "`lint: {select: [NB152]}` or `--select NB152`.", "$σ(x) ≤ 1$", "$\\sigma(x) \\le 1$", True,
+         default=False),
     Rule("NB161", "text-command-in-math", "warning", "A text-mode command is used in math.",
          "Commands like `\\LaTeX` or `\\par` are not valid in math mode; put them in `\\text{...}` or out "
          "of the formula.", "$\\LaTeX$", "$\\text{\\LaTeX}$", True),

@@ -106,15 +106,17 @@ BROKEN: list[tuple[str, str, str, str]] = [
     (r"\Alpha + \beta", "NB141", r"\Alpha", "inline"),
     (r"a \coloneqq b", "NB141", r"\coloneqq", "inline"),
     (r"\lamda x", "NB141", r"\lamda", "inline"),
-    # NB151 unicode
-    (r"σ(x)", "NB151", "σ", "inline"),
-    (r"a ⊙ b", "NB151", "⊙", "inline"),
-    (r"x − 1", "NB151", "−", "inline"),
-    (r"a ≤ b", "NB151", "≤", "inline"),
-    (r"n × d", "NB151", "×", "inline"),
-    (r"θx", "NB151", "θ", "inline"),
-    (r"x ∈ ℝ", "NB151", "∈", "inline"),
-    (r"x^²", "NB151", "²", "inline"),  # no fix: `x^^{2}` would be TeX's ^^ notation
+    # NB151 unicode no command stands for; NB152 (opt-in) unicode the renderer maps to its command
+    (r"x ≺ y", "NB151", "≺", "inline"),
+    (r"a “b” c", "NB151", "“", "inline"),
+    (r"σ(x)", "NB152", "σ", "inline"),
+    (r"a ⊙ b", "NB152", "⊙", "inline"),
+    (r"x − 1", "NB152", "−", "inline"),
+    (r"a ≤ b", "NB152", "≤", "inline"),
+    (r"n × d", "NB152", "×", "inline"),
+    (r"θx", "NB152", "θ", "inline"),
+    (r"x ∈ ℝ", "NB152", "∈", "inline"),
+    (r"x^²", "NB152", "²", "inline"),  # no fix: `x^^{2}` would be TeX's ^^ notation
     # NB161 text commands
     (r"\LaTeX", "NB161", r"\LaTeX", "inline"),
     (r"x = \TeX", "NB161", r"\TeX", "inline"),
