@@ -120,7 +120,8 @@ def main() -> None:
               f"({', '.join(f'{c} {n}' for c, n in sorted(codes.items()))})")
         checked = chktex_counts(items)
         if checked:
-            print(f"  chktex on the same formulas: {checked[0]} warnings on {checked[1]} formulas in {checked[2]:.2f} s")
+            print(f"  chktex on the same formulas: {checked[0]} warnings on {checked[1]} formulas "
+                  f"in {checked[2]:.2f} s")
         for report in reports:
             where = f"{report['path']}:{report['line']}:{report['column']}"
             verdict = verdicts.get((name, where, report["code"]))

@@ -292,3 +292,16 @@ def test_the_source_echo_shows_the_line_as_written_with_the_caret_under_wide_cha
     caret = lines[lines.index(echo) + 1]
     assert "1:x:2" in echo and "🎉" not in echo
     assert caret.index("^") == len("  中文字 $") + 3  # three wide characters take six columns
+
+
+def test_brackets_and_stars_are_judged_in_their_paragraph(tmp_path):
+    project(tmp_path, "# T\n\nThe tuple $(S$, $A$, $R)$ and (known $x)$.\n\n"
+                      "The convolution is symmetric: $f * g = g * f$.\n\nA product $3 * 3$ and $f(x))$.\n")
+    items = json.loads(run(str(tmp_path), "--format", "json").output)
+    assert [(i["code"], i["line"]) for i in items] == [("NB162", 7), ("NB134", 7)]
+
+
+def test_prose_read_as_math_is_one_finding(tmp_path):
+    project(tmp_path, "# T\n\nLet $x$ be 5$ and then the rest of this long sentence becomes math until $y$ here.\n")
+    items = json.loads(run(str(tmp_path), "--format", "json").output)
+    assert [i["code"] for i in items] == ["NB135"]

@@ -19,6 +19,7 @@ from notes_builder.config import load_config
 from notes_builder.content import load_document
 from notes_builder.lint import compile_check, lint_paths, macros
 from notes_builder.lint.checker import FormulaChecker
+from notes_builder.lint.engine import LintOptions
 from notes_builder.lint.fixes import apply_fixes, fixed_text
 from notes_builder.security import find_forbidden
 
@@ -84,8 +85,8 @@ def test_interactive_fix_never_writes_caret_notation(tmp_path):
     config = load_config(folder)
     path = config.sections[0]
     answers = iter(["yes"])
-    fixed, _, _ = fixed_text(config, path, path.read_text(encoding="utf-8"),
-                             confirm=lambda finding: next(answers, "quit"))
+    fixed, _, _ = fixed_text(config, path, path.read_text(encoding="utf-8"), LintOptions(select=["NB152"]),
+                             confirm=lambda finding: next(answers, "quit"))  # NB152 (mapped Unicode) is opt-in
     assert "^^" not in fixed
     assert "$y^{2}$" in fixed  # the fix that is safe is still offered
 

@@ -445,7 +445,9 @@ class _Run:
         if kind == "none":
             return max(end, p + 1)
         if kind == "group":
-            if not body[q + 1:end - 1].strip():
+            # `\\int_{S}^{}`: an equation editor's empty slot after a subscript; it sets nothing and hides no index
+            editor_slot = body[:p].rstrip().endswith("}") and mark == "^"
+            if not body[q + 1:end - 1].strip() and not editor_slot:
                 self.add("NB113", p, end, f"empty {'subscript' if mark == '_' else 'superscript'} group",
                          RawFix(p, end, ""))
             return end
@@ -487,7 +489,7 @@ class _Run:
             if self.nucleus_is_operator(p):
                 return self.operator_range(p, q, end)
             return end
-        if rest.isascii() and rest.isalnum() and not self.nucleus_is_differential(p) and not self.nucleus_is_operator(p):
+        if rest.isascii() and rest.isalnum() and not (self.nucleus_is_differential(p) or self.nucleus_is_operator(p)):
             stop = end
             while stop < n and clean[stop].isascii() and clean[stop].isalnum():
                 stop += 1
@@ -846,7 +848,8 @@ _TWO_LETTERS = re.compile(r"[A-Za-z]{2}")
 _SCRIPT = re.compile(r"[_^]")
 _STAR = re.compile(r"\*")
 # The time step: `h_t-1` is almost always h_{t-1}. After other letters the sign is as often a subtraction
-# (`n_h-1`, `\\sum_k x_k-1`, `\\boldsymbol{z}_j-2 \\boldsymbol{z}_i`: measured on real notes, benchmarks/lint_realworld.py).
+# (`n_h-1`, `\\sum_k x_k-1`, `\\boldsymbol{z}_j-2 \\boldsymbol{z}_i`: measured on real notes,
+# benchmarks/lint_realworld.py).
 _TIME_INDICES = frozenset("t")
 _INDEX_LETTERS = frozenset("ijklmnpqrst")
 _PROSE = re.compile(r"(?:(?<![\\\x01A-Za-zÀ-ÿ])[A-Za-zÀ-ÿ]{2,}[ ,.;'’]+){6,}")

@@ -290,7 +290,18 @@ def parse_lenient(path: Path, text: str | None = None) -> tuple[Section | None, 
 
 def span_findings(span: MathSpan, checker: FormulaChecker) -> list[Finding]:
     return [_locate(span, raw) for raw in checker.check(span.body, _context(span))
-            if not (raw.code == "NB134" and _paired_outside(span, raw))]
+            if not (raw.code == "NB134" and _paired_outside(span, raw))
+            and not (raw.code == "NB162" and _about_convolution(span))]
+
+
+_CONVOLUTION_WORDS = re.compile(r"convol|卷积|互相关|cross-correlation", re.I)
+
+
+def _about_convolution(span: MathSpan) -> bool:
+    """`$f * g = g * f$` in a paragraph about convolution: the star is the convolution, as written."""
+    text = span.source.text
+    paragraph = text[_paragraph_start(text, span.offset):_paragraph_end(text, span.offset + len(span.body))]
+    return bool(_CONVOLUTION_WORDS.search(paragraph))
 
 
 _PARTNERS = {"(": ")", "[": "]", ")": "(", "]": "["}
