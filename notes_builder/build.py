@@ -18,7 +18,7 @@ from pathlib import Path
 
 from notes_builder import __version__
 from notes_builder.config import NotesConfig, TemplateOptions, load_config, templates_dir
-from notes_builder.errors import CompileError, Diagnostic, Location
+from notes_builder.errors import CompileError, Diagnostic, Location, OutputError
 from notes_builder.files import files_below, publish, sha256_file, write_atomic
 from notes_builder.report import info, print_diagnostic
 
@@ -48,7 +48,18 @@ class BuildResult:
 
 
 def build_dir(options: BuildOptions) -> Path:
-    return Path(options.out_dir).resolve() if options.out_dir else Path.cwd() / "build"
+    """The output folder, made if missing: a file, an unwritable or impossible place is one clear error."""
+    out = Path(options.out_dir).resolve() if options.out_dir else Path.cwd() / "build"
+    shown = options.out_dir or "build/"
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {shown} is a file, not a folder", hint="name a folder (it is made if missing)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot make the output folder {shown}: {exc.strerror}") from None
+    if not os.access(out, os.W_OK):
+        raise OutputError(f"the output folder {shown} is not writable", hint="choose another with --out DIR")
+    return out
 
 
 def _digest(tex: str, assets: dict[str, Path], engine: str) -> str:

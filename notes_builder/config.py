@@ -321,6 +321,9 @@ def _coerce(value: Any, hint: Any, where: str, at: Location) -> Any:
         return str(value)
     if hint in (str, int, bool) and isinstance(value, hint) and not (hint is int and isinstance(value, bool)):
         return value
+    points = isinstance(value, str) and re.fullmatch(r"\s*\d+\s*pt\s*", value)
+    if hint is int and points and where.endswith("font_size"):
+        return int(value.strip()[:-2])  # `font_size: 11pt`, as LaTeX writes it
     raise ConfigError(f"'{where}' must be {_type_name(hint)}, not {type(value).__name__} ({value!r})", at)
 
 
@@ -503,6 +506,7 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
     hints = typing.get_type_hints(NotesConfig)
     raw_macros = None
     foreign: list[str] = []
+    results_at = config.location_of()
     explicit_root: Path | None = None
     for key, value in data.items():
         key = str(key)
@@ -531,6 +535,7 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
             config.sections = [root / p for p in paths]
         elif name == "results":
             config.results = root / _coerce(value, str, "results", at)
+            results_at = at
         else:
             if name == "author" and isinstance(value, list):  # Hugo, pandoc: a list of authors
                 value = ", ".join(str(item) for item in value)
@@ -546,6 +551,9 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
             f"front matter keys for other tools ignored: {', '.join(foreign)}",
             "notes reads title, author, date, language and the keys of notes.yaml"))
     _check_sections(config)
+    if config.results is not None and not config.inside_project(config.results):
+        raise ConfigError(f"results folder {config.results} is outside the notes project ({config.project_root})",
+                          results_at, hint=_ROOT_HINT)
     config.macros = _macros(raw_macros, config)
     _check_symbols(config)
     for index, package in enumerate(config.template.packages):
@@ -601,7 +609,12 @@ def find_project_root(source: Path, cwd: Path | None = None) -> Path:
 
 
 def _check_sections(config: NotesConfig) -> None:
+    seen: dict[Path, int] = {}
     for index, section in enumerate(config.sections if not config.single_file else []):
+        first = seen.setdefault(section.resolve(), index)
+        if first != index:  # its text would be set twice (and its labels clash at the file, not here)
+            raise ConfigError(f"section {config.sections[index].name} is listed twice (first as entry {first + 1})",
+                              config.location_of("sections", index), hint="list each Markdown file once")
         written = config.sections[index].relative_to(config.root) if section.is_relative_to(config.root) else section
         at = config.location_of("sections", index)
         if not config.inside_project(section):
@@ -650,10 +663,16 @@ def read_text(path: Path) -> str:
     return text.removeprefix("\ufeff")
 
 
+def default_notes() -> Path:
+    """The notes a command without PATH works on: the current folder when it holds notes.yaml (a project made by
+    `notes new`), else `content/` (this repository's default notes)."""
+    return Path(".") if Path(CONFIG_NAME).is_file() else Path("content")
+
+
 def load_config(target: str | os.PathLike | None = None, root: str | os.PathLike | None = None) -> NotesConfig:
     """Find and validate the configuration for a notes folder, a notes.yaml, or a single .md file. `root` is
     `--root DIR`: the project root that files may come from (see find_project_root)."""
-    path = Path(target) if target else Path("content")
+    path = Path(target) if target else default_notes()
     if not path.exists():
         raise UsageError(f"no notes at {path}: expected a folder with {CONFIG_NAME} or a .md file")
     path = path.resolve()

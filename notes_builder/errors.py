@@ -61,6 +61,10 @@ class UsageError(NotesError):
     exit_code = 2
 
 
+class OutputError(NotesError):
+    """The output cannot be written there (a file, a missing or read-only folder): exit 1, the old PDF kept."""
+
+
 class ConfigError(NotesError):
     """notes.yaml (or front matter) is malformed or has an invalid value."""
 

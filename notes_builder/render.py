@@ -13,6 +13,7 @@ import difflib
 import functools
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -36,7 +37,7 @@ from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 
 from notes_builder import displaymath
-from notes_builder.config import NotesConfig, cache_dir, macro_arguments, read_text, templates_dir
+from notes_builder.config import NotesConfig, cache_dir, macro_arguments, read_text, split_front_matter, templates_dir
 from notes_builder.content import CONTAINER_NAMES, Document, MathSpan, Section
 from notes_builder.errors import (
     ConfigError,
@@ -176,6 +177,17 @@ _TT_LIGATURE = re.compile(r"([-,])(?=\1)")  # `--` and `,,`: a dash and „ in T
 _CODE_DASHES = {"\u2013": r"\textendash{}", "\u2014": r"\textemdash{}"}
 
 
+_OPENING_QUOTE = re.compile(r"(?:(?<=^)|(?<=[\s(\[{\u2014\u2013]))([\"'])(?=\S)")
+
+
+def smart_quotes(text: str) -> str:
+    """ASCII quotes in prose as typographic ones, as pandoc's smart punctuation sets them: `"…"` -> “…”, `'…'`
+    -> ‘…’, an apostrophe -> ’. A quote opens after a space or a bracket (or at the start), else it closes.
+    Code keeps its straight quotes (escape_code)."""
+    text = _OPENING_QUOTE.sub(lambda m: "\u201c" if m.group(1) == '"' else "\u2018", text)
+    return text.replace('"', "\u201d").replace("'", "\u2019")
+
+
 def escape_code(text: str) -> str:
     """Inline code: escaped like prose, but quotes stay straight and `--`, `,,` as typed (T1 typewriter
     fonts would set them as an en dash and a low quote, so `--pdf` needs `-{}-pdf`). A typed en or em dash
@@ -211,12 +223,19 @@ def _digits(digits: Any) -> int:
     return digits
 
 
+def _finite(value: Any) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
+
+
 def _percent(value: Any, digits: int = 1) -> str:
-    return f"{float(value) * 100:.{_digits(digits)}f}\u202f%"  # thin space, escaped to \\, later
+    return f"{_finite(value) * 100:.{_digits(digits)}f}\u202f%"  # thin space, escaped to \\, later
 
 
 def _fixed(value: Any, digits: int = 2) -> str:
-    return f"{float(value):.{_digits(digits)}f}"
+    return f"{_finite(value):.{_digits(digits)}f}"
 
 
 def _thousands(value: Any) -> str:
@@ -619,6 +638,8 @@ class Renderer:
 
     def prose(self, text: str, at) -> str:
         self.check_characters(text, at)
+        if '"' in text or "'" in text:
+            text = smart_quotes(text)
         pieces = []
         cursor = 0
         for match in _REF.finditer(text):
@@ -637,8 +658,15 @@ class Renderer:
             raise PlaceholderError(f"placeholder '{shown}' needs results, but {self.results_error}",
                                    location, hint="run `notes train-figures` to record the results")
         try:
-            value = str(self.placeholders.compile_expression(expression, undefined_to_none=False)(
-                metrics=self.metrics or {}, notes=self.notes_values))
+            result = self.placeholders.compile_expression(expression, undefined_to_none=False)(
+                metrics=self.metrics or {}, notes=self.notes_values)
+            if isinstance(result, dict | list | tuple):
+                raise PlaceholderError(f"placeholder '{shown}' is a {'mapping' if isinstance(result, dict) else 'list'}"
+                                       ", not a value", location, hint=_SANDBOX_HINT + "; name one entry, e.g. "
+                                       "notes.title or metrics.test_accuracy")
+            value = str(result)
+        except PlaceholderError:
+            raise
         except SecurityError as exc:
             raise PlaceholderError(f"placeholder '{shown}' is not allowed: {exc}", location,
                                    hint=_SANDBOX_HINT) from None
@@ -1182,6 +1210,8 @@ class Renderer:
         parts = []
         for section in self.document.sections:
             self.section = section
+            if not split_body(section.source.text).strip():
+                self.warnings.append(_warning(Location(section.source.path, 1, 1), "the section is empty"))
             tree = SyntaxTreeNode(section.tokens)
             self.footnotes = {note.meta.get("id"): note for block in tree.children if block.type == "footnote_block"
                               for note in block.children}
@@ -1189,9 +1219,11 @@ class Renderer:
         for label, location in self.pending_refs:
             if label not in self.references:
                 close = difflib.get_close_matches(label, list(self.references), n=1)
+                how = {"fig": "a figure's label is fig: and its file's stem, e.g. fig:loss_curve",
+                       "sec": "a heading's label is sec: and its words (sec:gate-equations), or {#sec:name} after it"
+                       }.get(label.split(":", 1)[0], "label a formula with \\label{...} or `$$ ... $$ (label)`")
                 raise ContentError(f"reference to unknown label '{label}'", location,
-                                   hint=f"did you mean '{close[0]}'?" if close else "label a formula with "
-                                   "\\label{...} or `$$ ... $$ (label)`")
+                                   hint=f"did you mean '{close[0]}'?" if close else how)
         body = "\n".join(parts)
         if self.missing_glyphs or self.substitutes:  # replaced in the output, not declared: CJKutf8 reads
             # 4-byte characters itself
@@ -1225,6 +1257,12 @@ class Renderer:
             "packages": list(self.config.template.packages),
         }  # plain data only: a Path or the config dataclass would hand a template folder their methods
         return self.env.get_template("notes.tex.j2").render(context)
+
+
+def split_body(text: str) -> str:
+    """A section's text without its front matter."""
+    front, lines = split_front_matter(text)
+    return text.split("\n", lines)[-1] if lines else text
 
 
 def document_title(document: Document) -> tuple[str, int | None]:

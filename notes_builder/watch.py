@@ -34,10 +34,10 @@ def section_dependencies(section_path: Path) -> list[Path]:
 
 def watched_paths(target: str | Path | None) -> list[Path]:
     """Everything a build of `target` reads; with a broken config, what can still be found."""
-    from notes_builder.config import CONFIG_NAME, load_config, templates_dir
+    from notes_builder.config import CONFIG_NAME, default_notes, load_config, templates_dir
 
     paths: list[Path] = []
-    root = Path(target) if target else Path("content")
+    root = Path(target) if target else default_notes()
     try:
         config = load_config(target)
     except NotesError:

@@ -1,0 +1,82 @@
+"""A new user's first hour: commands without PATH inside a project, output folders that cannot be used,
+notes.yaml mistakes, messages, and the typography of the PDF (read back page by page)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+from pdfcheck import pdfinfo, pdftotext, run_notes, squash, write_project
+
+
+def test_commands_without_path_use_the_project_in_the_current_folder(tmp_path):
+    made = run_notes("new", "My Notes", "--dir", tmp_path / "mine")
+    assert made.returncode == 0, made.stderr
+    project = tmp_path / "mine"
+    build = run_notes("build", "--pdf", cwd=project)
+    assert build.returncode == 0, build.stderr
+    assert (project / "build" / "my-notes.pdf").is_file()
+    assert run_notes("lint", cwd=project).returncode == 0
+    doctor = run_notes("doctor", cwd=project)
+    assert "notes.yaml" not in doctor.stdout.split("optional item")[-1]
+
+
+def test_an_output_folder_that_cannot_be_used_is_one_error_line(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "Text.\n"})
+    (tmp_path / "file").write_text("x")
+    for out, message in ((tmp_path / "file", "is a file, not a folder"), ("/proc/nope/out", "cannot make the output")):
+        result = run_notes("build", notes / "a.md", "--pdf", "--out", out)
+        assert result.returncode == 1
+        assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_notes_yaml_mistakes_are_reported_at_their_line(tmp_path):
+    write_project(tmp_path, {"a.md": "# A\n\nText.\n", "notes.yaml": "title: T\nsections:\n  - a.md\n  - a.md\n"})
+    result = run_notes("build", tmp_path)
+    assert result.returncode == 1 and "notes.yaml:4:5: error: section a.md is listed twice" in result.stderr
+    (tmp_path / "notes.yaml").write_text("title: T\nresults: /etc\nsections: [a.md]\n")
+    result = run_notes("build", tmp_path)
+    assert result.returncode == 1 and "notes.yaml:2:10: error: results folder /etc is outside" in result.stderr
+    (tmp_path / "notes.yaml").write_text("title: T\nsections: [a.md, b.md]\ntemplate: {font_size: 12pt}\n")
+    (tmp_path / "b.md").write_text("\n\n")
+    result = run_notes("build", tmp_path, "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr  # `12pt` is the LaTeX spelling of 12
+    assert "b.md:1:1: warning: the section is empty" in result.stderr
+
+
+def test_messages_say_what_kind_of_label_and_value_is_wanted(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "See \\ref{fig:curve}.\n"})
+    result = run_notes("build", notes / "a.md")
+    assert "a figure's label is fig: and its file's stem" in result.stderr
+    (notes / "a.md").write_text("All: {{ notes }}.\n")
+    result = run_notes("build", notes / "a.md")
+    assert result.returncode == 1 and "placeholder '{{ notes }}' is a mapping, not a value" in result.stderr
+    (notes / "a.md").write_text("Huge: {{ (1e308 * 10) | percent }}.\n")
+    result = run_notes("build", notes / "a.md")
+    assert result.returncode == 1 and "inf" in result.stderr and "not a finite number" in result.stderr
+
+
+def test_a_formula_box_never_parts_from_its_caption_across_pages(tmp_path):
+    body = "".join(f"Line {n} of prose before the formula.\n\n$$\nx_{{{n}}} = \\sum_i a_i\n$$\n"
+                   f"The caption of formula {n}, long enough to take a line.\n\n" for n in range(1, 40))
+    notes = write_project(tmp_path, {"a.md": body})
+    result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    pdf = tmp_path / "out" / "a.pdf"
+    pages = int(pdfinfo(pdf)["Pages"])
+    assert pages >= 3
+    for page in range(1, pages + 1):
+        text = squash(subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-enc", "UTF-8", str(pdf),
+                                      "-"], capture_output=True, text=True, check=True).stdout)
+        for number in re.findall(r"Equation \((\d+)\)\.", text):
+            # the number appears twice on the caption's page: as the formula's tag and in "Equation (n)."
+            assert text.count(f"({number})") >= 2, f"page {page}: caption {number} without its formula"
+
+
+def test_ascii_quotes_in_prose_become_typographic_ones_but_not_in_code(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "He said \"hello\" and it's 'fine'. Code: `print(\"x\", 'y')`.\n"})
+    result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    text = squash(pdftotext(tmp_path / "out" / "a.pdf"))
+    assert "He said “hello” and it’s ‘fine’." in text
+    assert "print(\"x\", 'y')" in text
