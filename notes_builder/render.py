@@ -735,7 +735,11 @@ class Renderer:
             self.check_characters(node.content, lambda i: self.location(node))
             return f"\\texttt{{{escape_code(node.content)}}}"
         if kind == "link":
-            return f"\\href{{{tex_url(str(node.attrs.get('href', '')))}}}{{{self.inline(node)}}}"
+            href = tex_url(str(node.attrs.get("href", "")))
+            if (node.nester_tokens and node.nester_tokens.opening.markup == "autolink"
+                    and not href.startswith("mailto:")):
+                return f"\\url{{{href}}}"  # `<https://…>`: \\url breaks a long address (xurl) where \\href text cannot
+            return f"\\href{{{href}}}{{{self.inline(node)}}}"
         if kind in ("math_inline", "math_inline_double"):
             span = self.math_span(node)
             body = self.math_body(span)

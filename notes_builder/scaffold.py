@@ -59,7 +59,7 @@ print(softmax([2.0, 1.0, 0.1]))
 '''
 
 _SECTION_EN = """\
-# {title} {{#sec:intro}}
+# Introduction {{#sec:intro}}
 
 These notes were created by `notes new`. Each section is a Markdown file listed under `sections` in
 `notes.yaml`; inline math such as $z_k$ is written between dollar signs.
@@ -92,7 +92,7 @@ code that was run:
 """
 
 _SECTION_ZH = """\
-# {title} {{#sec:intro}}
+# 引言 {{#sec:intro}}
 
 这份笔记由 `notes new` 生成。每一节是一个 Markdown 文件，按顺序列在 `notes.yaml` 的 `sections` 里；行内公式
 (inline math) 写在美元符号之间，例如 $z_k$。

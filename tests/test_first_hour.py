@@ -80,3 +80,35 @@ def test_ascii_quotes_in_prose_become_typographic_ones_but_not_in_code(tmp_path)
     text = squash(pdftotext(tmp_path / "out" / "a.pdf"))
     assert "He said “hello” and it’s ‘fine’." in text
     assert "print(\"x\", 'y')" in text
+
+
+def test_code_line_numbers_sit_inside_the_frame(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "Wordy prose line.\n\n```python\nalpha = 1\nbeta = 2\n```\n"})
+    result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    boxes = subprocess.run(["pdftotext", "-bbox", str(tmp_path / "out" / "a.pdf"), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    words = {m.group(5): float(m.group(1)) for m in re.finditer(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', boxes)}
+    assert words["1"] >= words["Wordy"]  # the number is right of the text margin, where the frame starts
+
+
+def test_a_new_project_does_not_repeat_its_title_as_a_heading(tmp_path):
+    run_notes("new", "Attention Notes", "--dir", tmp_path / "p")
+    result = run_notes("build", tmp_path / "p", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert squash(pdftotext(tmp_path / "out" / "attention-notes.pdf")).count("Attention Notes") == 1
+
+
+def test_compile_check_reports_a_double_superscript_once(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "Bad $x^2^3$ here.\n"})
+    result = run_notes("lint", notes / "a.md", "--compile")
+    assert "NB112" in result.stdout + result.stderr and "NB191" not in result.stdout + result.stderr
+
+
+def test_a_long_bare_url_breaks_instead_of_running_off_the_page(tmp_path):
+    url = "https://example.org/" + "a-very-long-path-segment/" * 8 + "end"
+    notes = write_project(tmp_path, {"a.md": f"See <{url}> for details.\n"})
+    result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out", "-W")
+    assert result.returncode == 0, result.stderr
+    assert "Overfull" not in result.stderr and "overfull" not in result.stderr
