@@ -41,7 +41,7 @@ def codes(formula: str, code: str = "NB142") -> list[tuple[int, str]]:
 def test_compile_checks_good_formula_on_the_line_of_a_broken_one(tmp_path):
     project(tmp_path, "# T\n\nUnbalanced: $x^{2$ and a bad fraction $\\hspace{1}$ here.\n")
     result = run(str(tmp_path), "--compile")
-    assert "a.md:3:40: NB191" in result.output, result.output
+    assert "a.md:3:49: NB191" in result.output, result.output
     assert "compiled 1 of 2 formulas in " in result.output
     assert "(1 with errors already reported was not compiled)" in result.output
 
