@@ -160,7 +160,7 @@ def new(title: str, lang: str, directory: str | None) -> None:
     from notes_builder.scaffold import scaffold
 
     folder = scaffold(title, lang=lang, directory=directory)
-    click.echo(folder)
+    click.echo(display_path(folder))
 
 
 @cli.command()

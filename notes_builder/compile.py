@@ -161,8 +161,9 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
         log_text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
         where = last_reached(log_text, SourceMap.from_tex(tex))
         raise CompileError(f"LaTeX did not finish within {timeout:g} s (a macro that never ends?); stopped it",
-                           where, hint="look for a recursive definition near this line; the limit is "
-                           "compile_timeout in notes.yaml", log_path=log) from None
+                           where, hint=("look for a recursive definition near this line" if where else
+                                        "look for a macro that calls itself (TeX's log names no line)")
+                           + "; the limit is compile_timeout in notes.yaml", log_path=log) from None
     seconds = time.perf_counter() - started
     text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     source_map = SourceMap.from_tex(tex)

@@ -86,6 +86,9 @@ UNICODE_COMMANDS = {
 }
 
 
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width space, (non-)joiners, word joiner, BOM
+
+
 def has_cjk(text: str) -> bool:
     return any(ord(c) >= 0x2E80 and is_cjk(c) for c in text)
 
@@ -93,8 +96,9 @@ def has_cjk(text: str) -> bool:
 def unicode_declarations(engine: str = "pdflatex") -> str:
     """Preamble lines that make the mapped characters typeset anywhere (prose, code boxes, math)."""
     if engine == "pdflatex":
+        invisible = "".join(f"\n\\DeclareUnicodeCharacter{{{ord(char):04X}}}{{}}" for char in ZERO_WIDTH)
         return "\n".join(f"\\DeclareUnicodeCharacter{{{ord(char):04X}}}{{\\ensuremath{{{command}}}}}"
-                         for char, command in UNICODE_COMMANDS.items())
+                         for char, command in UNICODE_COMMANDS.items()) + invisible
     return "\n".join(f"\\newunicodechar{{{char}}}{{\\ensuremath{{{command}}}}}"
                      for char, command in UNICODE_COMMANDS.items() if not is_cjk(char))
 
@@ -113,7 +117,7 @@ def unrenderable(text: str, cjk: bool, glyphs: frozenset[int] = frozenset(), sta
             continue
         if cjk and (code in glyphs if glyphs else is_cjk(char) or _in_gb2312(char)):
             continue  # the CJK font has it: Chinese, and symbols such as Ⅱ, ⑥, ①
-        if char in "\u200b\u200c\u200d\ufeff":  # zero-width characters set as nothing
+        if char in ZERO_WIDTH:  # set as nothing (unicode_declarations)
             continue
         return index
     return None

@@ -130,6 +130,15 @@ def slugify(title: str) -> str:
     return slug[:60].strip("-") or "notes"
 
 
+def folder_name(title: str) -> str:
+    """The project folder: the ASCII slug, or for a title with no ASCII letters (`注意力机制笔记`) the title itself
+    with the characters file systems refuse replaced, so a Chinese title keeps its name."""
+    if slugify(title) != "notes" or not title:
+        return slugify(title)
+    name = re.sub(r'[\\/:*?"<>|\x00-\x1f\s]+', "-", title).strip("-.")
+    return name[:60] or "notes"
+
+
 def git_author() -> str:
     """`git config user.name`, or '' when git or the setting is missing."""
     git = shutil.which("git")
@@ -161,7 +170,7 @@ def scaffold(title: str, lang: str = "en", directory: str | Path | None = None,
     if lang not in LANGUAGES:
         raise UsageError(f"--lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
     slug = slugify(title)
-    folder = Path(directory) if directory else Path.cwd() / slug
+    folder = Path(directory) if directory else Path.cwd() / folder_name(title)
     if folder.exists():
         if not folder.is_dir():
             raise UsageError(f"{folder} exists and is not a folder")

@@ -135,7 +135,7 @@ class Watcher:
     def build(self) -> BuildOutcome:
         """One build now; prints the PDF path and time, or the diagnostics that are new."""
         from notes_builder.build import BuildOptions, build_notes
-        from notes_builder.report import forget_sources, print_diagnostic, print_error
+        from notes_builder.report import display_path, forget_sources, print_diagnostic, print_error
 
         self._record()  # what this build reads: later edits are seen as changes against it
         self.last_change = None
@@ -170,7 +170,7 @@ class Watcher:
             if self.last_ok is False:
                 self.echo("fixed: the build succeeds again")
             verb = "built" if result.compiled else "up to date"
-            self.echo(f"{verb}: {result.pdf_path} ({seconds:.2f} s)")
+            self.echo(f"{verb}: {display_path(result.pdf_path)} ({seconds:.2f} s)")
             self.last_diagnostics, self.last_ok = keys, True
             outcome = BuildOutcome(True, seconds, result.pdf_path, result.compiled, sorted(keys))
         return outcome

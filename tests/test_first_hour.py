@@ -112,3 +112,10 @@ def test_a_long_bare_url_breaks_instead_of_running_off_the_page(tmp_path):
     result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out", "-W")
     assert result.returncode == 0, result.stderr
     assert "Overfull" not in result.stderr and "overfull" not in result.stderr
+
+
+def test_zero_width_characters_are_set_as_nothing(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "Zero\u200bwidth and joiner\u200d and word\u2060joiner.\n"})
+    result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "Zerowidth and joiner and wordjoiner." in squash(pdftotext(tmp_path / "out" / "a.pdf"))

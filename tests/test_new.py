@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
@@ -20,8 +19,8 @@ from notes_builder.scaffold import scaffold, slugify
 def test_new_project_builds_and_lints_clean(tmp_path, lang, title, expected):
     result = run_notes("new", title, "--lang", lang, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    folder = Path(result.stdout.strip())
-    assert folder.parent == tmp_path.resolve() and folder.name == slugify(title)
+    folder = tmp_path / result.stdout.strip()  # printed relative to the current folder
+    assert folder.is_dir() and folder.name == slugify(title)
     config = yaml.safe_load((folder / "notes.yaml").read_text(encoding="utf-8"))
     assert config["title"] == title and config["language"] == lang and config["symbols"]
     section = (folder / "01-introduction.md").read_text(encoding="utf-8")
@@ -69,3 +68,9 @@ def test_author_comes_from_git_config(tmp_path):
 
     expected = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True).stdout.strip()
     assert git_author() == expected
+
+
+def test_a_chinese_title_keeps_its_name_as_the_folder(tmp_path):
+    result = run_notes("new", "注意力机制笔记", "--lang", "zh", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "注意力机制笔记" and (tmp_path / "注意力机制笔记" / "notes.yaml").is_file()

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 from pdfcheck import REPO, pdftotext
 
@@ -63,7 +62,7 @@ def test_watch_rebuilds_on_edit_ignores_unchanged_save_and_stops_on_sigint(tmp_p
     try:
         lines = Lines(process.stdout)
         first = lines.wait_for("built: ")
-        pdf = Path(first.removeprefix("built: ").rsplit(" (", 1)[0])
+        pdf = tmp_path / first.removeprefix("built: ").rsplit(" (", 1)[0]  # relative to the current folder
         assert pdf.exists() and "created by notes new" in pdftotext(pdf)
 
         section = project / "01-introduction.md"
