@@ -20,7 +20,7 @@ _CONTEXT = re.compile(r"^l\.(?P<line>\d+) ?(?P<text>.*)$")
 _MISSING_FILE = re.compile(r"LaTeX Error: File `(?P<name>[^']+)' not found\.")
 _MISSING_CHAR = re.compile(r"^Missing character: There is no (?P<char>.+?) (?:\(U\+(?P<code>[0-9A-F]+)\) )?in font")
 _OVERFULL = re.compile(r"^(?P<kind>Overfull|Underfull) \\[hv]box .*? (?:in paragraph|detected|has occurred while"
-                       r" \\output is active)(?: at lines (?P<line>\d+)--\d+)?")
+                       r" \\output is active)(?: at lines? (?P<line>\d+)(?:--\d+)?)?")
 _UNDEFINED_REF = re.compile(r"LaTeX Warning: Reference `(?P<label>[^']+)' on page \d+ undefined on input line "
                             r"(?P<line>\d+)")
 
@@ -176,7 +176,7 @@ def parse_log(log: str, source_map: SourceMap, tex_name: str) -> LogReport:
             overfull += over.group("kind") == "Overfull"
             tex_line = int(over.group("line")) if over.group("line") else 0
             location = source_map.locate(tex_line) if tex_line else None
-            warnings.append(Diagnostic(location, "warning", line.split(" in paragraph")[0]))
+            warnings.append(Diagnostic(location, "warning", re.split(r" in paragraph| detected at", line)[0]))
             continue
         ref = _UNDEFINED_REF.search(line)
         if ref:

@@ -119,3 +119,11 @@ def test_zero_width_characters_are_set_as_nothing(tmp_path):
     result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out")
     assert result.returncode == 0, result.stderr
     assert "Zerowidth and joiner and wordjoiner." in squash(pdftotext(tmp_path / "out" / "a.pdf"))
+
+
+def test_an_overfull_display_formula_is_reported_at_its_markdown_line(tmp_path):
+    long = " + ".join("abcdefghijklmnopqrstuvwxyz") + " + " + " + ".join("abcdefghij")
+    notes = write_project(tmp_path, {"a.md": f"Text.\n\n$$\nx = {long}\n$$\n\nMore.\n"})
+    result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out", "-W")
+    assert result.returncode == 0, result.stderr
+    assert "a.md:4: warning: Overfull \\hbox" in result.stderr and "detected at line" not in result.stderr
