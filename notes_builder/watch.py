@@ -89,6 +89,19 @@ def _key(location, message: str) -> tuple[str, str]:
     return (str(location) if location else "", message)
 
 
+def _warning_key(location, message: str) -> tuple[str, str, str]:
+    """A warning is the same while its file, text and the content of its line are: inserting a line above it
+    moves it without making it new."""
+    if location is None or not location.line:
+        return ("", message, "")
+    try:
+        lines = location.path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        lines = []
+    content = lines[location.line - 1].strip() if location.line <= len(lines) else str(location.line)
+    return (str(location.path), message, content)
+
+
 class Watcher:
     """Polls the notes' files and rebuilds when their content changed (testable one poll at a time)."""
 
@@ -99,6 +112,7 @@ class Watcher:
         self.debounce = debounce
         self.clock = clock
         self.echo = echo or (lambda text: print(text, flush=True))
+        self.shown_warnings: set[tuple[str, str, str]] = set()  # the last good build's warnings (_warning_key)
         self.files: dict[Path, str | None] = {}  # content digest at the last build (None: did not exist)
         self.stats: dict[Path, tuple[tuple[int, int] | None, str | None]] = {}  # stat key -> digest cache
         self.paths: list[Path] = []
@@ -164,9 +178,11 @@ class Watcher:
         else:
             seconds = time.perf_counter() - started
             keys = {_key(w.location, w.message) for w in result.warnings}
-            for warning in result.warnings:
-                if _key(warning.location, warning.message) not in self.last_diagnostics:
+            shown = {_warning_key(w.location, w.message) for w in result.warnings}
+            for warning in result.warnings:  # once, until its text or its line changes; a failed build between
+                if _warning_key(warning.location, warning.message) not in self.shown_warnings:  # does not reset
                     print_diagnostic(warning.location, warning.kind, warning.message, warning.hint)
+            self.shown_warnings = shown
             if self.last_ok is False:
                 self.echo("fixed: the build succeeds again")
             verb = "built" if result.compiled else "up to date"

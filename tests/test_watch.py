@@ -139,3 +139,30 @@ def test_the_template_override_folder_is_watched(tmp_path):
     override.parent.mkdir()
     shutil.copy(REPO / "templates" / "elements.tex.j2", override)
     assert override.resolve() in watched_paths(project)
+
+
+def test_a_warning_is_printed_once_across_failed_builds_and_moved_lines(tmp_path, capsys):
+    project = scaffold("Warned notes", directory=tmp_path / "notes", author="Tester")
+    section = project / "01-introduction.md"
+    good = section.read_text(encoding="utf-8") + "\nA warning: $tanh(x)$.\n"
+    section.write_text(good, encoding="utf-8")
+    now = [100.0]
+    watcher = Watcher(project, tmp_path / "out", debounce=0.0, clock=lambda: now[0], echo=lambda text: None)
+
+    def build_with(text: str):
+        section.write_text(text, encoding="utf-8")
+        now[0] += 1
+        watcher.poll_once()
+        now[0] += 1
+        return watcher.poll_once() or watcher.build()
+
+    assert watcher.poll_once().ok
+    assert capsys.readouterr().err.count("NB121") == 1
+    assert not build_with(good + "\nBroken $x^{2$.\n").ok  # a failed build in between
+    capsys.readouterr()
+    assert build_with(good).ok
+    assert "NB121" not in capsys.readouterr().err  # not repeated after the failure
+    assert build_with("Inserted line.\n\n" + good).ok
+    assert "NB121" not in capsys.readouterr().err  # moved down two lines: the same warning
+    assert build_with(good.replace("tanh(x)", "tanh(y)")).ok
+    assert capsys.readouterr().err.count("NB121") == 1  # its line changed: shown again
