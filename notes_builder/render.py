@@ -1126,7 +1126,15 @@ class Renderer:
             code, first_line, included = self.include(attrs, location)
             title = title or escape_latex(included)
         code = code.expandtabs(4).rstrip("\n")
-        self.check_characters(code, self._block_position(location, code))
+        position = self._block_position(location, code, fenced=node.type == "fence")
+        if "include" in attrs:  # a character of the included file: at its own line there
+            assert self.section is not None
+            included_path = (self.section.source.path.parent / attrs["include"]).resolve()
+
+            def position(index: int, text: str = code, start: int = first_line) -> Location:
+                return Location(included_path, start + text.count("\n", 0, index),
+                                index - text.rfind("\n", 0, index))
+        self.check_characters(code, position)
         highlighted = self.highlight(code, language, location)
         label = {"python": "Python", "py": "Python", "bash": "Bash", "sh": "Shell", "yaml": "YAML"}.get(
             language.lower(), language or "text")
@@ -1167,7 +1175,7 @@ class Renderer:
                        "set allow.tex_primitives: true in notes.yaml to opt in")
         return self.marker(location) + body
 
-    def _block_position(self, location: Location, text: str):
+    def _block_position(self, location: Location, text: str, fenced: bool = True):
         """Index of `text`, the body of a fenced block opened at `location`, -> its line and column in the
         user's file. The body has lost the block's indentation (a list item, a quote): the column is found
         by matching the body's line against the file's line."""
@@ -1175,7 +1183,7 @@ class Renderer:
         source = self.section.source
 
         def at(index: int) -> Location:
-            line = location.line + 1 + text.count("\n", 0, index)
+            line = location.line + (1 if fenced else 0) + text.count("\n", 0, index)  # a fence has its own line
             line_start = text.rfind("\n", 0, index) + 1
             line_end = text.find("\n", index)
             body_line = text[line_start:len(text) if line_end < 0 else line_end]

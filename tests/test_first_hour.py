@@ -127,3 +127,15 @@ def test_an_overfull_display_formula_is_reported_at_its_markdown_line(tmp_path):
     result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out", "-W")
     assert result.returncode == 0, result.stderr
     assert "a.md:4: warning: Overfull \\hbox" in result.stderr and "detected at line" not in result.stderr
+
+
+def test_a_bad_character_in_code_is_reported_at_its_own_line(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "Text.\n\n    x = 1\n    y = \"\u3c9c\"\n\n"
+                                             "```python {include=\"code.py\"}\n```\n",
+                                     "code.py": "a = 1\nb = \"\u3c9c\"\n"})
+    result = run_notes("build", notes / "a.md")
+    assert result.returncode == 1
+    assert "a.md:4:10: error: character '\u3c9c'" in result.stderr  # the indented block: no fence line to skip
+    (notes / "a.md").write_text("Text.\n\n```python {include=\"code.py\"}\n```\n")
+    result = run_notes("build", notes / "a.md")
+    assert "code.py:2:6: error: character '\u3c9c'" in result.stderr  # in the included file, not the .md

@@ -573,6 +573,8 @@ class _Run:
             if macro is None:
                 delim = match.group("plain")
                 size, macro = "", ""
+                if body[start - 1:start] == "{" and body[start + 1:start + 2] == "}":
+                    continue  # `{[}`: a bracket in braces is a literal one (`\\sqrt[{[}]{x}`), not a delimiter
             else:
                 size = re.sub(r"[lrm]$", "", macro) if macro not in ("left", "right") else macro
             if macro == "left":

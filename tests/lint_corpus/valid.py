@@ -225,6 +225,7 @@ display:E = mc^2 \tag{2.1}
 (n_h-1)(k_h-s_h)
 \nabla_xf = \partial_xf
 \int_{S}^{} \rho(s) ds
+\sqrt[{[}]{x} + x^{{ n }}
 (f * g)(i) = \sum_j f(j) g(i - j)
 display:\prod_{j=1\\j\neq i}^{d} P(x_j)
 display:\sum_{i=1}^{n} i = \frac{n(n+1)}{2}
