@@ -245,6 +245,9 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
     work_tex = work / tex_path.name
     if not work_tex.exists() or work_tex.read_text(encoding="utf-8") != rendered.tex:
         write_atomic(work_tex, rendered.tex)
+    if config.template.toc:  # a table of contents from an earlier build's .toc/.aux could outlive its headings
+        for stale in (work_tex.with_suffix(".aux"), work_tex.with_suffix(".toc"), work_tex.with_suffix(".out")):
+            stale.unlink(missing_ok=True)
     try:
         result = compile_tex(work_tex, config.template.engine, config.compile_timeout,
                              single_pass=not config.template.toc)

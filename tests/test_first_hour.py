@@ -139,3 +139,13 @@ def test_a_bad_character_in_code_is_reported_at_its_own_line(tmp_path):
     (notes / "a.md").write_text("Text.\n\n```python {include=\"code.py\"}\n```\n")
     result = run_notes("build", notes / "a.md")
     assert "code.py:2:6: error: character '\u3c9c'" in result.stderr  # in the included file, not the .md
+
+
+def test_a_table_of_contents_never_lists_a_heading_that_is_gone(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "---\ntemplate: {toc: true}\n---\n\n## Alpha part\n\nText.\n\n"
+                                             "## Beta part\n\nMore.\n"})
+    assert run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out").returncode == 0
+    (notes / "a.md").write_text("---\ntemplate: {toc: true}\n---\n\n## Alpha part\n\nText.\n")
+    result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "Beta part" not in pdftotext(tmp_path / "out" / "a.pdf")
