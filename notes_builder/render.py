@@ -1465,8 +1465,9 @@ def svg_as_pdf(source: Path, src: str | None = None, location: Location | None =
         return cached
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
-    except OSError:  # no writable cache: convert next to the build instead
-        cached = Path(tempfile.mkdtemp(prefix="notes-svg-")) / f"{digest}.pdf"
+        _trim_svg_cache(cached.parent)
+    except OSError:  # no writable cache: one temporary folder for this process, removed when it exits
+        cached = _scratch_svg_folder() / f"{digest}.pdf"
     tmp = cached.with_name(f"{cached.stem}.{os.getpid()}.tmp.pdf")
     try:
         subprocess.run([tool, "-f", "pdf", "-o", str(tmp), str(source)], check=True, capture_output=True,
@@ -1483,6 +1484,29 @@ def svg_as_pdf(source: Path, src: str | None = None, location: Location | None =
                            hint="simplify the drawing or export it as PDF") from None
     tmp.replace(cached)
     return cached
+
+
+SVG_CACHE_ENTRIES = 500  # converted figures kept; the least recently used go first
+
+
+def _trim_svg_cache(folder: Path) -> None:
+    """Keep the SVG cache bounded: it grows by one PDF per distinct drawing ever built."""
+    entries = list(folder.glob("*.pdf"))
+    if len(entries) < SVG_CACHE_ENTRIES:
+        return
+    entries.sort(key=lambda path: path.stat().st_atime)
+    for old in entries[:len(entries) - SVG_CACHE_ENTRIES + 1]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+
+
+@functools.lru_cache(maxsize=1)
+def _scratch_svg_folder() -> Path:
+    import atexit
+
+    folder = Path(tempfile.mkdtemp(prefix="notes-svg-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def convert_svg(source: Path, target: Path) -> None:
