@@ -150,20 +150,26 @@ def template_packages(folder: Path | None = None) -> dict[str, set[str]]:
     return found
 
 
+_LOOKED_UP: dict[str, str | None] = {}  # kpsewhich's answers in this process: a second check asks nothing again
+
+
 def _which_tex_files(names: list[str], kpsewhich: str | None) -> dict[str, str]:
-    """Look every file up with ONE kpsewhich call; returns name -> path for those found."""
+    """Look every file not looked up yet with ONE kpsewhich call; returns name -> path for those found."""
     if not kpsewhich or not names:
         return {}
-    try:
-        result = subprocess.run([kpsewhich, *names], capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return {}
-    paths = {}
-    for line in result.stdout.splitlines():
-        line = line.strip()
-        if line:
-            paths.setdefault(Path(line).name, line)
-    return paths
+    unknown = [name for name in names if name not in _LOOKED_UP]
+    if unknown:
+        try:
+            result = subprocess.run([kpsewhich, *unknown], capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            return {}
+        found = {}
+        for line in result.stdout.splitlines():
+            line = line.strip()
+            if line:
+                found.setdefault(Path(line).name, line)
+        _LOOKED_UP.update({name: found.get(name) for name in unknown})
+    return {name: _LOOKED_UP[name] for name in names if _LOOKED_UP.get(name)}
 
 
 def _apt(package: str) -> str:
@@ -179,14 +185,18 @@ def check_programs() -> list[Check]:
     return checks
 
 
-def check_tex_files(folder: Path | None = None) -> list[Check]:
-    """LaTeX packages of the templates, the CJK files and the optional speed-ups, in one kpsewhich call."""
+def check_tex_files(folder: Path | None = None, override: Path | None = None, also: list[str] = ()) -> list[Check]:
+    """LaTeX packages of the templates (with the notes' template.directory `override`), the CJK files and the
+    optional speed-ups, and the files in `also` (what the notes ask for), in one kpsewhich call."""
     packages = template_packages(folder)
+    if override is not None and override.is_dir():
+        for name, engines in template_packages(override).items():
+            packages.setdefault(name, set()).update(engines)
     sty_names = [f"{name}.sty" for name in sorted(packages, key=str.lower)]
     cjk_names = [name for name, _, _ in CJK_FILES if name not in sty_names]
     kpsewhich = shutil.which("kpsewhich")
     speed_names = [name for name, _, _ in SPEED_FILES]
-    paths = _which_tex_files([*sty_names, *cjk_names, *speed_names], kpsewhich)
+    paths = _which_tex_files([*sty_names, *cjk_names, *speed_names, *also], kpsewhich)
     why_missing = "not found by kpsewhich" if kpsewhich else "cannot look up: kpsewhich is not installed"
     checks = []
     cjk_set = {name for name, _, _ in CJK_FILES}
@@ -310,15 +320,22 @@ def run_doctor(target: str | os.PathLike | None = None, templates: Path | None =
     from notes_builder.config import load_config
     from notes_builder.errors import NotesError, UsageError
 
-    checks = [*check_programs(), *check_tex_files(templates), *check_python()]
+    config, problem = None, None
     try:
         config = load_config(target)
     except UsageError as error:  # no notes here: the tools can still be checked
-        checks.append(Check("notes", "notes.yaml", False, False, f"no notes read: {error.message}", ""))
+        problem = Check("notes", "notes.yaml", False, False, f"no notes read: {error.message}", "")
     except NotesError as error:  # notes that cannot be read will not build either
-        checks.append(Check("notes", "notes.yaml", False, True, f"unreadable: {error}",
-                            "fix it (`notes build` reports the same error)"))
+        problem = Check("notes", "notes.yaml", False, True, f"unreadable: {error}",
+                        "fix it (`notes build` reports the same error)")
+    # the notes' own template folder and packages are looked up in the same kpsewhich call as the templates'
+    override = config.template_dir if config else None
+    also = [f"{name}.sty" for name in config.template.packages] if config else []
+    checks = [*check_programs(), *check_tex_files(templates, override, also), *check_python()]
+    if problem is not None:
+        checks.append(problem)
     else:
+        assert config is not None
         checks += [*check_notes_tex(config), *check_data(config)]
     return DoctorReport(checks)
 

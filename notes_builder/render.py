@@ -1004,7 +1004,8 @@ class Renderer:
             start = source.line_offset(number)
             line = source.text[start:source.line_offset(number + 1)]
             match = _CALLOUT_OPENING.match(line)
-            if match and match.group(2) not in CONTAINER_NAMES:
+            closes = match and re.search(r"^[ \t>]*" + match.group(1) + r"[ \t]*$", source.text[start:], re.M)
+            if match and match.group(2) not in CONTAINER_NAMES and closes:  # no closing fence: prose with colons
                 name = match.group(2)
                 close = difflib.get_close_matches(name, CONTAINER_NAMES, n=1)
                 supported = ", ".join(CONTAINER_NAMES)

@@ -96,3 +96,27 @@ def test_doctor_fails_on_notes_that_cannot_be_read(tmp_path):
     result = subprocess.run([sys.executable, "-m", "notes_builder", "doctor", str(tmp_path)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "everything required is installed" not in result.stdout
+
+
+def test_doctor_reads_the_notes_template_folder_and_asks_kpsewhich_once(tmp_path, monkeypatch):
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "preamble.tex.j2").write_text("\\usepackage{nosuchpackagexyz}\n")
+    (tmp_path / "notes.yaml").write_text("title: T\nsections: [a.md]\ntemplate: {directory: tpl, packages: [booktabs]}\n")
+    (tmp_path / "a.md").write_text("Text.\n")
+    from notes_builder import doctor
+
+    calls = []
+    real_run = subprocess.run
+
+    def counting_run(command, *args, **kwargs):
+        if Path(str(command[0])).name == "kpsewhich":
+            calls.append(command)
+        return real_run(command, *args, **kwargs)
+
+    monkeypatch.setattr(doctor.subprocess, "run", counting_run)
+    doctor._LOOKED_UP.clear()
+    report = run_doctor(tmp_path)
+    names = {check.name: check for check in report.checks}
+    assert "nosuchpackagexyz.sty" in names and not names["nosuchpackagexyz.sty"].ok  # the override's package
+    assert names["booktabs.sty"].ok
+    assert len(calls) == 1

@@ -149,3 +149,13 @@ def test_a_table_of_contents_never_lists_a_heading_that_is_gone(tmp_path):
     result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out")
     assert result.returncode == 0, result.stderr
     assert "Beta part" not in pdftotext(tmp_path / "out" / "a.pdf")
+
+
+def test_colons_in_prose_are_no_call_out_but_a_misspelt_call_out_is(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "Prose.\n\n::::word is just text here.\n"})
+    result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert "::::word is just text here." in squash(pdftotext(tmp_path / "out" / "a.pdf"))
+    (notes / "a.md").write_text("Prose.\n\n::: nte\nboxed\n:::\n")
+    result = run_notes("build", notes / "a.md")
+    assert result.returncode == 1 and "a.md:3:1: error: unknown call-out type 'nte'" in result.stderr
