@@ -101,7 +101,8 @@ def test_doctor_fails_on_notes_that_cannot_be_read(tmp_path):
 def test_doctor_reads_the_notes_template_folder_and_asks_kpsewhich_once(tmp_path, monkeypatch):
     (tmp_path / "tpl").mkdir()
     (tmp_path / "tpl" / "preamble.tex.j2").write_text("\\usepackage{nosuchpackagexyz}\n")
-    (tmp_path / "notes.yaml").write_text("title: T\nsections: [a.md]\ntemplate: {directory: tpl, packages: [booktabs]}\n")
+    (tmp_path / "notes.yaml").write_text("title: T\nsections: [a.md]\n"
+                                         "template: {directory: tpl, packages: [booktabs]}\n")
     (tmp_path / "a.md").write_text("Text.\n")
     from notes_builder import doctor
 
