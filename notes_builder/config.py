@@ -508,39 +508,47 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
     foreign: list[str] = []
     results_at = config.location_of()
     explicit_root: Path | None = None
+    errors: list[ConfigError] = []  # every key is checked: all mistakes in one run, not one per run
     for key, value in data.items():
-        key = str(key)
-        name = key.replace("-", "_")
-        at = config.location_of(key)
-        if name == "root":
-            explicit_root = _explicit_root(root / _coerce(value, str, "root", at), at)
-            continue
-        if name not in _USER_FIELDS:
-            if single_file and not difflib.get_close_matches(name, _USER_FIELDS, n=1, cutoff=0.8):
-                foreign.append(key)
+        try:
+            key = str(key)
+            name = key.replace("-", "_")
+            at = config.location_of(key)
+            if name == "root":
+                explicit_root = _explicit_root(root / _coerce(value, str, "root", at), at)
                 continue
-            raise _unknown_key(key, _USER_FIELDS, "", config.location_of(key, key=True))
-        if name in _SECTIONS:
-            setattr(config, name, _build(_SECTIONS[name], value, name, config))
-        elif name == "symbols":
-            config.symbols = _symbols(value, config)
-        elif name == "macros":
-            raw_macros = value
-        elif name == "sections":
-            if single_file:
-                raise ConfigError("'sections' is only for notes.yaml; a single file is its own section", at)
-            paths = _coerce(value, list[str], "sections", at)
-            if not paths:
-                raise ConfigError("'sections' must list at least one Markdown file", at)
-            config.sections = [root / p for p in paths]
-        elif name == "results":
-            config.results = root / _coerce(value, str, "results", at)
-            results_at = at
-        else:
-            if name == "author" and isinstance(value, list):  # Hugo, pandoc: a list of authors
-                value = ", ".join(str(item) for item in value)
-            setattr(config, name, _coerce(value, hints[name], key, at))
-            _check_allowed(name, getattr(config, name), key, at)
+            if name not in _USER_FIELDS:
+                if single_file and not difflib.get_close_matches(name, _USER_FIELDS, n=1, cutoff=0.8):
+                    foreign.append(key)
+                    continue
+                raise _unknown_key(key, _USER_FIELDS, "", config.location_of(key, key=True))
+            if name in _SECTIONS:
+                setattr(config, name, _build(_SECTIONS[name], value, name, config))
+            elif name == "symbols":
+                config.symbols = _symbols(value, config)
+            elif name == "macros":
+                raw_macros = value
+            elif name == "sections":
+                if single_file:
+                    raise ConfigError("'sections' is only for notes.yaml; a single file is its own section", at)
+                paths = _coerce(value, list[str], "sections", at)
+                if not paths:
+                    raise ConfigError("'sections' must list at least one Markdown file", at)
+                config.sections = [root / p for p in paths]
+            elif name == "results":
+                config.results = root / _coerce(value, str, "results", at)
+                results_at = at
+            else:
+                if name == "author" and isinstance(value, list):  # Hugo, pandoc: a list of authors
+                    value = ", ".join(str(item) for item in value)
+                setattr(config, name, _coerce(value, hints[name], key, at))
+                _check_allowed(name, getattr(config, name), key, at)
+        except ConfigError as error:
+            errors.append(error)
+    if errors:
+        first = errors[0]
+        first.diagnostics = [Diagnostic(e.location, "error", e.message, e.hint) for e in errors[1:]]
+        raise first
     config.title_given = "title" in data
     if root_option is not None:
         explicit_root = _explicit_root(Path(root_option), None)

@@ -159,3 +159,13 @@ def test_colons_in_prose_are_no_call_out_but_a_misspelt_call_out_is(tmp_path):
     (notes / "a.md").write_text("Prose.\n\n::: nte\nboxed\n:::\n")
     result = run_notes("build", notes / "a.md")
     assert result.returncode == 1 and "a.md:3:1: error: unknown call-out type 'nte'" in result.stderr
+
+
+def test_every_notes_yaml_mistake_is_reported_in_one_run(tmp_path):
+    write_project(tmp_path, {"a.md": "Text.\n", "notes.yaml": "title: T\nsections: [a.md]\n"
+                                                             "template: {font_size: 13}\nlanguage: xx\ntitel: y\n"})
+    result = run_notes("build", tmp_path)
+    assert result.returncode == 1
+    for where in ("notes.yaml:3:12: error: 'template.font_size'", "notes.yaml:4:11: error: 'language'",
+                  "notes.yaml:5:1: error: unknown key 'titel'"):
+        assert where in result.stderr
