@@ -169,3 +169,34 @@ def test_every_notes_yaml_mistake_is_reported_in_one_run(tmp_path):
     for where in ("notes.yaml:3:12: error: 'template.font_size'", "notes.yaml:4:11: error: 'language'",
                   "notes.yaml:5:1: error: unknown key 'titel'"):
         assert where in result.stderr
+
+
+def _ink(pdf, word: str, tmp_path) -> list[float]:
+    """Share of dark pixels in the box of each occurrence of `word` on page 1 (150 dpi, grey)."""
+    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    found = re.findall(rf'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">{word}</word>',
+                       boxes)
+    subprocess.run(["pdftoppm", "-r", "150", "-gray", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+                   check=True)
+    data = next(tmp_path.glob("page*.pgm")).read_bytes()
+    width, height = (int(v) for v in data.split(b"\n")[1].split())
+    pixels = data[-width * height:]
+    shares = []
+    for box in found:
+        x0, y0, x1, y1 = (float(v) * 150 / 72 for v in box)
+        dark = total = 0
+        for row in range(int(y0), int(y1)):
+            line = pixels[row * width + int(x0):row * width + int(x1)]
+            dark += sum(1 for value in line if value < 128)
+            total += len(line)
+        shares.append(dark / max(1, total))
+    return shares
+
+
+def test_a_chinese_table_header_is_bold_under_xelatex(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "---\nlanguage: zh\ntemplate: {engine: xelatex}\n---\n\n"
+                                             "| 标题 | 其他 |\n|---|---|\n| 标题 | 内容 |\n"})
+    result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    header, body = _ink(tmp_path / "out" / "a.pdf", "标题", tmp_path)
+    assert header > 1.15 * body  # the same characters, set darker in the header: bold
