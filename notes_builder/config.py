@@ -145,6 +145,7 @@ class NotesConfig:
     # The folder that figures, includes, sections and templates must lie in (see find_project_root).
     project_root: Path | None = None
     title_given: bool = False  # False: the title falls back to the first `#` heading (see render)
+    macro_arity: dict[str, int] = field(default_factory=dict)  # `\\newcommand{\\x}[2]{#1}`: more than the body uses
     warnings: list[Diagnostic] = field(default_factory=list)  # accepted, but worth saying (foreign keys)
 
     def inside_project(self, path: Path) -> bool:
@@ -235,7 +236,8 @@ _RANGES: dict[str, tuple[float, float | None, bool]] = {
 }
 _USER_FIELDS = [
     f.name for f in dataclasses.fields(NotesConfig)
-    if f.name not in {"source", "root", "single_file", "positions", "project_root", "title_given", "warnings"}
+    if f.name not in {"source", "root", "single_file", "positions", "project_root", "title_given", "warnings",
+                      "macro_arity"}
 ]
 # Front matter of a single file is often written for another tool (Jekyll, Hugo, Obsidian, docsify): its keys
 # are ignored with one warning. In notes.yaml an unknown key stays an error (it is most likely a typo).
@@ -515,6 +517,8 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
             name = key.replace("-", "_")
             at = config.location_of(key)
             if name == "root":
+                if single_file:  # the file itself must not choose which files it may read
+                    raise ConfigError("'root' is only for notes.yaml; for a single file use --root DIR", at)
                 explicit_root = _explicit_root(root / _coerce(value, str, "root", at), at)
                 continue
             if name not in _USER_FIELDS:
@@ -592,7 +596,14 @@ _ROOT_HINT = "files of the notes must lie in the project root; set `root:` in no
 
 
 def _explicit_root(path: Path, at: Location | None) -> Path:
-    path = path.expanduser().resolve()
+    try:
+        path = path.expanduser().resolve()
+    except RuntimeError:  # `~nosuchuser`
+        raise UsageError(f"--root {path}: no such user's home folder") from None
+    if at is not None and path in (Path(path.anchor), Path.home().resolve()):
+        # a downloaded notes.yaml must not open the whole disk or the home folder (SSH keys) to its includes
+        raise ConfigError(f"project root {path} is too wide: notes would read any file under it", at,
+                          hint="name the folder of the notes' project; `--root DIR` on the command line may go wider")
     if not path.is_dir():
         raise ConfigError(f"project root {path} is not a folder", at) if at else UsageError(
             f"--root {path} is not a folder")
@@ -611,7 +622,8 @@ def find_project_root(source: Path, cwd: Path | None = None) -> Path:
         if (candidate / CONFIG_NAME).is_file() and (candidate / CONFIG_NAME) != source.resolve():
             return candidate
     here = (cwd or Path.cwd()).resolve()
-    if folder.is_relative_to(here) and here != Path(here.anchor):
+    # not the home folder nor the disk's root: notes downloaded into ~/Downloads must not reach ~/.ssh
+    if folder.is_relative_to(here) and here not in (Path(here.anchor), Path.home().resolve()):
         return here
     return folder
 

@@ -88,10 +88,11 @@ class FormulaMacro:
     body: str
     location: Location
     body_location: Location
+    arguments: int = 0  # the `[n]` written; the body may use fewer of them
 
 
 _NEWCOMMAND = re.compile(r"\\(?:re)?newcommand\s*(?:\{\s*\\([A-Za-z]+)\s*\}|\\([A-Za-z]+))"
-                         r"\s*(?:\[\s*\d\s*\])?\s*(?=\{)")
+                         r"\s*(?:\[\s*(\d)\s*\])?\s*(?=\{)")
 
 
 def take_definitions(span: MathSpan) -> list[FormulaMacro]:
@@ -104,7 +105,7 @@ def take_definitions(span: MathSpan) -> list[FormulaMacro]:
             continue  # unbalanced: lint reports the brace
         name = match.group(1) or match.group(2)
         macro = FormulaMacro(name, body[match.end() + 1:end], span.location(match.start()),
-                             span.location(match.end() + 1))
+                             span.location(match.end() + 1), int(match.group(3) or 0))
         found.append((match.start(), end + 1, macro))
     for start, end, _ in found:
         body = body[:start] + re.sub(r"[^\n]", " ", body[start:end]) + body[end:]
@@ -134,6 +135,8 @@ def adopt_formula_macros(config: NotesConfig, sections: list[Section]) -> None:
                 raise ContentError(error.message, error.location, hint=error.hint) from None
             written[macro.name] = macro
             config.macros[macro.name] = macro.body
+            if macro.arguments:
+                config.macro_arity[macro.name] = macro.arguments
 
 
 @dataclass
@@ -253,8 +256,8 @@ def is_inline_math(content: str, after: str) -> bool:
         return False
     if content == stripped and not after[:1].isdigit():
         return True
-    if stripped[0].isdigit():
-        return False
+    if stripped[0].isdigit():  # an amount of money (`$5 and $6`), unless a script or a command says formula
+        return bool(re.search(r"[\\_^]", stripped))
     return bool(_MATH_LOOK.search(stripped)) or (len(stripped) == 1 and stripped.isalpha())
 
 

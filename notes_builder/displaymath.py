@@ -26,8 +26,10 @@ UNNUMBERED = frozenset({"equation*", "align*", "flalign*", "alignat*", "gather*"
                         "displaymath", "math"})
 SINGLE_LINE = frozenset({"equation", "equation*", "displaymath", "math"})  # `\\` there is MathJax's line break
 
-_TOKEN = re.compile(r"\\(?P<kind>begin|end)\s*\{(?P<name>[^{}]*)\}|\\\\\*?(?:\s*\[[^\]]*\])?|\\[A-Za-z@]+|\\.|[{}%&]",
-                    re.S)
+# `\\\\[2pt]` takes a length; `\\\\ [0, 1]` starts a line with an interval (MathJax reads it so, and so do we)
+_TOKEN = re.compile(r"\\(?P<kind>begin|end)\s*\{(?P<name>[^{}]*)\}"
+                    r"|\\\\\*?(?:\[\s*-?[\d.]+\s*(?:pt|em|ex|mm|cm|in|mu|bp|pc|sp|dd)\s*\])?"
+                    r"|\\[A-Za-z@]+|\\.|[{}%&]", re.S)
 _LABEL = re.compile(r"\\label\s*\{([^{}]*)\}")
 _TAG = re.compile(r"\\tag(\*?)\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
 _NOTAG = re.compile(r"\\(?:notag|nonumber)(?![A-Za-z])")

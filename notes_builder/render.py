@@ -181,15 +181,16 @@ _TT_LIGATURE = re.compile(r"([-,])(?=\1)")  # `--` and `,,`: a dash and „ in T
 _CODE_DASHES = {"\u2013": r"\textendash{}", "\u2014": r"\textemdash{}"}
 
 
-_OPENING_QUOTE = re.compile(r"(?:(?<=^)|(?<=[\s(\[{\u2014\u2013]))([\"'])(?=\S)")
+_OPENING_QUOTE = re.compile(r"(?<=[\s(\[\u2014\u2013])([\"'])(?=\S|$)")
 
 
-def smart_quotes(text: str) -> str:
+def smart_quotes(text: str, before: str = "") -> str:
     """ASCII quotes in prose as typographic ones, as pandoc's smart punctuation sets them: `"…"` -> “…”, `'…'`
     -> ‘…’, an apostrophe -> ’. A quote opens after a space or a bracket (or at the start), else it closes.
     Code keeps its straight quotes (escape_code)."""
-    text = _OPENING_QUOTE.sub(lambda m: "\u201c" if m.group(1) == '"' else "\u2018", text)
-    return text.replace('"', "\u201d").replace("'", "\u2019")
+    marked = (before[-1:] or " ") + text  # what precedes the text decides a quote at its start
+    marked = _OPENING_QUOTE.sub(lambda m: "\u201c" if m.group(1) == '"' else "\u2018", marked)
+    return marked[1:].replace('"', "\u201d").replace("'", "\u2019")
 
 
 def escape_code(text: str) -> str:
@@ -357,6 +358,7 @@ TEXT_IN_MATH = re.compile(r"(?P<argument>\\(?:textcircled|H|r|u|v|url)(?![A-Za-z
                           r"|\\(?:LaTeXe|LaTeX|TeX)(?![A-Za-z])")
 
 
+_TWO_SCRIPTS = re.compile(r"([_^])\{(\w+)\}(\1)\{(\w+)\}")
 _CJK_RUN = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES) + "]+")
 
 
@@ -376,10 +378,15 @@ def math_unicode(body: str) -> str:
             out.append(char)
             continue
         following = body[index + 1:index + 2]
+        if not command:
+            command = "{}"  # a zero-width character: nothing, but the text on either side stays apart
         if command.startswith(("^", "_")) and out and out[-1] == command[0]:
             command = command[1:]  # `x^²`: the script is already there
         out.append(command + (" " if command[-1:].isalpha() and following.isalpha() else ""))
-    return _CJK_RUN.sub(lambda match: f"\\text{{{match.group(0)}}}", "".join(out))
+    joined = "".join(out)
+    while _TWO_SCRIPTS.search(joined):  # `x²³` is x^{23}, not a double superscript
+        joined = _TWO_SCRIPTS.sub(r"\1{\2\4}", joined)
+    return _CJK_RUN.sub(lambda match: f"\\text{{{match.group(0)}}}", joined)
 
 
 _DISPLAYLINES = re.compile(r"\\displaylines\s*\{")
@@ -407,7 +414,7 @@ def mathjax_forms(body: str) -> str:
         body = body.replace("^'", "^{\\prime}")
     if "\\" not in body:
         return body
-    body = _SIZE_IN_MATH.sub("", body)
+    body = _SIZE_IN_MATH.sub("{}", body)  # `{}`: the text on either side must not join into one command
     for match in reversed(list(_DISPLAYLINES.finditer(body))):  # plain TeX's, which amsmath's display refuses
         close = group_end(body, match.end() - 1)
         if close > 0:
@@ -509,9 +516,11 @@ class Renderer:
         self.warnings: list = list(document.diagnostics)
         self.counters = {"equation": 0, "figure": 0, "section": [0, 0, 0]}
         self.section: Section | None = None
+        self.before = ""  # the character before the text being set (Renderer.inline, smart_quotes)
         self.missing_glyphs: dict[str, Location] = {}  # shown as a framed code point (check_characters)
         self.substitutes: dict[str, str] = {}  # a character -> its canonical equivalent the fonts have
         self.footnotes: dict[Any, SyntaxTreeNode] = {}  # footnote id -> its definition, in the current section
+        self.open_footnotes: set[Any] = set()  # footnotes being set now: one citing itself is not set again
         self.style = self._pygments_style()
 
     # -- helpers --
@@ -582,14 +591,16 @@ class Renderer:
         the user's location; `unclosed(index)` is the error for a `{{` that has no `}}`."""
         pieces = []
         cursor = 0
+        before = self.before
         for match in _PLACEHOLDER.finditer(raw):
-            pieces.append(self.prose(raw[cursor:match.start()], lambda i, o=cursor: at(o + i)))
+            pieces.append(self.prose(raw[cursor:match.start()], lambda i, o=cursor: at(o + i),
+                                     "".join(pieces)[-1:] if pieces else before))
             pieces.append(escape_latex(self.placeholder(match.group(1).strip(), at(match.start()))))
             cursor = match.end()
         rest = raw[cursor:]
         if "{{" in rest:
             raise unclosed(cursor + rest.index("{{"))
-        pieces.append(self.prose(rest, lambda i: at(cursor + i)))
+        pieces.append(self.prose(rest, lambda i: at(cursor + i), "".join(pieces)[-1:] if pieces else before))
         return "".join(pieces)
 
     def unclosed_placeholder(self, location: Location) -> PlaceholderError:
@@ -640,10 +651,10 @@ class Renderer:
             return Location(location.path, location.line, start + index + 1 if start >= 0 else location.column)
         return at
 
-    def prose(self, text: str, at) -> str:
+    def prose(self, text: str, at, before: str = "") -> str:
         self.check_characters(text, at)
         if '"' in text or "'" in text:
-            text = smart_quotes(text)
+            text = smart_quotes(text, before)
         pieces = []
         cursor = 0
         for match in _REF.finditer(text):
@@ -711,7 +722,11 @@ class Renderer:
         return f"known metrics ({len(names)}): {shown}"
 
     def inline(self, node: SyntaxTreeNode) -> str:
-        parts = [self.inline_node(child) for child in node.children]
+        parts: list[str] = []
+        for child in node.children:  # `before`: what precedes a text, for its quotes (`code`'s is an apostrophe)
+            self.before = parts[-1][-1:] if parts and parts[-1] else ("" if not parts else self.before)
+            parts.append(self.inline_node(child))
+        self.before = ""
         for index, child in enumerate(node.children):
             if child.type == "softbreak" and 0 < index < len(parts) - 1:
                 before, after = parts[index - 1].rstrip(), parts[index + 1].lstrip()
@@ -763,10 +778,15 @@ class Renderer:
         if kind == "html_inline" or kind == "footnote_anchor":
             return ""
         if kind == "footnote_ref":
-            note = self.footnotes.get(node.meta.get("id"))
-            if note is None:
+            key = node.meta.get("id")
+            note = self.footnotes.get(key)
+            if note is None or key in self.open_footnotes:  # undefined, or cited inside its own text
                 return escape_latex(f"[^{node.meta.get('label', '')}]")
-            return f"\\footnote{{{self.blocks(note.children).strip()}}}"
+            self.open_footnotes.add(key)
+            try:
+                return f"\\footnote{{{self.blocks(note.children).strip()}}}"
+            finally:
+                self.open_footnotes.discard(key)
         raise ContentError(f"unsupported Markdown element '{kind}'", self.location(node))
 
     # -- math --
@@ -800,7 +820,15 @@ class Renderer:
         self.check_characters(body, span.location)
         for match in _REF.finditer(body):
             self.pending_refs.append((match.group(2), span.location(match.start())))
-        return as_latex_reads(body)
+        rewritten = as_latex_reads(body)
+        if rewritten != body and not self.config.allow.tex_primitives:
+            # the rewrites delete and join text (`\\le\\small t` must not become `\\let`): what TeX gets is checked too
+            for _, name, why in find_forbidden(rewritten):
+                raise ContentError(f"{describe(name)} would appear once the formula is set for LaTeX ({why})",
+                                   span.location(), hint="write the formula without it; " + FORBIDDEN_HINT)
+            if unbalanced_brace(rewritten) is not None:
+                raise ContentError("the formula's braces do not balance once it is set for LaTeX", span.location())
+        return rewritten
 
     def formula(self, node: SyntaxTreeNode, caption: str) -> str:
         """A display formula in its box, numbered line by line as LaTeX numbers `align` (displaymath.layout
@@ -832,9 +860,11 @@ class Renderer:
                     self.warnings.append(_warning(at, f"label '{label}' is on a line without a number: "
                                                       "a reference to it prints no number"))
             text = row.text.strip("\n")
-            if number is not None:
-                text = f"{text.rstrip()} \\tag{'*' if starred else ''}{{{number}}}"
+            if number is not None:  # on its own line: the formula's last line may end in a `%` comment
+                text = f"{text.rstrip()}\n\\tag{'*' if starred else ''}{{{number}}}"
                 first_number = first_number or number
+            if text.lstrip().startswith("[") and index:
+                text = "{}" + text  # after `\\\\`, a `[` would be read as its spacing argument
             lines.append(text + row.separator)
         tex = f"\\begin{{{formula.target}}}{formula.argument}\n" + "\n".join(lines) + f"\n\\end{{{formula.target}}}"
         tex = _BLANK_LINE.sub("", tex)  # a blank line ends a paragraph: never valid inside display math
@@ -1261,7 +1291,7 @@ class Renderer:
     def document_tex(self, body: str) -> str:
         macros = []
         for name, macro_body in self.config.macros.items():
-            args = macro_arguments(macro_body)
+            args = max(macro_arguments(macro_body), self.config.macro_arity.get(name, 0))
             macros.append((name, {"args": args, "body": macro_body}))
         context = {
             "title": escape_latex(self.document_title), "author": escape_latex(self.config.author),

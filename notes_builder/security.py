@@ -74,6 +74,7 @@ FORBIDDEN_HINT = "notes never read or write files or define macros; set allow.te
 _CARET_WHY = "TeX's ^^ notation can spell any command"
 # `\end` is only forbidden when it closes something the template owns (see ends_template_block).
 _TEMPLATE_ENVIRONMENTS = {"document", "nbformula", "nbcode", "nbcallout", "equation*", "CJK"}
+_USER_ENVIRONMENTS = {"equation*"}  # a formula may open and close one itself (MathJax accepts it)
 # An environment `foo` is the commands \foo and \endfoo: a notes.yaml macro by one of these names would break it.
 TEMPLATE_COMMANDS = frozenset(f"{prefix}{env}" for env in _TEMPLATE_ENVIRONMENTS if env.isalpha()
                               for prefix in ("", "end"))
@@ -155,9 +156,10 @@ def _environment(tex: str, start: int, command: str, at: int, opened: dict[str, 
         return []  # unbalanced (reported elsewhere) or braces inside the name: no command has such a name
     if argument in _TEMPLATE_ENVIRONMENTS:
         if command == "begin":
-            opened[argument] = opened.get(argument, 0) + 1
-        elif opened.get(argument):
-            opened[argument] -= 1  # closes what the same text opened
+            if argument in _USER_ENVIRONMENTS and not _in_comment(tex, start):
+                opened[argument] = opened.get(argument, 0) + 1
+        elif argument in _USER_ENVIRONMENTS and opened.get(argument):
+            opened[argument] -= 1  # `\\begin{equation*} … \\end{equation*}`: closes what the same text opened
         else:
             return [(start, f"end{{{argument}}}", "closes a block the template owns")]
     name = argument.strip().removesuffix("*").strip()
@@ -166,6 +168,12 @@ def _environment(tex: str, start: int, command: str, at: int, opened: dict[str, 
         if why is not None:
             return [(start, f"{command}{{{argument}}}", f"the environment runs \\{runs}, which {why}")]
     return []
+
+
+def _in_comment(tex: str, at: int) -> bool:
+    """Whether `at` follows an unescaped `%` on its line (TeX never runs it)."""
+    line = tex[tex.rfind("\n", 0, at) + 1:at]
+    return bool(re.search(r"(?<!\\)(?:\\\\)*%", line))
 
 
 def _skip_to_argument(tex: str, at: int) -> int:
@@ -182,13 +190,17 @@ def _skip_to_argument(tex: str, at: int) -> int:
 
 
 def group_end(tex: str, start: int) -> int:
-    """Index of the '}' matching the '{' at `start` (escaped braces skipped), or -1."""
+    """Index of the '}' matching the '{' at `start` (escaped braces and comments skipped), or -1."""
     depth = 0
     index = start
     while index < len(tex):
         char = tex[index]
         if char == "\\":
             index += 2
+            continue
+        if char == "%":  # TeX ignores the rest of the line
+            newline = tex.find("\n", index)
+            index = len(tex) if newline < 0 else newline
             continue
         if char == "{":
             depth += 1

@@ -309,3 +309,39 @@ def test_a_stray_dollar_is_reported_where_it_is_not_at_a_later_formula(tmp_path)
     result, _ = build(notes / "a.md")
     assert result.returncode == 1
     assert "a.md:1:40: error: unclosed '$': this '$' opens or closes no formula" in result.stderr
+
+
+# --- found in review: rewrites, roots and pairing must not open holes or lose text -----------------
+
+def test_rewrites_never_join_text_into_a_forbidden_command(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "Inline $\\le\\small t\\pi\\infty \\pi$ and $a \\in\\small put{x}$.\n"})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    body = (tmp_path / "out" / "a.tex").read_text().split("\\maketitle", 1)[1]  # the notes, not the preamble
+    assert "\\let" not in body and "\\input" not in body
+
+
+def test_a_commented_begin_does_not_open_a_template_environment(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "$x \\text{ % \\begin{document}\n\\end{document}}$\n"})
+    result, _ = build(notes / "a.md")
+    assert result.returncode == 1 and "\\end{document} is not allowed in notes" in result.stderr
+
+
+def test_review_cases_of_lost_or_wrong_output(tmp_path):
+    notes = write_project(tmp_path, {"a.md": (
+        "Text.[^a]\n\n[^a]: See.[^a]\n\n$$\nE = mc^2 % energy\n$$\n\n$$ x = y \\\\ [0, 1] $$\n\n"
+        "$$\\newcommand{\\first}[2]{#1}$$\n\nPick $\\first{a}{b}$, grow $ 2^n $, square $x²³$.\n")})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "E = mc2" in text and "(1) (2)" in text  # the number survives a comment on the last line
+    assert "[0, 1]" in text and "Pick a, grow 2n , square x23 ." in text
+    assert "[^a]" in text  # a footnote citing itself is not set inside itself (was a RecursionError)
+
+
+def test_notes_cannot_choose_a_root_that_opens_the_disk(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "---\nroot: /\n---\n\nText.\n",
+                                     "p/notes.yaml": "title: T\nroot: /\nsections: [a.md]\n", "p/a.md": "Text.\n"})
+    result, _ = build(notes / "a.md")
+    assert result.returncode == 1 and "'root' is only for notes.yaml" in result.stderr
+    result, _ = build(notes / "p")
+    assert result.returncode == 1 and "project root / is too wide" in result.stderr
