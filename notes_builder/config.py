@@ -345,14 +345,22 @@ def _build(cls: type, data: Any, prefix: str, config: NotesConfig) -> Any:
     hints = typing.get_type_hints(cls)
     known = [f.name for f in dataclasses.fields(cls)]
     values = {}
+    errors: list[ConfigError] = []
     for key, value in data.items():
         key = str(key)
         key_at = config.location_of(*prefix.split("."), key, key=True)
         name = key.replace("-", "_")
-        if name not in known:
-            raise _unknown_key(key, known, f"{prefix}.", key_at)
-        values[name] = _coerce(value, hints[name], f"{prefix}.{key}", key_at)
-        _check_allowed(f"{prefix}.{name}", values[name], f"{prefix}.{key}", key_at)
+        try:
+            if name not in known:
+                raise _unknown_key(key, known, f"{prefix}.", key_at)
+            values[name] = _coerce(value, hints[name], f"{prefix}.{key}", key_at)
+            _check_allowed(f"{prefix}.{name}", values[name], f"{prefix}.{key}", key_at)
+        except ConfigError as error:
+            errors.append(error)
+    if errors:  # every mistake of the section, in one run
+        first = errors[0]
+        first.diagnostics = [Diagnostic(e.location, "error", e.message, e.hint) for e in errors[1:]]
+        raise first
     return cls(**values)
 
 
@@ -551,7 +559,9 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
             errors.append(error)
     if errors:
         first = errors[0]
-        first.diagnostics = [Diagnostic(e.location, "error", e.message, e.hint) for e in errors[1:]]
+        first.diagnostics = [*getattr(first, "diagnostics", []), *(
+            diagnostic for e in errors[1:]
+            for diagnostic in [Diagnostic(e.location, "error", e.message, e.hint), *getattr(e, "diagnostics", [])])]
         raise first
     config.title_given = "title" in data
     if root_option is not None:

@@ -163,11 +163,12 @@ def test_colons_in_prose_are_no_call_out_but_a_misspelt_call_out_is(tmp_path):
 
 def test_every_notes_yaml_mistake_is_reported_in_one_run(tmp_path):
     write_project(tmp_path, {"a.md": "Text.\n", "notes.yaml": "title: T\nsections: [a.md]\n"
-                                                             "template: {font_size: 13}\nlanguage: xx\ntitel: y\n"})
+                                                             "template: {font_size: 13, paper: a9}\nlanguage: xx\n"
+                                                             "titel: y\n"})
     result = run_notes("build", tmp_path)
     assert result.returncode == 1
-    for where in ("notes.yaml:3:12: error: 'template.font_size'", "notes.yaml:4:11: error: 'language'",
-                  "notes.yaml:5:1: error: unknown key 'titel'"):
+    for where in ("notes.yaml:3:12: error: 'template.font_size'", "notes.yaml:3:27: error: 'template.paper'",
+                  "notes.yaml:4:11: error: 'language'", "notes.yaml:5:1: error: unknown key 'titel'"):
         assert where in result.stderr
 
 
