@@ -465,7 +465,8 @@ def parse_section(path: Path, text: str | None = None) -> Section:
             section.offsets[id(token)] = start
             if token.map:
                 locator.cursor = source.line_offset(token.map[1])
-            if token.type == "html_block" and not token.content.lstrip().startswith("<!--"):
+            if token.type == "html_block" and not token.content.lstrip().startswith("<!--") \
+                    and not re.search(r"<img\b", token.content, re.I):  # images in HTML are figures (render)
                 section.diagnostics.append(Diagnostic(
                     source.location(start), "warning", f"raw HTML dropped: {token.content.strip()[:60]}",
                     "notes are typeset by LaTeX; use Markdown instead"))

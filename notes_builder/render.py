@@ -12,6 +12,7 @@ import contextlib
 import difflib
 import functools
 import hashlib
+import html
 import json
 import math
 import os
@@ -348,6 +349,10 @@ IMAGE_ENDINGS = {"PNG": b"IEND\xaeB`\x82", "PDF": b"%%EOF"}
 IMAGE_TAIL_WINDOW = 1024
 _SENTENCE_END = (".", "!", "?", "。", "！", "？", ")", "）")
 _CONTINUATIONS = ("其中", "式中", "这里", "此处", "即", "则", "因此", "所以", "那么", "当", "于是", "由此")
+_HTML_IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"'](?P<src>[^\"']+)[\"'][^>]*>", re.I)
+_HTML_ALT = re.compile(r"\balt\s*=\s*[\"']([^\"']*)[\"']", re.I)
+_HTML_TAG = re.compile(r"<[^>]+>")
+_OWN_NUMBER = re.compile(r"^(?:Figure|Fig\.?|图)\s*\d+(?:\.\d+)*\s*[.:：]?\s*", re.I)
 _TASK = re.compile(r"\[([ xX])\][ \t]+")
 _HEADING_ID = re.compile(r"\s*\{#([A-Za-z][\w:.-]*)\}\s*$")
 _INCLUDE_ATTRS = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
@@ -504,7 +509,11 @@ class Renderer:
         self.placeholders = placeholder_environment()
         self.document_title, self.title_heading = document_title(document)
         # the one `#` heading became the title: the others move up a level, as pandoc's --shift-heading-level-by=-1
-        self.heading_shift = 1 if self.title_heading is not None else 0
+        levels = [int(token.tag[1]) for section in document.sections for token in section.tokens
+                  if token.type == "heading_open" and id(token) != self.title_heading]
+        # notes whose top headings are `##` (the title in front matter) number them 1, 2, … rather than 0.1, 0.2
+        self.heading_shift = max(0, min(levels, default=1) - 1) if self.title_heading is None else \
+            max(1, min(levels, default=2) - 1)
         self.notes_values = {**placeholder_values(self.config), "title": self.document_title}
         self.cjk = self.config.language in ("zh", "mixed") or any(
             has_cjk(s.source.text) for s in document.sections)
@@ -921,12 +930,18 @@ class Renderer:
 
     def asset(self, node: SyntaxTreeNode) -> str:
         """Copy (or convert) an image into the build folder; returns its name there."""
+        # markdown-it %-encodes spaces and non-ASCII
+        return self.asset_at(urllib.parse.unquote(str(node.attrs.get("src", ""))), self.image_location(node))
+
+    def asset_at(self, src: str, location: Location, site_root: bool = False) -> str:
+        """The image `src` of the current section (a path from its folder; with `site_root`, `/x` from the project
+        root, as a site's HTML writes it), staged for the build; its name there."""
         assert self.section is not None
-        src = urllib.parse.unquote(str(node.attrs.get("src", "")))  # markdown-it %-encodes spaces, non-ASCII
-        location = self.image_location(node)
         if "\x00" in src:  # `%00` decodes to a NUL, which no file name has (and Path.resolve() rejects)
             raise ContentError(f"figure name '{src!r}' has a NUL character", location)
-        path = (self.section.source.path.parent / src).resolve()
+        folder = self.section.source.path.parent
+        base = (self.config.project_root or self.config.root) if site_root and src.startswith("/") else folder
+        path = (base / (src.lstrip("/") if site_root else src)).resolve()
         if not self.inside_project(path):  # the same rule as code includes: no file from elsewhere on disk
             raise ContentError(f"figure '{src}' is outside the notes project ({self.config.project_root})",
                                location, hint="figures may come from the project root only: copy it there, or "
@@ -1019,6 +1034,8 @@ class Renderer:
             typed = (node.info or "").strip().removeprefix(name).strip()
             title = self.title(typed, self._in_line(self.location(node), typed)) or name.capitalize()
             return str(self.macros.callout(name, title, self.blocks(node.children)))
+        if kind == "html_block" and _HTML_IMG.search(node.content):
+            return self.html_figures(node)
         if kind in ("html_block", "front_matter", "footnote_block"):
             return ""  # a footnote's text is set where it is referenced (inline_node)
         raise ContentError(f"unsupported Markdown element '{kind}'", self.location(node))
@@ -1099,19 +1116,45 @@ class Renderer:
     def figure(self, node: SyntaxTreeNode) -> str:
         url = self.remote_image(node)
         path = self.asset(node) if url is None else ""
-        self.counters["figure"] += 1
-        number = str(self.counters["figure"])
         title = str(node.attrs.get("title") or "")
         caption = self.inline(node) if node.children else ""
         if title:
             caption = f"{caption}. {escape_latex(title)}" if caption else escape_latex(title)
-        anchor = f"fig:{tex_safe_stem(Path(urllib.parse.unquote(str(node.attrs.get('src')))).stem)}"
+        return self.numbered_figure(path, url, caption, urllib.parse.unquote(str(node.attrs.get("src"))),
+                                    self.location(node))
+
+    def numbered_figure(self, path: str, url: str | None, caption: str, src: str, location: Location) -> str:
+        self.counters["figure"] += 1
+        number = str(self.counters["figure"])
+        anchor = f"fig:{tex_safe_stem(Path(src).stem)}"
         if anchor in self.references:
             anchor = f"{anchor}-{number}"
-        self.add_reference(anchor, number, self.location(node))
+        self.add_reference(anchor, number, location)
         placeholder = str(self.macros.remote_image(caption, tex_url(url), False)) if url is not None else ""
-        return self.marker(self.location(node)) + str(self.macros.figure(path, caption, number, anchor,
-                                                                         r"0.78\linewidth", placeholder))
+        return self.marker(location) + str(self.macros.figure(path, caption, number, anchor, r"0.78\linewidth",
+                                                              placeholder))
+
+    def html_figures(self, node: SyntaxTreeNode) -> str:
+        """`<img src=…>` in an HTML block (Typora, Obsidian, course sites: `<div><img …><div>caption</div></div>`)
+        is a figure as its Markdown form would be; the block's other text is its caption."""
+        location = self.location(node)
+        html_text = node.content
+        images = list(_HTML_IMG.finditer(html_text))
+        rest = html.unescape(" ".join(_HTML_TAG.sub(" ", _HTML_IMG.sub(" ", html_text)).split()))
+        rest = _OWN_NUMBER.sub("", rest)  # "Figure 1. Different types…": the figure gets its number from us
+        out = []
+        for match in images:
+            src = html.unescape(match.group("src"))
+            alt = _HTML_ALT.search(match.group(0))
+            words = rest or (html.unescape(alt.group(1)) if alt else "")
+            url = src if _REMOTE.match(src) else None
+            if url is not None:
+                self.warnings.append(Diagnostic(location, "warning", f"remote image not downloaded: {src}",
+                                                "the PDF shows a framed placeholder; download it next to the notes"))
+            path = self.asset_at(urllib.parse.unquote(src), location, site_root=True) if url is None else ""
+            caption = self.prose(words, lambda index: location) if words and len(images) == 1 else ""
+            out.append(self.numbered_figure(path, url, caption, src, location))
+        return "\n".join(out)
 
     def table(self, node: SyntaxTreeNode) -> str:
         rows: list[list[str]] = []

@@ -345,3 +345,25 @@ def test_notes_cannot_choose_a_root_that_opens_the_disk(tmp_path):
     assert result.returncode == 1 and "'root' is only for notes.yaml" in result.stderr
     result, _ = build(notes / "p")
     assert result.returncode == 1 and "project root / is too wide" in result.stderr
+
+
+def test_images_in_html_blocks_are_figures(tmp_path):
+    notes = write_project(tmp_path / "site", {
+        "notes/page.md": ("Text.\n\n<div class=\"fig\">\n<img src=\"/assets/dot.png\" width=\"50%\">\n"
+                          "<div class=\"figcaption\">Figure 3. A dot on a page.</div>\n</div>\n\n"
+                          "<p align=\"center\"><img src=\"../assets/dot.png\" alt=\"The same dot.\"/></p>\n")})
+    (notes / "assets").mkdir()
+    (notes / "assets" / "dot.png").write_bytes(PNG)
+    (notes / ".git").mkdir()
+    result, text = build(notes / "notes" / "page.md")
+    assert result.returncode == 0, result.stderr
+    assert "Figure 1. A dot on a page." in text and "Figure 2. The same dot." in text  # our numbers, not theirs
+    assert "raw HTML dropped" not in result.stderr
+
+
+def test_top_headings_are_numbered_from_one_when_the_title_is_in_front_matter(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "---\ntitle: Course notes\n---\n\n## First part\n\nText.\n\n"
+                                             "### A detail\n\nMore.\n\n## Second part\n\nEnd.\n"})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "1 First part" in text and "1.1 A detail" in text and "2 Second part" in text
