@@ -1151,7 +1151,16 @@ class Renderer:
             if url is not None:
                 self.warnings.append(Diagnostic(location, "warning", f"remote image not downloaded: {src}",
                                                 "the PDF shows a framed placeholder; download it next to the notes"))
-            path = self.asset_at(urllib.parse.unquote(src), location, site_root=True) if url is None else ""
+            path = ""
+            if url is None:
+                try:
+                    path = self.asset_at(urllib.parse.unquote(src), location, site_root=True)
+                except ContentError as error:  # HTML the notes showed on a site: a gap here, not a failed build
+                    if "not found" not in error.message:
+                        raise
+                    self.warnings.append(Diagnostic(location, "warning", f"image of an HTML block not found: {src}",
+                                                    "the PDF shows a framed placeholder"))
+                    url = src
             caption = self.prose(words, lambda index: location) if words and len(images) == 1 else ""
             out.append(self.numbered_figure(path, url, caption, src, location))
         return "\n".join(out)

@@ -367,3 +367,11 @@ def test_top_headings_are_numbered_from_one_when_the_title_is_in_front_matter(tm
     result, text = build(notes / "a.md")
     assert result.returncode == 0, result.stderr
     assert "1 First part" in text and "1.1 A detail" in text and "2 Second part" in text
+
+
+def test_a_missing_image_of_an_html_block_is_a_placeholder_and_a_warning(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "Text.\n\n<div align=\"center\"><img src=\"img/gone.png\"/></div>\n"})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "a.md:3:1: warning: image of an HTML block not found: img/gone.png" in result.stderr
+    assert "img/gone.png" in text
