@@ -390,8 +390,9 @@ def _walk_inline(section: Section, locator: Locator, token: Token) -> None:
         elif child.type == "html_inline":
             offset = locator.find(child.content, end)
             at = source.location(offset) if offset is not None else source.location(start)
-            section.diagnostics.append(Diagnostic(at, "warning", f"raw HTML dropped: {child.content.strip()}",
-                                                  "notes are typeset by LaTeX; use Markdown instead"))
+            if not _SILENT_HTML.match(child.content.strip()):  # a closing tag or an anchor loses nothing visible
+                section.diagnostics.append(Diagnostic(at, "warning", f"raw HTML dropped: {child.content.strip()}",
+                                                      "notes are typeset by LaTeX; use Markdown instead"))
         elif child.type == "image":
             for part in child.children or []:  # math in the caption (alt text) comes before the src in the file
                 if part.type in MATH_TOKENS:
@@ -407,6 +408,8 @@ def _walk_inline(section: Section, locator: Locator, token: Token) -> None:
 _CLOSING_FENCE = re.compile(r"^[ \t>]*:{3,}[ \t]*$")
 
 
+# HTML that sets nothing visible: closing tags and anchors (`<a name="intro"></a>`)
+_SILENT_HTML = re.compile(r"</\w+\s*>|<a\s+(?:name|id)\s*=[^>]*>", re.I)
 _CLOSING_ONLY = ".,;:!?)]，。、；：！？）"
 
 
@@ -466,7 +469,9 @@ def parse_section(path: Path, text: str | None = None) -> Section:
             if token.map:
                 locator.cursor = source.line_offset(token.map[1])
             if token.type == "html_block" and not token.content.lstrip().startswith("<!--") \
-                    and not re.search(r"<img\b", token.content, re.I):  # images in HTML are figures (render)
+                    and not re.search(r"<img\b", token.content, re.I) \
+                    and not all(_SILENT_HTML.match(tag) for tag in re.findall(r"<[^>]*>", token.content)):
+                # images in HTML are figures (render); a block of anchors and closing tags drops nothing
                 section.diagnostics.append(Diagnostic(
                     source.location(start), "warning", f"raw HTML dropped: {token.content.strip()[:60]}",
                     "notes are typeset by LaTeX; use Markdown instead"))

@@ -375,3 +375,12 @@ def test_a_missing_image_of_an_html_block_is_a_placeholder_and_a_warning(tmp_pat
     assert result.returncode == 0, result.stderr
     assert "a.md:3:1: warning: image of an HTML block not found: img/gone.png" in result.stderr
     assert "img/gone.png" in text
+
+
+def test_anchors_and_closing_tags_drop_nothing_and_warn_nothing(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "<a name='intro'></a>\n\n## Intro\n\nSee <a href=\"x\">this</a>, "
+                                             "<span style=\"color:red\">red</span>.\n"})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("raw HTML dropped") == 2  # <a href=...> and <span ...>, not the anchor nor </a>
+    assert "See this, red." in text
