@@ -1156,9 +1156,10 @@ class Renderer:
                 try:
                     path = self.asset_at(urllib.parse.unquote(src), location, site_root=True)
                 except ContentError as error:  # HTML the notes showed on a site: a gap here, not a failed build
-                    if "not found" not in error.message:
+                    if "not found" not in error.message and "unsupported type" not in error.message:
                         raise
-                    self.warnings.append(Diagnostic(location, "warning", f"image of an HTML block not found: {src}",
+                    why = "not found" if "not found" in error.message else "of a type PDF cannot embed (GIF, WebP…)"
+                    self.warnings.append(Diagnostic(location, "warning", f"image of an HTML block {why}: {src}",
                                                     "the PDF shows a framed placeholder"))
                     url = src
             caption = self.prose(words, lambda index: location) if words and len(images) == 1 else ""

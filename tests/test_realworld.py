@@ -370,11 +370,14 @@ def test_top_headings_are_numbered_from_one_when_the_title_is_in_front_matter(tm
 
 
 def test_a_missing_image_of_an_html_block_is_a_placeholder_and_a_warning(tmp_path):
-    notes = write_project(tmp_path, {"a.md": "Text.\n\n<div align=\"center\"><img src=\"img/gone.png\"/></div>\n"})
+    notes = write_project(tmp_path, {"a.md": "Text.\n\n<div align=\"center\"><img src=\"img/gone.png\"/></div>\n\n"
+                                             "<img src=\"anim.gif\">\n"})
+    (notes / "anim.gif").write_bytes(b"GIF89a")
     result, text = build(notes / "a.md")
     assert result.returncode == 0, result.stderr
     assert "a.md:3:1: warning: image of an HTML block not found: img/gone.png" in result.stderr
-    assert "img/gone.png" in text
+    assert "a.md:5:1: warning: image of an HTML block of a type PDF cannot embed" in result.stderr
+    assert "img/gone.png" in text and "anim.gif" in text
 
 
 def test_anchors_and_closing_tags_drop_nothing_and_warn_nothing(tmp_path):
