@@ -953,7 +953,13 @@ class Renderer:
         if not path.is_file():
             hint = "run `notes train-figures` to create the run's figures" if "results" in src else None
             raise ContentError(f"figure file not found: {src} (looked for {path})", location, hint=hint)
-        check_image_file(path, src, location)
+        actual = image_type(path) if suffix != ".svg" else None
+        if actual is not None and actual != {".jpeg": ".jpg"}.get(suffix, suffix):
+            # a JPEG saved as .png (screenshots, downloads): staged under its real type, which pdflatex reads
+            self.warnings.append(Diagnostic(location, "warning", f"figure {src} is a {actual[1:].upper()} file named "
+                                            f"{suffix}", f"rename it to {path.stem}{actual}"))
+            suffix = actual
+        check_image_file(path, src, location, suffix)
         digest = hashlib.sha1(str(path).encode()).hexdigest()[:10]
         name = f"figures/{tex_safe_stem(path.stem)}-{digest}{'.pdf' if suffix == '.svg' else suffix}"
         self.assets[name] = path
@@ -1504,10 +1510,25 @@ def render_preamble(document: Document) -> str:
     return tex.split("\\begin{document}", 1)[0]
 
 
-def check_image_file(path: Path, src: str, location: Location) -> None:
+def image_type(path: Path) -> str | None:
+    """The suffix a raster or PDF image's content says it is (`.png`, `.jpg`, `.pdf`), or None."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(PDF_HEADER_WINDOW)
+    except OSError:
+        return None
+    if head.startswith(IMAGE_SIGNATURES[".png"][0]):
+        return ".png"
+    if head.startswith(IMAGE_SIGNATURES[".jpg"][0]):
+        return ".jpg"
+    return ".pdf" if IMAGE_SIGNATURES[".pdf"][0] in head else None
+
+
+def check_image_file(path: Path, src: str, location: Location, suffix: str | None = None) -> None:
     """A figure that is not what its name says (empty, truncated, garbage) is reported at the user's
-    `![...]` before LaTeX runs: pdflatex would only fail with no location. SVGs are tried by rsvg-convert."""
-    suffix = path.suffix.lower()
+    `![...]` before LaTeX runs: pdflatex would only fail with no location. SVGs are tried by rsvg-convert.
+    `suffix`: the type its content says, when that differs from its name."""
+    suffix = suffix or path.suffix.lower()
     if suffix == ".svg":
         if shutil.which("rsvg-convert"):  # without it, staging the figure reports the missing tool
             svg_as_pdf(path, src, location)

@@ -387,3 +387,19 @@ def test_anchors_and_closing_tags_drop_nothing_and_warn_nothing(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("raw HTML dropped") == 2  # <a href=...> and <span ...>, not the anchor nor </a>
     assert "See this, red." in text
+
+
+def test_a_jpeg_named_png_is_embedded_with_a_warning(tmp_path):
+    from io import BytesIO
+
+    from PIL import Image  # matplotlib's own dependency
+
+    buffer = BytesIO()
+    Image.new("RGB", (8, 8), "steelblue").save(buffer, "JPEG")
+    jpeg = buffer.getvalue()
+    notes = write_project(tmp_path, {"a.md": "Text.\n\n![A photo.](photo.png)\n"})
+    (notes / "photo.png").write_bytes(jpeg)
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "a.md:3:1: warning: figure photo.png is a JPG file named .png" in result.stderr
+    assert "Figure 1. A photo." in text
