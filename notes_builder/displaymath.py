@@ -57,7 +57,6 @@ class Layout:
     argument: str  # alignat's column count `{2}`, else ""
     rows: list[Row]
     inner_offset: int  # where the rows' text starts in the body
-    line_breaks: list[int] = field(default_factory=list)  # top-level `\\\\` of a one-line formula: their offsets
     trailing_break: int | None = None  # a `\\\\` with nothing after it: its offset (dropped)
     aligned: bool = False  # a one-line formula with top-level `&` as well: set as `aligned`, not `gathered`
 
@@ -150,7 +149,6 @@ def layout(body: str, environment: str = "") -> Layout:
         rows.pop()
         rows[-1].separator = ""
     if environment in SINGLE_LINE or not environment:
-        result.line_breaks = [at for at, _ in breaks if at != result.trailing_break]
         result.aligned = has_ampersand
     return result
 
