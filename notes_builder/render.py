@@ -335,6 +335,8 @@ class Reference:
 # The words of captions in the document's language; templates read them as `words.figure`, `words.equation`.
 CAPTION_WORDS = {"en": {"equation": "Equation", "figure": "Figure"}, "zh": {"equation": "公式", "figure": "图"}}
 _REF = re.compile(r"\\(eqref|ref)\{([^{}]+)\}")  # group 1: the command, group 2: the label
+# a reference, or a bare web address in prose (without a trailing sentence mark)
+_REF_OR_URL = re.compile(_REF.pattern + r"|(?P<url>https?://[^\s<>\"'{}\\]+[^\s<>\"'{}\\.,;:!?)\]])")
 _REMOTE = re.compile(r"^[a-z]+://")
 _LABEL = re.compile(r"[A-Za-z0-9:._-]+")  # labels become TeX names: nothing TeX reads specially
 # A paragraph line that looks like a call-out opening (`::: name`); markdown-it only parses known names.
@@ -666,10 +668,13 @@ class Renderer:
             text = smart_quotes(text, before)
         pieces = []
         cursor = 0
-        for match in _REF.finditer(text):
+        for match in _REF_OR_URL.finditer(text):
             pieces.append(escape_latex(text[cursor:match.start()]))
-            self.pending_refs.append((match.group(2), at(match.start())))
-            pieces.append(f"\\{match.group(1)}{{{match.group(2)}}}")
+            if match.group("url"):  # a bare address: \\url breaks it anywhere (xurl), prose could not
+                pieces.append(f"\\url{{{tex_url(match.group('url'))}}}")
+            else:
+                self.pending_refs.append((match.group(2), at(match.start())))
+                pieces.append(f"\\{match.group(1)}{{{match.group(2)}}}")
             cursor = match.end()
         pieces.append(escape_latex(text[cursor:]))
         return "".join(pieces)

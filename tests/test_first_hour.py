@@ -201,3 +201,24 @@ def test_a_chinese_table_header_is_bold_under_xelatex(tmp_path):
     assert result.returncode == 0, result.stderr
     header, body = _ink(tmp_path / "out" / "a.pdf", "标题", tmp_path)
     assert header > 1.15 * body  # the same characters, set darker in the header: bold
+
+
+def test_text_under_a_formula_box_has_room_above_it(tmp_path):
+    notes = write_project(tmp_path, {"a.md": "Before text.\n\n$$\nx = y\n$$\n\nAfterwords right below.\n"})
+    result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    boxes = subprocess.run(["pdftotext", "-bbox", str(tmp_path / "out" / "a.pdf"), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    top = {m.group(3): (float(m.group(1)), float(m.group(2))) for m in re.finditer(
+        r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>', boxes)}
+    gap = top["Afterwords"][0] - top["(1)"][1]  # from the number's baseline area to the next line's top
+    assert gap >= 19, gap  # tcolorbox's default after skip left about 15 pt, the frame included
+
+
+def test_a_long_address_written_in_prose_breaks_too(tmp_path):
+    url = "https://example.org/" + "a-very-long-path-segment/" * 8 + "end"
+    notes = write_project(tmp_path, {"a.md": f"See {url}. For details.\n"})
+    result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out", "-W")
+    assert result.returncode == 0, result.stderr
+    assert "verfull" not in result.stderr
+    assert "end. For details." in squash(pdftotext(tmp_path / "out" / "a.pdf"))
