@@ -239,9 +239,7 @@ _USER_FIELDS = [
     if f.name not in {"source", "root", "single_file", "positions", "project_root", "title_given", "warnings",
                       "macro_arity"}
 ]
-# Front matter of a single file is often written for another tool (Jekyll, Hugo, Obsidian, docsify): its keys
-# are ignored with one warning. In notes.yaml an unknown key stays an error (it is most likely a typo).
-PROJECT_MARKERS = (".git", CONFIG_NAME)
+
 
 
 def _positions(node: yaml.Node, path: YamlPath = ()) -> dict[YamlPath, tuple[int, int]]:
@@ -335,6 +333,19 @@ def _unknown_key(key: str, known: list[str], where: str, at: Location) -> Config
     return ConfigError(f"unknown key '{where}{key}'", at, hint=hint)
 
 
+def _raise_together(errors: list[ConfigError]) -> None:
+    """Raise the first error, carrying the others (and what they carry) as its diagnostics: every mistake of a
+    notes.yaml is reported in one run."""
+    if not errors:
+        return
+    first = errors[0]
+    first.diagnostics = [*getattr(first, "diagnostics", []), *(
+        diagnostic for error in errors[1:]
+        for diagnostic in [Diagnostic(error.location, "error", error.message, error.hint),
+                           *getattr(error, "diagnostics", [])])]
+    raise first
+
+
 def _build(cls: type, data: Any, prefix: str, config: NotesConfig) -> Any:
     """Instantiate a config dataclass from a YAML mapping, validating every field."""
     at = config.location_of(*prefix.split(".")) if prefix else config.location_of()
@@ -357,10 +368,7 @@ def _build(cls: type, data: Any, prefix: str, config: NotesConfig) -> Any:
             _check_allowed(f"{prefix}.{name}", values[name], f"{prefix}.{key}", key_at)
         except ConfigError as error:
             errors.append(error)
-    if errors:  # every mistake of the section, in one run
-        first = errors[0]
-        first.diagnostics = [Diagnostic(e.location, "error", e.message, e.hint) for e in errors[1:]]
-        raise first
+    _raise_together(errors)  # every mistake of the section, in one run
     return cls(**values)
 
 
@@ -530,6 +538,8 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
                 explicit_root = _explicit_root(root / _coerce(value, str, "root", at), at)
                 continue
             if name not in _USER_FIELDS:
+                # front matter written for another tool (Jekyll, Hugo, Obsidian): its keys are ignored with one
+                # warning; in notes.yaml, or close to one of ours, an unknown key is most likely a typo
                 if single_file and not difflib.get_close_matches(name, _USER_FIELDS, n=1, cutoff=0.8):
                     foreign.append(key)
                     continue
@@ -557,12 +567,7 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
                 _check_allowed(name, getattr(config, name), key, at)
         except ConfigError as error:
             errors.append(error)
-    if errors:
-        first = errors[0]
-        first.diagnostics = [*getattr(first, "diagnostics", []), *(
-            diagnostic for e in errors[1:]
-            for diagnostic in [Diagnostic(e.location, "error", e.message, e.hint), *getattr(e, "diagnostics", [])])]
-        raise first
+    _raise_together(errors)
     config.title_given = "title" in data
     if root_option is not None:
         explicit_root = _explicit_root(Path(root_option), None)
@@ -642,11 +647,11 @@ def _check_sections(config: NotesConfig) -> None:
     seen: dict[Path, int] = {}
     for index, section in enumerate(config.sections if not config.single_file else []):
         first = seen.setdefault(section.resolve(), index)
-        if first != index:  # its text would be set twice (and its labels clash at the file, not here)
-            raise ConfigError(f"section {config.sections[index].name} is listed twice (first as entry {first + 1})",
-                              config.location_of("sections", index), hint="list each Markdown file once")
-        written = config.sections[index].relative_to(config.root) if section.is_relative_to(config.root) else section
         at = config.location_of("sections", index)
+        if first != index:  # its text would be set twice (and its labels clash at the file, not here)
+            raise ConfigError(f"section {section.name} is listed twice (first as entry {first + 1})", at,
+                              hint="list each Markdown file once")
+        written = section.relative_to(config.root) if section.is_relative_to(config.root) else section
         if not config.inside_project(section):
             raise ConfigError(f"section {written} is outside the notes project ({config.project_root})", at,
                               hint=_ROOT_HINT)

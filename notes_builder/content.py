@@ -32,6 +32,9 @@ MATH_TOKENS = {"math_inline", "math_inline_double", "math_block", "math_block_la
                "amsmath"}
 
 
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
 class SourceFile:
     """A user's file and a fast offset -> (line, column) map."""
 
@@ -47,6 +50,13 @@ class SourceFile:
 
     def location(self, offset: int) -> Location:
         return Location(self.path, *self.position(offset))
+
+    def paragraph(self, start: int, end: int | None = None) -> tuple[int, int]:
+        """Offsets of the paragraph (text between blank lines) around `start`…`end`."""
+        end = start if end is None else end
+        before = [match.end() for match in _BLANK_LINE.finditer(self.text, 0, start)]
+        after = _BLANK_LINE.search(self.text, end)
+        return (before[-1] if before else 0), (after.start() if after else len(self.text))
 
     def line_offset(self, line: int) -> int:
         """Offset of the start of a 0-based line (clamped to the end of the text)."""

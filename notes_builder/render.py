@@ -213,7 +213,6 @@ def escape_code(text: str) -> str:
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
 # What markdown-it may read as bold or italic inside `{{ ... }}`: `9**9**9`, `x.__class__`, `2*n*3`.
 _EMPHASIS_MARK = re.compile(r"\*|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
-_PARAGRAPH_END = re.compile(r"\n[ \t]*\n")
 
 
 KNOWN_NAMES_SHOWN = 30  # an unknown metric's hint lists this many names (a results file may have hundreds)
@@ -378,9 +377,8 @@ def math_unicode(body: str) -> str:
     clean = clean_body(body)
     out = []
     for index, char in enumerate(body):
-        command = UNICODE_MATH.get(char) if ord(char) > 0x7F and clean[index] == char else None
-        if command is None and ord(char) > 0x7F and clean[index] == char:
-            command = accented(char)
+        in_math = ord(char) > 0x7F and clean[index] == char  # not inside \\text{...}
+        command = (UNICODE_MATH[char] if char in UNICODE_MATH else accented(char)) if in_math else None
         if command is None:
             out.append(char)
             continue
@@ -602,16 +600,18 @@ class Renderer:
         the user's location; `unclosed(index)` is the error for a `{{` that has no `}}`."""
         pieces = []
         cursor = 0
-        before = self.before
+
+        def before() -> str:  # what precedes the next piece, for its quotes
+            return next((piece[-1] for piece in reversed(pieces) if piece), self.before)
+
         for match in _PLACEHOLDER.finditer(raw):
-            pieces.append(self.prose(raw[cursor:match.start()], lambda i, o=cursor: at(o + i),
-                                     "".join(pieces)[-1:] if pieces else before))
+            pieces.append(self.prose(raw[cursor:match.start()], lambda i, o=cursor: at(o + i), before()))
             pieces.append(escape_latex(self.placeholder(match.group(1).strip(), at(match.start()))))
             cursor = match.end()
         rest = raw[cursor:]
         if "{{" in rest:
             raise unclosed(cursor + rest.index("{{"))
-        pieces.append(self.prose(rest, lambda i: at(cursor + i), "".join(pieces)[-1:] if pieces else before))
+        pieces.append(self.prose(rest, lambda i: at(cursor + i), before()))
         return "".join(pieces)
 
     def unclosed_placeholder(self, location: Location) -> PlaceholderError:
@@ -642,8 +642,7 @@ class Renderer:
             start = source.text.find("{{", line_start, source.line_offset(location.line))
             if start < 0:
                 return None
-        end = _PARAGRAPH_END.search(source.text, start)
-        close = source.text.find("}}", start + 2, end.start() if end else len(source.text))
+        close = source.text.find("}}", start + 2, source.paragraph(start)[1])
         return None if close < 0 else source.text[start + 2:close].replace("\\|", "|").strip()
 
     def title(self, text: str, at) -> str:
@@ -738,7 +737,7 @@ class Renderer:
     def inline(self, node: SyntaxTreeNode) -> str:
         parts: list[str] = []
         for child in node.children:  # `before`: what precedes a text, for its quotes (`code`'s is an apostrophe)
-            self.before = parts[-1][-1:] if parts and parts[-1] else ("" if not parts else self.before)
+            self.before = next((part[-1] for part in reversed(parts) if part), "")
             parts.append(self.inline_node(child))
         self.before = ""
         for index, child in enumerate(node.children):
@@ -926,12 +925,16 @@ class Renderer:
     def remote_image(self, node: SyntaxTreeNode) -> str | None:
         """A remote image's URL (a build has no network as a rule), with a warning at its line; else None."""
         src = str(node.attrs.get("src", ""))
+        return src if self.remote_src(src, self.image_location(node)) else None
+
+    def remote_src(self, src: str, location: Location) -> bool:
+        """Whether `src` is a web address, which is not downloaded: the PDF shows a placeholder, with a warning."""
         if not _REMOTE.match(src):
-            return None
-        self.warnings.append(Diagnostic(self.image_location(node), "warning", f"remote image not downloaded: {src}",
+            return False
+        self.warnings.append(Diagnostic(location, "warning", f"remote image not downloaded: {src}",
                                         "the PDF shows a framed placeholder; download the image next to the notes "
                                         "and link the local file to embed it"))
-        return src
+        return True
 
     def asset(self, node: SyntaxTreeNode) -> str:
         """Copy (or convert) an image into the build folder; returns its name there."""
@@ -1158,10 +1161,7 @@ class Renderer:
             src = html.unescape(match.group("src"))
             alt = _HTML_ALT.search(match.group(0))
             words = rest or (html.unescape(alt.group(1)) if alt else "")
-            url = src if _REMOTE.match(src) else None
-            if url is not None:
-                self.warnings.append(Diagnostic(location, "warning", f"remote image not downloaded: {src}",
-                                                "the PDF shows a framed placeholder; download it next to the notes"))
+            url = src if self.remote_src(src, location) else None
             path = ""
             if url is None:
                 try:

@@ -35,6 +35,13 @@ def pdfinfo(pdf: Path) -> dict[str, str]:
     return {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in out.splitlines())}
 
 
+def word_boxes(pdf: Path) -> list[tuple[str, float, float, float, float]]:
+    """(word, xMin, yMin, xMax, yMax) of every word, in points from the page's top left (`pdftotext -bbox`)."""
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    return [(m.group(5), *(float(m.group(i)) for i in range(1, 5))) for m in re.finditer(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', out)]
+
+
 def pdffonts(pdf: Path) -> str:
     return subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
 

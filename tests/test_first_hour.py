@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 
-from pdfcheck import pdfinfo, pdftotext, run_notes, squash, write_project
+from pdfcheck import pdfinfo, pdftotext, run_notes, squash, word_boxes, write_project
 
 
 def test_commands_without_path_use_the_project_in_the_current_folder(tmp_path):
@@ -86,11 +86,8 @@ def test_code_line_numbers_sit_inside_the_frame(tmp_path):
     notes = write_project(tmp_path, {"a.md": "Wordy prose line.\n\n```python\nalpha = 1\nbeta = 2\n```\n"})
     result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out")
     assert result.returncode == 0, result.stderr
-    boxes = subprocess.run(["pdftotext", "-bbox", str(tmp_path / "out" / "a.pdf"), "-"], capture_output=True,
-                           text=True, check=True).stdout
-    words = {m.group(5): float(m.group(1)) for m in re.finditer(
-        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', boxes)}
-    assert words["1"] >= words["Wordy"]  # the number is right of the text margin, where the frame starts
+    left = {word: x_min for word, x_min, *_ in reversed(word_boxes(tmp_path / "out" / "a.pdf"))}  # first one
+    assert left["1"] >= left["Wordy"]  # the number is right of the text margin, where the frame starts
 
 
 def test_a_new_project_does_not_repeat_its_title_as_a_heading(tmp_path):
@@ -174,9 +171,7 @@ def test_every_notes_yaml_mistake_is_reported_in_one_run(tmp_path):
 
 def _ink(pdf, word: str, tmp_path) -> list[float]:
     """Share of dark pixels in the box of each occurrence of `word` on page 1 (150 dpi, grey)."""
-    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    found = re.findall(rf'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">{word}</word>',
-                       boxes)
+    found = [box for text, *box in word_boxes(pdf) if text == word]
     subprocess.run(["pdftoppm", "-r", "150", "-gray", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
                    check=True)
     data = next(tmp_path.glob("page*.pgm")).read_bytes()
@@ -184,7 +179,7 @@ def _ink(pdf, word: str, tmp_path) -> list[float]:
     pixels = data[-width * height:]
     shares = []
     for box in found:
-        x0, y0, x1, y1 = (float(v) * 150 / 72 for v in box)
+        x0, y0, x1, y1 = (value * 150 / 72 for value in box)
         dark = total = 0
         for row in range(int(y0), int(y1)):
             line = pixels[row * width + int(x0):row * width + int(x1)]
@@ -207,10 +202,7 @@ def test_text_under_a_formula_box_has_room_above_it(tmp_path):
     notes = write_project(tmp_path, {"a.md": "Before text.\n\n$$\nx = y\n$$\n\nAfterwords right below.\n"})
     result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out")
     assert result.returncode == 0, result.stderr
-    boxes = subprocess.run(["pdftotext", "-bbox", str(tmp_path / "out" / "a.pdf"), "-"], capture_output=True,
-                           text=True, check=True).stdout
-    top = {m.group(3): (float(m.group(1)), float(m.group(2))) for m in re.finditer(
-        r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>', boxes)}
+    top = {word: (y_min, y_max) for word, _, y_min, _, y_max in word_boxes(tmp_path / "out" / "a.pdf")}
     gap = top["Afterwords"][0] - top["(1)"][1]  # from the number's baseline area to the next line's top
     assert gap >= 19, gap  # tcolorbox's default after skip left about 15 pt, the frame included
 

@@ -299,9 +299,8 @@ _CONVOLUTION_WORDS = re.compile(r"convol|卷积|互相关|cross-correlation", re
 
 def _about_convolution(span: MathSpan) -> bool:
     """`$f * g = g * f$` in a paragraph about convolution: the star is the convolution, as written."""
-    text = span.source.text
-    paragraph = text[_paragraph_start(text, span.offset):_paragraph_end(text, span.offset + len(span.body))]
-    return bool(_CONVOLUTION_WORDS.search(paragraph))
+    start, end = span.source.paragraph(span.offset, span.offset + len(span.body))
+    return bool(_CONVOLUTION_WORDS.search(span.source.text, start, end))
 
 
 _PARTNERS = {"(": ")", "[": "]", ")": "(", "]": "["}
@@ -316,23 +315,12 @@ def _paired_outside(span: MathSpan, raw: RawFinding) -> bool:
     char = span.body[raw.start:raw.start + 1]
     if char not in _PARTNERS:
         return False
-    text, start, end = span.source.text, span.offset, span.offset + len(span.body)
+    start, end = span.offset, span.offset + len(span.body)
+    first, last = span.source.paragraph(start, end)
+    # the partner lies after an opening bracket, before a closing one
+    rest = span.source.text[end:last] if char in "([" else span.source.text[first:start]
     partner = _PARTNERS[char]
-    if char in "([":
-        after = text[end:_paragraph_end(text, end)]
-        return after.count(partner) + after.count(_WIDE[partner]) > after.count(char) + after.count(_WIDE[char])
-    before = text[_paragraph_start(text, start):start]
-    return before.count(partner) + before.count(_WIDE[partner]) > before.count(char) + before.count(_WIDE[char])
-
-
-def _paragraph_end(text: str, at: int) -> int:
-    blank = re.compile(r"\n[ \t]*\n").search(text, at)
-    return blank.start() if blank else len(text)
-
-
-def _paragraph_start(text: str, at: int) -> int:
-    blanks = [m.end() for m in re.finditer(r"\n[ \t]*\n", text[:at])]
-    return blanks[-1] if blanks else 0
+    return rest.count(partner) + rest.count(_WIDE[partner]) > rest.count(char) + rest.count(_WIDE[char])
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -83,9 +83,10 @@ _RULES = [
          "TeX stops with '\\begin{x} ended by \\end{y}'.", "\\begin{aligned} a \\end{align}",
          "\\begin{aligned} a \\end{aligned}"),
     Rule("NB137", "display-environment-in-math", "error", "A display environment is nested inside math.",
-         "`align`, `equation`, `gather`... start display math themselves; inside `$$` or `$` they fail. "
-         "Use `aligned`/`gathered` inside `$$`, or write the environment on its own.",
-         "$$\\begin{align} a &= b \\end{align}$$", "$$\\begin{aligned} a &= b \\end{aligned}$$"),
+         "`align`, `equation`, `gather`... start display math themselves; inside other math (`$…$`, or after "
+         "other symbols in `$$`) they fail. A `$$` that holds only one such environment is fine: it is read as "
+         "that environment, as MathJax reads it. Use `aligned`/`gathered` inside a formula.",
+         "$$x = \\begin{align} a &= b \\end{align}$$", "$$x = \\begin{aligned} a &= b \\end{aligned}$$"),
     Rule("NB138", "alignment-outside-environment", "error", "`&` or `\\\\` outside an alignment.",
          "TeX stops with 'Misplaced alignment tab character &' (and `\\\\` does not break lines outside an "
          "alignment); wrap the lines in `aligned`.", "$$a &= b \\\\ c &= d$$",
