@@ -3,6 +3,7 @@ notes.yaml mistakes, messages, and the typography of the PDF (read back page by 
 
 from __future__ import annotations
 
+import random
 import re
 import subprocess
 
@@ -214,3 +215,28 @@ def test_a_long_address_written_in_prose_breaks_too(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "verfull" not in result.stderr
     assert "end. For details." in squash(pdftotext(tmp_path / "out" / "a.pdf"))
+
+
+def test_no_paragraph_leaves_one_line_alone_at_a_page_top_or_bottom(tmp_path):
+    # Forty paragraphs of varied length, every word tagged with its paragraph: with TeX's default penalties
+    # (150) this text leaves single lines at page breaks (checked by building it with those penalties), since
+    # on a page with little stretchable space a short page costs more than a widow or club line.
+    rng = random.Random(0)
+    paragraphs = [" ".join(f"w{k}x{rng.choice(['a', 'bb', 'ccc', 'dddd', 'eeeee'])}"
+                           for _ in range(rng.randint(15, 110))) for k in range(40)]
+    notes = write_project(tmp_path, {"a.md": "# Prose\n\n" + "\n\n".join(paragraphs) + "\n"})
+    result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    pdf = tmp_path / "out" / "a.pdf"
+    xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    lines: dict[int, dict[int, set[int]]] = {}  # paragraph -> page -> the heights of its lines there
+    for page, text in enumerate(xml.split("<page")[1:]):
+        for match in re.finditer(r'<word xMin="[\d.]+" yMin="([\d.]+)"[^>]*>w(\d+)x', text):
+            lines.setdefault(int(match.group(2)), {}).setdefault(page, set()).add(round(float(match.group(1))))
+    assert len(lines) == 40 and int(pdfinfo(pdf)["Pages"]) >= 4
+    split = {k: pages for k, pages in lines.items() if len(pages) > 1}
+    assert len(split) >= 3, "the text no longer straddles page breaks: the test proves nothing"
+    for k, pages in split.items():
+        first, last = min(pages), max(pages)
+        assert len(pages[first]) > 1, f"paragraph {k} leaves its first line alone at the foot of page {first + 1}"
+        assert len(pages[last]) > 1, f"paragraph {k} leaves its last line alone at the top of page {last + 1}"
