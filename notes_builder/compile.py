@@ -20,7 +20,7 @@ from pathlib import Path
 from notes_builder.config import cache_dir
 from notes_builder.errors import CompileError, Diagnostic, Location, ToolMissingError
 from notes_builder.files import publish
-from notes_builder.texlog import LogReport, SourceMap, last_reached, parse_log
+from notes_builder.texlog import LogReport, SourceMap, last_reached, parse_log, read_log
 
 ENGINE_FLAGS = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape"]
 
@@ -158,14 +158,14 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
             _stop(preamble.process)
         if not isinstance(interrupted, subprocess.TimeoutExpired):
             raise
-        log_text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+        log_text = read_log(log)
         where = last_reached(log_text, SourceMap.from_tex(tex))
         raise CompileError(f"LaTeX did not finish within {timeout:g} s (a macro that never ends?); stopped it",
                            where, hint=("look for a recursive definition near this line" if where else
                                         "look for a macro that calls itself (TeX's log names no line)")
                            + "; the limit is compile_timeout in notes.yaml", log_path=log) from None
     seconds = time.perf_counter() - started
-    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    text = read_log(log)
     source_map = SourceMap.from_tex(tex)
     report = parse_log(text, source_map, tex_path.name)
     pdf = work / f"{tex_path.stem}.pdf"

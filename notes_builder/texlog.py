@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from notes_builder.errors import Diagnostic, Location
@@ -45,15 +45,38 @@ class SourceMap:
     """Generated .tex line -> the user's location, from the %NB markers."""
 
     markers: list[tuple[int, Path, int]]  # (tex line, user file, user line), sorted by tex line
+    tex_lines: list[str] = field(default_factory=list)  # the generated .tex, to find text TeX quotes
 
     @classmethod
     def from_tex(cls, tex: str) -> SourceMap:
         markers = []
-        for number, line in enumerate(tex.splitlines(), start=1):
+        lines = tex.splitlines()
+        for number, line in enumerate(lines, start=1):
             match = MARKER.match(line)
             if match:
                 markers.append((number, Path(match.group(1)), int(match.group(2))))
-        return cls(markers)
+        return cls(markers, lines)
+
+    def rebased(self, folder: Path) -> SourceMap:
+        """The same map with relative user paths read from `folder` (the saved logs of the tests)."""
+        return SourceMap([(line, folder / path, user_line) for line, path, user_line in self.markers], self.tex_lines)
+
+    def locate_text(self, text: str, command: str = "") -> Location | None:
+        """Where TeX's quoted `text` (a runaway argument) starts in the user's file: at `command` if it opens it."""
+        tex_line = next((number for number, line in enumerate(self.tex_lines, start=1) if text in line), 0)
+        where = self.locate(tex_line) if tex_line else None
+        if where is None:
+            return None
+        try:
+            lines = where.path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return where
+        for index in range(where.line - 1, min(len(lines), where.line + 200)):
+            column = lines[index].find(text)
+            if column >= 0:
+                opener = lines[index].rfind(command, 0, column) if command else -1
+                return Location(where.path, index + 1, (opener if opener >= 0 else column) + 1)
+        return where
 
     def locate(self, tex_line: int, context: str = "") -> Location | None:
         """The user's file position for a .tex line, refined by TeX's `l.N <text>` context."""
@@ -71,7 +94,7 @@ def _find_context(path: Path, from_line: int, context: str) -> Location | None:
     the arguments of `\\frac`, and the column is that of the backslash, as `notes lint` reports it.
     """
     context = context.rstrip()
-    token = re.search(r"(\\?[^\s\\]{1,30})$", context)
+    token = re.search(r"(\\[A-Za-z@]+|\\?[^\s\\]{1,30})$", context)  # a whole command, however long
     if not token:
         return None
     try:
@@ -84,6 +107,22 @@ def _find_context(path: Path, from_line: int, context: str) -> Location | None:
             if column >= 0:
                 return Location(path, index + 1, column + len(needle) - len(token.group(1)) + 1)
     return None
+
+
+def read_log(path: Path) -> str:
+    """A TeX log as text: UTF-8, except lines where TeX wrote a raw 8-bit character (read as Latin-1)."""
+    if not path.exists():
+        return ""
+    return "\n".join(line.decode("utf-8") if line.isascii() or _is_utf8(line) else line.decode("latin-1")
+                     for line in path.read_bytes().split(b"\n"))
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _unwrap(log: str) -> list[str]:
@@ -164,8 +203,14 @@ def parse_log(log: str, source_map: SourceMap, tex_name: str) -> LogReport:
             continue
         if match:  # an error inside a package or class file: name it, the user's line is unknown
             message = match.group("message").strip()
+            _, context = _context_after(lines, index)
+            name = re.search(r"(\\[A-Za-z@]+)\s*$", context)
+            if message.startswith("Undefined control sequence") and name:
+                message = f"Undefined control sequence {name.group(1)}"
             where = f"{Path(match.group('file')).name}:{match.group('line')}"
-            errors.append(Diagnostic(None, "error", f"{message} (in {where})", _advice(message, log)))
+            hint = (f"{where} itself uses a command nothing defines: check that file, or a package it needs"
+                    if name and message.startswith("Undefined control sequence") else _advice(message, log))
+            errors.append(Diagnostic(None, "error", f"{message} (in {where})", hint))
             continue
         char = _MISSING_CHAR.match(line)
         if char:
@@ -185,8 +230,21 @@ def parse_log(log: str, source_map: SourceMap, tex_name: str) -> LogReport:
     if not errors:
         fatal = re.search(r"^! (.*)$", "\n".join(lines), re.M)
         if fatal:
-            errors.append(Diagnostic(None, "error", fatal.group(1), _advice(fatal.group(1), log)))
+            errors.append(Diagnostic(_runaway(lines, source_map, fatal.group(1)), "error", fatal.group(1).rstrip(" ."),
+                                     _advice(fatal.group(1), log)))
     return LogReport(errors, warnings, overfull, missing)
+
+
+def _runaway(lines: list[str], source_map: SourceMap, message: str) -> Location | None:
+    """TeX read to the end of the file for an argument and names no line: find the argument's text instead."""
+    if "Runaway argument?" not in lines:
+        return None
+    quoted = lines[lines.index("Runaway argument?") + 1].lstrip("{").strip()
+    command = re.search(r"use of (\\[A-Za-z@]+)", message)
+    for length in (30, 12):
+        if len(quoted) >= 3 and (where := source_map.locate_text(quoted[:length], command.group(1) if command else "")):
+            return where
+    return None
 
 
 def _advice(message: str, log: str) -> str | None:
