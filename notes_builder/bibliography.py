@@ -1,0 +1,158 @@
+"""`.bib` files read with bibtexparser and checked before TeX runs, at the `.bib` line: entries biber or BibTeX
+would reject or print badly (syntax, duplicate keys, missing required fields), and cited keys the files lack.
+
+Required fields follow biblatex's data model (what biber validates), with the BibTeX names as alternatives
+(`journal` for `journaltitle`, `year` for `date`, `school` for `institution`), so both back ends are served.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bibtexparser
+from bibtexparser import model
+
+from notes_builder.errors import Diagnostic, Location
+
+logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)  # its findings come back as diagnostics instead
+
+# entry type -> required fields; "a|b" is satisfied by either (biblatex manual §2.1.1, BibTeX's standard styles)
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "article": ("author", "title", "journal|journaltitle", "year|date"),
+    "book": ("author|editor", "title", "year|date"),
+    "mvbook": ("author|editor", "title", "year|date"),
+    "inbook": ("author", "title", "booktitle|chapter|pages", "year|date"),
+    "booklet": ("author|editor", "title", "year|date"),
+    "collection": ("editor", "title", "year|date"),
+    "incollection": ("author", "title", "booktitle", "year|date"),
+    "inproceedings": ("author", "title", "booktitle", "year|date"),
+    "conference": ("author", "title", "booktitle", "year|date"),
+    "proceedings": ("title", "year|date"),
+    "manual": ("author|editor|organization", "title", "year|date"),
+    "online": ("author|editor|organization|title", "title", "year|date|urldate", "url"),
+    "electronic": ("title", "url"),
+    "www": ("title", "url"),
+    "patent": ("author", "title", "number", "year|date"),
+    "report": ("author", "title", "type", "institution|school", "year|date"),
+    "techreport": ("author", "title", "institution|school", "year|date"),
+    "thesis": ("author", "title", "type", "institution|school", "year|date"),
+    "phdthesis": ("author", "title", "institution|school", "year|date"),
+    "mastersthesis": ("author", "title", "institution|school", "year|date"),
+    "unpublished": ("author", "title"),
+    "dataset": ("author|editor|organization", "title", "year|date"),
+    "software": ("author|editor|organization", "title", "year|date"),
+    "misc": (),
+}
+_KNOWN_FIELDS_AS_TYPES = {"set", "xdata", "reference", "periodical", "suppbook", "suppcollection", "suppperiodical",
+                          "mvcollection", "mvproceedings", "mvreference", "inreference", "bookinbook", "artwork",
+                          "audio", "image", "movie", "music", "performance", "video", "letter", "review", "standard"}
+
+
+@dataclass
+class BibEntry:
+    key: str
+    entry_type: str
+    fields: dict[str, str]
+    location: Location
+
+
+@dataclass
+class Bibliography:
+    """Every entry of the notes' `.bib` files by key, and what was wrong with them."""
+
+    files: list[Path]
+    entries: dict[str, BibEntry] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def suggest(self, key: str) -> str | None:
+        close = difflib.get_close_matches(key, list(self.entries), n=1, cutoff=0.6)
+        return close[0] if close else None
+
+
+def _problem(location: Location, message: str, code: str, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(location, "error", message, hint, code)
+
+
+def _reason(block: model.ParsingFailedBlock) -> str:
+    """bibtexparser's own words for why the entry stops, e.g. "Unexpected block start: `@article`"."""
+    reason = getattr(block.error, "abort_reason", "") or str(block.error)
+    return " ".join(reason.split()).rstrip(". ") or "the entry does not parse"
+
+
+def load_bibliography(paths: list[Path]) -> Bibliography:
+    """Parse each file; a syntax error, a duplicate key or a missing required field is a diagnostic at its line."""
+    bibliography = Bibliography(list(paths))
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            bibliography.diagnostics.append(_problem(Location(path), f"cannot read this bibliography: {exc}",
+                                                     "NB201"))
+            continue
+        library = bibtexparser.parse_string(text)
+        for block in library.blocks:
+            where = Location(path, (block.start_line or 0) + 1, 1)
+            if isinstance(block, model.DuplicateBlockKeyBlock):
+                first = bibliography.entries.get(block.key)
+                bibliography.diagnostics.append(_problem(
+                    where, f"duplicate key '{block.key}'", "NB202",
+                    f"the first is at {first.location}" if first else "another entry in this file has it"))
+            elif isinstance(block, model.ParsingFailedBlock):
+                bibliography.diagnostics.append(_problem(
+                    where, f"this entry is not valid BibTeX: {_reason(block)}", "NB201",
+                    "look for an unbalanced '{' or a missing ',' between fields"))
+            elif isinstance(block, model.Entry):
+                _add_entry(bibliography, block, where)
+    return bibliography
+
+
+def _add_entry(bibliography: Bibliography, block: model.Entry, where: Location) -> None:
+    entry_type = block.entry_type.lower()
+    fields = {item.key.lower(): str(item.value) for item in block.fields}
+    if block.key in bibliography.entries:  # the same key in two files
+        first = bibliography.entries[block.key]
+        bibliography.diagnostics.append(_problem(where, f"duplicate key '{block.key}'", "NB202",
+                                                 f"the first is at {first.location}"))
+        return
+    bibliography.entries[block.key] = BibEntry(block.key, entry_type, fields, where)
+    required = REQUIRED.get(entry_type)
+    if required is None:
+        if entry_type not in _KNOWN_FIELDS_AS_TYPES:
+            bibliography.diagnostics.append(Diagnostic(
+                where, "warning", f"unknown entry type @{entry_type} (biber sets it as @misc)",
+                f"use one of {', '.join('@' + t for t in sorted(REQUIRED)[:8])}, ...", "NB203"))
+        return
+    missing = [need.split("|")[0] for need in required
+               if not any(fields.get(name, "").strip() for name in need.split("|"))]
+    if missing:
+        others = {need.split("|")[0]: " or ".join(need.split("|")[1:]) for need in required if "|" in need}
+        others = {name: alternatives for name, alternatives in others.items() if name in missing}
+        if len(others) == 1 and len(missing) == 1:
+            hint = f"add {missing[0]} (or {others[missing[0]]})"
+        else:
+            hint = "add " + ", ".join(missing) + (" (or " + "; ".join(f"{alt} for {name}" for name, alt in
+                                                                        others.items()) + ")" if others else "")
+        bibliography.diagnostics.append(_problem(
+            where, f"@{entry_type}{{{block.key}}} lacks the required field{'s' if len(missing) > 1 else ''} "
+                   f"{', '.join(missing)}", "NB203", hint))
+
+
+def check_cited(bibliography: Bibliography | None, cited: list[tuple[str, Location]]) -> list[Diagnostic]:
+    """A cited key the `.bib` files lack (with the closest key), or citations with no bibliography at all."""
+    if not cited:
+        return []
+    if bibliography is None:
+        key, where = cited[0]
+        return [_problem(where, f"citation @{key} but the notes name no bibliography", "NB205",
+                         "add `bibliography: references.bib` to notes.yaml (or the front matter)")]
+    problems = []
+    for key, where in cited:
+        if key not in bibliography.entries:
+            close = bibliography.suggest(key)
+            problems.append(_problem(where, f"unknown citation key '{key}'", "NB204",
+                                     f"did you mean '{close}'?" if close else
+                                     f"no entry in {', '.join(p.name for p in bibliography.files)} has this key"))
+    return problems
