@@ -77,6 +77,7 @@ PROGRAMS: list[tuple[str, str, bool, str]] = [
     ("kpsewhich", "texlive-binaries", True, "finds LaTeX packages (used by this check too)"),
     ("xelatex", "texlive-xetex", False, "optional engine (template.engine: xelatex)"),
     ("rsvg-convert", "librsvg2-bin", False, "SVG figures"),
+    ("biber", "biber", False, "citations (bibliography: in notes.yaml), with biblatex"),
     ("pdftotext", "poppler-utils", False, "reading PDFs back in tests"),
 ]
 
@@ -88,9 +89,10 @@ CJK_FILES: list[tuple[str, str, str]] = [
     ("gbsnu.map", PACKAGE_HINTS.get("c70gbsn.fd", "latex-cjk-chinese-arphic-gbsn00lp"), "the gbsn font map"),
 ]
 
-# Optional TeX files: what they are for when present. Missing, the build works, only slower.
-SPEED_FILES: list[tuple[str, str, str]] = [
+# Optional TeX files: what they are for when present. Missing, the build works (slower, or without citations).
+OPTIONAL_FILES: list[tuple[str, str, str]] = [
     ("mylatexformat.ltx", "texlive-latex-extra", "precompiled preamble: a one-line edit rebuilds in one short pass"),
+    ("biblatex.sty", "texlive-bibtex-extra", "citations and the reference list (bibliography: in notes.yaml)"),
 ]
 
 _USEPACKAGE = re.compile(r"\\(?:usepackage|RequirePackage)\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}")
@@ -195,8 +197,8 @@ def check_tex_files(folder: Path | None = None, override: Path | None = None, al
     sty_names = [f"{name}.sty" for name in sorted(packages, key=str.lower)]
     cjk_names = [name for name, _, _ in CJK_FILES if name not in sty_names]
     kpsewhich = shutil.which("kpsewhich")
-    speed_names = [name for name, _, _ in SPEED_FILES]
-    paths = _which_tex_files([*sty_names, *cjk_names, *speed_names, *also], kpsewhich)
+    optional_names = [name for name, _, _ in OPTIONAL_FILES]
+    paths = _which_tex_files([*sty_names, *cjk_names, *optional_names, *also], kpsewhich)
     why_missing = "not found by kpsewhich" if kpsewhich else "cannot look up: kpsewhich is not installed"
     checks = []
     cjk_set = {name for name, _, _ in CJK_FILES}
@@ -215,7 +217,7 @@ def check_tex_files(folder: Path | None = None, override: Path | None = None, al
         found = paths.get(name)
         checks.append(Check("CJK", name, found is not None, True, found or f"{why_missing} ({purpose})",
                             "" if found else _apt(package)))
-    for name, package, purpose in SPEED_FILES:
+    for name, package, purpose in OPTIONAL_FILES:
         found = paths.get(name)
         checks.append(Check("LaTeX package", name, found is not None, False,
                             found or f"{why_missing} (optional: {purpose})", "" if found else _apt(package)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -121,3 +122,11 @@ def test_doctor_reads_the_notes_template_folder_and_asks_kpsewhich_once(tmp_path
     assert "nosuchpackagexyz.sty" in names and not names["nosuchpackagexyz.sty"].ok  # the override's package
     assert names["booktabs.sty"].ok
     assert len(calls) == 1
+
+
+def test_doctor_checks_what_citations_need():
+    report = run_doctor()
+    names = {check.name: check for check in report.checks}
+    assert {"biber", "biblatex.sty"} <= set(names)
+    assert not names["biber"].required and not names["biblatex.sty"].required
+    assert names["biber"].ok == (shutil.which("biber") is not None)
