@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from notes_builder.errors import Diagnostic, Location
 from notes_builder.tex.tokens import (
-    commands,
+    control_sequences,
     group_end,
     in_comment,
     skip_to_argument,
@@ -128,16 +128,16 @@ def find_forbidden(tex: str) -> list[tuple[int, str, str]]:
     opened: dict[str, int] = {}  # template environments the text opens itself (`\\begin{equation*}`): it may close them
     # Commands in comments too: a comment is one lost newline away from running (render joins lines, a `%` in
     # inline math would comment out what follows it), and a notes author has no need to hide a forbidden one.
-    for command in commands(tex, in_comments=True):
-        name = command.name
+    for command in control_sequences(tex):
+        name = command.group("command")
         if name in ("begin", "end"):
-            found.extend(_environment(tex, command.start, name, command.end, opened))
+            found.extend(_environment(tex, command.start(), name, command.end(), opened))
             continue
-        if name == "write" and tex.startswith("18", command.end):
+        if name == "write" and tex.startswith("18", command.end()):
             name = "write18"  # TeX reads `\write` then the stream 18, the shell: say that, not "writes to a file"
         why = forbidden_why(name)
         if why is not None:
-            found.append((command.start, name, why))
+            found.append((command.start(), name, why))
     found.sort(key=lambda item: item[0])
     return found
 

@@ -23,12 +23,13 @@ from typing import NamedTuple
 
 # Pattern text of one token, for lexers that add alternatives of their own in front (displaymath): a named group
 # for each kind. `command` holds the name without the backslash.
-TOKEN_PATTERN = r"\\(?P<command>[A-Za-z]+|.?)|(?P<comment>%[^\n]*)|(?P<open>\{)|(?P<close>\})"
+CONTROL_SEQUENCE = r"\\(?P<command>[A-Za-z]+|.?)"
+TOKEN_PATTERN = CONTROL_SEQUENCE + r"|(?P<comment>%[^\n]*)|(?P<open>\{)|(?P<close>\})"
 TOKEN = re.compile(TOKEN_PATTERN, re.S)
+_COMMAND = re.compile(CONTROL_SEQUENCE, re.S)
 # What TeX drops of a comment: the comment, its newline and the next line's indentation (`{in%⏎  put}` is
 # `{input}`).
 _COMMENT_AND_NEWLINE = re.compile(r"%[^\n]*(?:\n[ \t]*)?")
-_BRACES = re.compile(r"\\(?:[A-Za-z]+|.?)|%[^\n]*|[{}]", re.S)  # TOKEN without the names: the brace matcher's pass
 
 
 class Token(NamedTuple):
@@ -53,18 +54,22 @@ def commands(tex: str, start: int = 0, end: int | None = None, *, in_comments: b
     if not in_comments:
         yield from (token for token in tokens(tex, start, end) if token.kind == "command")
         return
-    for token in tokens(tex, start, end):
-        if token.kind == "command":
-            yield token
-        elif token.kind == "comment":
-            yield from commands(tex, token.start + 1, token.end, in_comments=True)
+    for match in control_sequences(tex, start, end):
+        yield Token("command", match.start(), match.end(), match.group("command"))
+
+
+def control_sequences(tex: str, start: int = 0, end: int | None = None) -> Iterator[re.Match[str]]:
+    """Every control sequence of `tex`, those in comments included, as matches (group "command": the name): the
+    pass the safety policy makes over every formula, so it makes no Token. `%` is part of no control word and a
+    comment ends at a newline, so reading straight through finds what reading each comment on its own would."""
+    return _COMMAND.finditer(tex, start, len(tex) if end is None else end)
 
 
 def brace_pairs(tex: str) -> dict[int, int]:
     """Index of each '{' -> index of its matching '}', in one pass. A brace with no partner is left out."""
     pairs: dict[int, int] = {}
     stack: list[int] = []
-    for match in _BRACES.finditer(tex):
+    for match in TOKEN.finditer(tex):
         char = match.group()
         if char == "{":
             stack.append(match.start())
@@ -76,7 +81,7 @@ def brace_pairs(tex: str) -> dict[int, int]:
 def group_end(tex: str, start: int) -> int:
     """Index of the '}' that closes the group opened by the '{' at `start`, or -1 when it is never closed."""
     depth = 0
-    for match in _BRACES.finditer(tex, start):
+    for match in TOKEN.finditer(tex, start):
         char = match.group()
         if char == "{":
             depth += 1
@@ -93,7 +98,7 @@ def unbalanced_brace(tex: str) -> int | None:
     """Offset of the first brace that has no partner, or None: a '}' that closes nothing, else the outermost
     '{' never closed (`\\sqrt{x + \\frac{1}{2}` reports the brace of `\\sqrt`)."""
     stack: list[int] = []
-    for match in _BRACES.finditer(tex):
+    for match in TOKEN.finditer(tex):
         char = match.group()
         if char == "{":
             stack.append(match.start())
