@@ -26,7 +26,7 @@ from typing import NamedTuple
 CONTROL_SEQUENCE = r"\\(?P<command>[A-Za-z]+|.?)"
 TOKEN_PATTERN = CONTROL_SEQUENCE + r"|(?P<comment>%[^\n]*)|(?P<open>\{)|(?P<close>\})"
 TOKEN = re.compile(TOKEN_PATTERN, re.S)
-_COMMAND = re.compile(CONTROL_SEQUENCE, re.S)
+COMMAND = re.compile(CONTROL_SEQUENCE, re.S)  # one control sequence: `COMMAND.match(tex, at)`
 # What TeX drops of a comment: the comment, its newline and the next line's indentation (`{in%⏎  put}` is
 # `{input}`).
 _COMMENT_AND_NEWLINE = re.compile(r"%[^\n]*(?:\n[ \t]*)?")
@@ -62,7 +62,7 @@ def control_sequences(tex: str, start: int = 0, end: int | None = None) -> Itera
     """Every control sequence of `tex`, those in comments included, as matches (group "command": the name): the
     pass the safety policy makes over every formula, so it makes no Token. `%` is part of no control word and a
     comment ends at a newline, so reading straight through finds what reading each comment on its own would."""
-    return _COMMAND.finditer(tex, start, len(tex) if end is None else end)
+    return COMMAND.finditer(tex, start, len(tex) if end is None else end)
 
 
 def brace_pairs(tex: str) -> dict[int, int]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import pytest
 
 from notes_builder.tex.tokens import (
+    COMMAND,
     brace_pairs,
     commands,
     group_end,
@@ -44,6 +45,7 @@ def test_control_words_symbols_braces_and_comments():
 def test_at_is_no_letter():
     assert names("\\foo@bar \\makeatletter") == ["foo", "makeatletter"]
     assert names("\\@x") == ["@"]  # a control symbol
+    assert COMMAND.match("\\foo@x").group("command") == "foo"  # the one pattern lint and render match with
 
 
 def test_escaped_percent_is_a_control_symbol_not_a_comment():
