@@ -14,6 +14,7 @@ import difflib
 import functools
 import os
 import re
+import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -23,14 +24,10 @@ from typing import Any
 import yaml
 
 from notes_builder.errors import ConfigError, Diagnostic, Location, UsageError
-from notes_builder.security import (
-    FORBIDDEN_COMMANDS,
-    FORBIDDEN_HINT,
-    TEMPLATE_COMMANDS,
-    describe,
-    find_forbidden,
-    unbalanced_brace,
-)
+from notes_builder.tex import safety
+from notes_builder.tex.chars import tex_safe_stem
+from notes_builder.tex.macros import base_macros
+from notes_builder.tex.tokens import TOKEN_PATTERN
 
 CONFIG_NAME = "notes.yaml"
 DATA_ENV_VAR = "NOTES_DATA"
@@ -424,7 +421,8 @@ def _symbols(raw: Any, config: NotesConfig) -> list[Symbol]:
 
 _MACRO_NAME = re.compile(r"\\?[A-Za-z]+")  # a TeX control word, with or without its backslash
 # A parameter character that is not #1..#9 (or ## or an escaped \#): TeX's "Illegal parameter number".
-_BAD_PARAMETER = re.compile(r"\\[A-Za-z@]+|\\.|##|#[1-9]|(#)", re.S)
+# Control sequences and comments are read past (`\\#` is a literal '#', so is one in a comment).
+_BAD_PARAMETER = re.compile(TOKEN_PATTERN + r"|##|#[1-9]|(?P<bad>#)", re.S)
 
 
 def macro_arguments(body: str) -> int:
@@ -438,9 +436,7 @@ def _latex_commands() -> frozenset[str]:
     says so earlier, at the macro's line).
     The lint table (LaTeX, amsmath, the template's packages and macros), the primitives notes may not use,
     and the template's environments."""
-    from notes_builder.lint.macros import base_macros  # lazily: the lint package imports this module
-
-    return base_macros() | set(FORBIDDEN_COMMANDS) | TEMPLATE_COMMANDS
+    return base_macros() | set(safety.FORBIDDEN_COMMANDS) | safety.TEMPLATE_COMMANDS
 
 
 def _macros(raw: Any, config: NotesConfig) -> dict[str, str]:
@@ -479,25 +475,19 @@ def check_macro(name: str, body: Any, at: Location, body_at: Location, allow_pri
 
 
 def _check_tex(what: str, tex: str, at: Location, allow_primitives: bool) -> None:
-    """The checks render.py gives math and raw LaTeX (no forbidden primitives unless notes.yaml opts in,
-    balanced braces), for LaTeX that notes.yaml pastes into the document: reported at its notes.yaml line,
-    since a problem would otherwise surface in TeX's log with no location, or run."""
-    if not allow_primitives:
-        for _, command, why in find_forbidden(tex):
-            raise ConfigError(f"{what}: {describe(command)} is not allowed in notes ({why})", at,
-                              hint=FORBIDDEN_HINT)
-    bad = unbalanced_brace(tex)
-    if bad is not None:
-        problem = "'{' is never closed" if tex[bad] == "{" else "'}' has no matching '{'"
-        raise ConfigError(f"{what}: {problem}", at,
-                          hint="every '{' needs a matching '}'; write \\{ or \\} for literal braces")
+    """The TeX safety policy (tex.safety: no forbidden primitives unless notes.yaml opts in, balanced braces),
+    for LaTeX that notes.yaml pastes into the document: reported at its notes.yaml line, since a problem would
+    otherwise surface in TeX's log with no location, or run."""
+    problems = safety.check(tex, allow_primitives)
+    if problems:
+        raise ConfigError(f"{what}: {problems[0].message}", at, hint=problems[0].hint)
 
 
 def _check_macro_body(name: str, body: str, at: Location, allow_primitives: bool) -> None:
     """A body is pasted into every formula that uses it: the math checks, at the macro's own line."""
     _check_tex(f"macro \\{name}", body, at, allow_primitives)
     for match in _BAD_PARAMETER.finditer(body):
-        if match.group(1):
+        if match.group("bad"):
             raise ConfigError(f"macro \\{name}: '#' must be followed by an argument number 1-9", at,
                               hint="arguments are #1..#9; write \\# for a literal '#'")
 
@@ -599,7 +589,7 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
                           config.location_of())
     if not config.output:
         stem = source.stem if single_file else root.name
-        config.output = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-") or "notes"
+        config.output = tex_safe_stem(stem, "notes")
     elif not re.fullmatch(r"[A-Za-z0-9._-]+", config.output):
         raise ConfigError("'output' must be a plain file stem (letters, digits, . _ -)", config.location_of("output"))
     if single_file:
@@ -726,8 +716,6 @@ def load_config(target: str | os.PathLike | None = None, root: str | os.PathLike
 
 def load_pyproject_lint(start: str | os.PathLike) -> tuple[LintConfig, Path] | None:
     """`[tool.notes.lint]` from the nearest pyproject.toml at or above `start`, validated like notes.yaml."""
-    import tomllib
-
     folder = Path(start).resolve()
     if folder.is_file():
         folder = folder.parent

@@ -8,7 +8,6 @@ file, in document order; lint and error messages rely on these positions.
 
 from __future__ import annotations
 
-import bisect
 import re
 import urllib.parse
 from dataclasses import dataclass, field
@@ -25,7 +24,8 @@ from mdit_py_plugins.texmath import texmath_plugin
 
 from notes_builder.config import NotesConfig, check_macro, load_config, read_text, split_front_matter
 from notes_builder.errors import ConfigError, ContentError, Diagnostic, Location
-from notes_builder.security import group_end
+from notes_builder.tex.positions import LineIndex
+from notes_builder.tex.tokens import commands, group_end
 
 CONTAINER_NAMES = ("note", "tip", "warning", "important", "summary", "symbols")
 MATH_TOKENS = {"math_inline", "math_inline_double", "math_block", "math_block_label", "math_block_eqno",
@@ -41,12 +41,11 @@ class SourceFile:
     def __init__(self, path: Path, text: str):
         self.path = path
         self.text = text
-        self.line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
+        self.lines = LineIndex(text)
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset; columns count characters."""
-        index = bisect.bisect_right(self.line_starts, offset) - 1
-        return index + 1, offset - self.line_starts[index] + 1
+        return self.lines.position(offset)
 
     def location(self, offset: int) -> Location:
         return Location(self.path, *self.position(offset))
@@ -60,9 +59,7 @@ class SourceFile:
 
     def line_offset(self, line: int) -> int:
         """Offset of the start of a 0-based line (clamped to the end of the text)."""
-        if line >= len(self.line_starts):
-            return len(self.text)
-        return self.line_starts[line]
+        return self.lines.line_offset(line)
 
 
 @dataclass
@@ -101,22 +98,28 @@ class FormulaMacro:
     arguments: int = 0  # the `[n]` written; the body may use fewer of them
 
 
-_NEWCOMMAND = re.compile(r"\\(?:re)?newcommand\s*(?:\{\s*\\([A-Za-z]+)\s*\}|\\([A-Za-z]+))"
-                         r"\s*(?:\[\s*(\d)\s*\])?\s*(?=\{)")
+# What follows `\\newcommand` or `\\renewcommand`: the name, braced or not, and the argument count `[n]`.
+_NEWCOMMAND_REST = re.compile(r"\s*(?:\{\s*\\([A-Za-z]+)\s*\}|\\([A-Za-z]+))\s*(?:\[\s*(\d)\s*\])?\s*(?=\{)")
 
 
 def take_definitions(span: MathSpan) -> list[FormulaMacro]:
-    """The `\\newcommand`s of a formula; each is blanked out of its body (same length: positions stay right)."""
+    """The `\\newcommand`s of a formula; each is blanked out of its body (same length: positions stay right).
+    Commented-out ones too, as the safety policy reads them (tex.safety.find_forbidden)."""
     body = span.body
     found = []
-    for match in _NEWCOMMAND.finditer(body):
+    for command in commands(body, in_comments=True):
+        if command.name not in ("newcommand", "renewcommand"):
+            continue
+        match = _NEWCOMMAND_REST.match(body, command.end)
+        if match is None:
+            continue
         end = group_end(body, match.end())
-        if end < 0 or (found and match.start() < found[-1][1]):
+        if end < 0 or (found and command.start < found[-1][1]):
             continue  # unbalanced: lint reports the brace
         name = match.group(1) or match.group(2)
-        macro = FormulaMacro(name, body[match.end() + 1:end], span.location(match.start()),
+        macro = FormulaMacro(name, body[match.end() + 1:end], span.location(command.start),
                              span.location(match.end() + 1), int(match.group(3) or 0))
-        found.append((match.start(), end + 1, macro))
+        found.append((command.start, end + 1, macro))
     for start, end, _ in found:
         body = body[:start] + re.sub(r"[^\n]", " ", body[start:end]) + body[end:]
     span.body = body

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from notes_builder.security import group_end
+from notes_builder.tex.tokens import TOKEN_PATTERN, group_end
 
 # Environments that are display math themselves, and what each becomes inside the formula box. Each row's
 # number is a \tag, so every one becomes its starred form; `numbered` says whether rows are numbered by default.
@@ -26,10 +26,11 @@ UNNUMBERED = frozenset({"equation*", "align*", "flalign*", "alignat*", "gather*"
                         "displaymath", "math"})
 SINGLE_LINE = frozenset({"equation", "equation*", "displaymath", "math"})  # `\\` there is MathJax's line break
 
-# `\\\\[2pt]` takes a length; `\\\\ [0, 1]` starts a line with an interval (MathJax reads it so, and so do we)
+# `\\\\[2pt]` takes a length; `\\\\ [0, 1]` starts a line with an interval (MathJax reads it so, and so do we).
+# In front of tex.tokens' own: `\\begin{NAME}`/`\\end{NAME}` and the line break with its length; `&` besides.
 _TOKEN = re.compile(r"\\(?P<kind>begin|end)\s*\{(?P<name>[^{}]*)\}"
                     r"|\\\\\*?(?:\[\s*-?[\d.]+\s*(?:pt|em|ex|mm|cm|in|mu|bp|pc|sp|dd)\s*\])?"
-                    r"|\\[A-Za-z@]+|\\.|[{}%&]", re.S)
+                    r"|" + TOKEN_PATTERN + r"|&", re.S)
 _LABEL = re.compile(r"\\label\s*\{([^{}]*)\}")
 _TAG = re.compile(r"\\tag(\*?)\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
 _NOTAG = re.compile(r"\\(?:notag|nonumber)(?![A-Za-z])")
@@ -87,10 +88,6 @@ def whole_environment(body: str) -> tuple[str, str, int, int] | None:
             else:
                 return (name, (match.group("arg") or "").strip(), match.end(), token.start()) \
                     if not body[token.end():].strip() else None
-        elif token.group(0) == "%":
-            newline = body.find("\n", token.start())
-            if newline < 0:
-                break
     return None
 
 
@@ -105,14 +102,12 @@ def top_level(body: str, start: int = 0, end: int | None = None):
         if token is None:
             return
         position = token.end()
-        text = token.group(0)
-        if text == "%":  # a comment runs to the end of the line
-            newline = body.find("\n", token.start(), end)
-            position = end if newline < 0 else newline
+        kind = token.lastgroup
+        if kind == "comment":  # the token runs to the end of the line
             continue
-        if text == "{":
+        if kind == "open":
             depth += 1
-        elif text == "}":
+        elif kind == "close":
             depth = max(0, depth - 1)
         elif token.group("kind") == "begin":
             environments += 1

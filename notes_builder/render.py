@@ -50,33 +50,27 @@ from notes_builder.errors import (
     ToolMissingError,
 )
 from notes_builder.files import write_atomic
-from notes_builder.security import (
-    FORBIDDEN_HINT,
-    PLACEHOLDER_IN_MATH,
-    describe,
-    find_forbidden,
-    group_end,
-    unbalanced_brace,
+from notes_builder.tex.chars import (
+    CJK_RANGES,
+    PROSE_UNICODE,
+    UNICODE_MATH,
+    accented,
+    escape_code,
+    escape_latex,
+    is_cjk,
+    slug,
+    tex_safe_stem,
+    tex_url,
 )
-from notes_builder.texchars import CJK_RANGES, UNICODE_MATH, accented, is_cjk
+from notes_builder.tex.macros import BUILTIN_ARGUMENTS
+from notes_builder.tex.safety import FORBIDDEN_HINT, PLACEHOLDER_IN_MATH, describe, find_forbidden
+from notes_builder.tex.tokens import group_end, unbalanced_brace
 
 IMAGE_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".svg"}
 
 
 # --- characters -----------------------------------------------------------------------------------
 
-LATEX_SPECIALS = {
-    "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
-    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
-}
-# Unicode punctuation in prose: proper LaTeX (quotes, dashes) rather than relying on the input encoding.
-PROSE_UNICODE = {
-    "\u2018": "`", "\u2019": "'", "\u201c": "``", "\u201d": "''", "\u2013": "--", "\u2014": "---",
-    "\u2026": r"\ldots{}", "\u00a0": "~", "\u2009": r"\,", "\u202f": r"\,", "\u00ad": r"\-",
-    "\u2002": r"\enspace{}", "\u2003": r"\quad{}", "\u2004": r"\ ", "\u2005": r"\ ", "\u2006": r"\,",
-    "\u2007": r"\enspace{}", "\u2008": r"\,", "\u200a": r"\,",
-}
 TEXT_SAFE_RANGES = ((0x20, 0x7E), (0xA0, 0x17F))  # ASCII, Latin-1 and Latin Extended-A: set by T1/TS1
 # Characters that the fonts of a pdflatex document lack natively (beyond Latin-1 and Latin Extended-A,
 # which T1/TS1 set as text): declared as their math command, so they work in prose, code boxes and math.
@@ -162,26 +156,6 @@ def cjk_glyphs(family: str) -> frozenset[int]:
     return frozenset(glyphs)
 
 
-_ESCAPE_RE = re.compile("[" + re.escape("".join(LATEX_SPECIALS) + "".join(PROSE_UNICODE)) + "]")
-
-
-def escape_latex(text: str) -> str:
-    """Escape prose for LaTeX: every special character comes out literally in the PDF."""
-    def replace(match: re.Match[str]) -> str:
-        char = match.group(0)
-        return LATEX_SPECIALS.get(char) or PROSE_UNICODE[char]
-
-    escaped = _ESCAPE_RE.sub(replace, str(text))
-    # Straight quotes would become curly ligatures in T1: keep them as typed.
-    return escaped.replace('"', r"\textquotedbl{}")
-
-
-_TT_LIGATURE = re.compile(r"([-,])(?=\1)")  # `--` and `,,`: a dash and „ in T1 typewriter fonts
-
-
-_CODE_DASHES = {"\u2013": r"\textendash{}", "\u2014": r"\textemdash{}"}
-
-
 _OPENING_QUOTE = re.compile(r"(?<=[\s(\[\u2014\u2013])([\"'])(?=\S|$)")
 
 
@@ -192,20 +166,6 @@ def smart_quotes(text: str, before: str = "") -> str:
     marked = (before[-1:] or " ") + text  # what precedes the text decides a quote at its start
     marked = _OPENING_QUOTE.sub(lambda m: "\u201c" if m.group(1) == '"' else "\u2018", marked)
     return marked[1:].replace('"', "\u201d").replace("'", "\u2019")
-
-
-def escape_code(text: str) -> str:
-    """Inline code: escaped like prose, but quotes stay straight and `--`, `,,` as typed (T1 typewriter
-    fonts would set them as an en dash and a low quote, so `--pdf` needs `-{}-pdf`). A typed en or em dash
-    stays one: prose writes it as the `--` ligature, which this splitting would undo."""
-    pieces = []
-    for piece in re.split("([\u2013\u2014])", text):
-        if piece in _CODE_DASHES:
-            pieces.append(_CODE_DASHES[piece])
-            continue
-        escaped = escape_latex(piece).replace("'", r"\textquotesingle{}").replace("`", r"\textasciigrave{}")
-        pieces.append(_TT_LIGATURE.sub(r"\1{}", escaped))
-    return "".join(pieces)
 
 
 # --- placeholders ---------------------------------------------------------------------------------
@@ -413,8 +373,6 @@ def mathjax_forms(body: str) -> str:
     command with arguments (`_\\text{data loss}`, `^\\frac{1}{2}`) gets braces; `^'` is `^{\\prime}`; a size
     command (`\\small`), which LaTeX ignores in math, is dropped; `\\boldsymbol{\\boldsymbol{R}}` (which exhausts
     TeX's memory with the bm package) is one \\boldsymbol."""
-    from notes_builder.lint.macros import BUILTIN_ARGUMENTS
-
     if "^'" in body:
         body = body.replace("^'", "^{\\prime}")
     if "\\" not in body:
@@ -468,22 +426,6 @@ def boxed_text_commands(body: str) -> str:
         out += [body[cursor:match.start()], "\\text{", body[match.start():end + 1], "}"]
         cursor = end + 1
     return "".join(out) + body[cursor:]
-
-
-def tex_url(url: str) -> str:
-    """A URL for \\url/\\href: TeX's comment and parameter characters escaped, braces and backslashes dropped."""
-    return (url.replace("\\", "/").replace("#", r"\#").replace("%", r"\%").replace("&", r"\&").replace("{", "")
-            .replace("}", ""))
-
-
-def tex_safe_stem(stem: str) -> str:
-    """A file stem as a TeX-safe name (figure file in the build folder, `fig:` label): ASCII letters, digits,
-    `_ . -`; anything else becomes `-` (`my fig#2` -> `my-fig-2`)."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-") or "figure"
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
 
 
 @dataclass

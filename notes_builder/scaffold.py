@@ -11,10 +11,10 @@ import datetime as dt
 import re
 import shutil
 import subprocess
-import unicodedata
 from pathlib import Path
 
 from notes_builder.errors import UsageError
+from notes_builder.tex import chars
 
 LANGUAGES = ("en", "zh")
 
@@ -125,9 +125,7 @@ Softmax 把 $K$ 个得分变成概率：每一项都为正，且总和为一。
 
 def slugify(title: str) -> str:
     """A folder name from a title: ASCII letters and digits joined by dashes ('notes' when none)."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
-    return slug[:60].strip("-") or "notes"
+    return chars.slug(title, "notes", max_length=60)
 
 
 def folder_name(title: str) -> str:

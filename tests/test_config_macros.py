@@ -115,10 +115,3 @@ def test_good_macros_still_load_in_notes_yaml_and_front_matter(tmp_path):
     single = write_project(tmp_path / "single", {"a.md": "---\nmacros:\n  frac: 'x'\n---\n$\\frac12$\n"})
     error = config_error(single / "a.md")
     assert where(error) == "a.md:3:3"
-
-
-def test_write18_is_named_as_the_shell_escape_it_is():
-    from notes_builder.security import find_forbidden
-
-    assert find_forbidden("a \\write18{ls} \\write3{x}") == [(2, "write18", "runs a command"),
-                                                            (15, "write", "writes to a file")]

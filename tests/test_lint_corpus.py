@@ -10,11 +10,11 @@ import pytest
 
 from notes_builder.config import NotesConfig
 from notes_builder.content import Document, MathSpan, SourceFile
-from notes_builder.lint import macros
 from notes_builder.lint.checker import FormulaChecker
 from notes_builder.lint.compile_check import compile_spans
 from notes_builder.lint.fixes import apply_fixes
 from notes_builder.lint.rules import RULES
+from notes_builder.tex import macros
 from tests.lint_corpus.broken import BROKEN
 from tests.lint_corpus.valid import valid_formulas
 

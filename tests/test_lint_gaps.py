@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from notes_builder.cli import cli
-from notes_builder.lint import macros
 from notes_builder.lint.checker import FormulaChecker
 from notes_builder.lint.rules import RULES
+from notes_builder.tex import macros
 
 CHECKER = FormulaChecker(macros.base_macros())
 needs_pdflatex = pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex")

@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from notes_builder.config import NotesConfig
-from notes_builder.lint import macros
 from notes_builder.lint.checker import FormulaChecker
 from notes_builder.lint.engine import section_findings
 from notes_builder.lint.fixes import fixed_text
+from notes_builder.tex import macros
 from tests.test_lint_corpus import fix_formula
 
 CHECKER = FormulaChecker(macros.base_macros())

@@ -12,7 +12,7 @@ import pytest
 from pdfcheck import pdftotext, run_notes, squash, write_project
 
 from notes_builder.content import load_document
-from notes_builder.render import escape_latex, render_document
+from notes_builder.render import render_document
 
 GOLDEN = Path(__file__).parent / "golden"
 # A 1x1 PNG, written by the tests that need a raster image.
@@ -97,12 +97,6 @@ def test_every_latex_special_character_comes_out_literally(tmp_path):
     assert result.returncode == 0, result.stderr
     text = squash(pdftotext(tmp_path / "out" / "note.pdf"))
     assert "Specials: & % $ # _ { } ~ ^ \\ < > | and “curly” ‘quotes’ – — . . . end" in text  # … as \\ldots
-
-
-def test_escape_latex_covers_each_special():
-    assert escape_latex("&%$#_{}") == r"\&\%\$\#\_\{\}"
-    assert escape_latex("~^\\") == r"\textasciitilde{}\textasciicircum{}\textbackslash{}"
-    assert escape_latex("a—b") == "a---b"
 
 
 def test_mixed_english_chinese_compiles_with_pdflatex(tmp_path):
@@ -358,13 +352,6 @@ def test_a_symlinked_figure_that_leaves_the_project_is_refused(tmp_path):
     result = run_notes("build", notes, "--pdf", "--out", tmp_path / "out")
     assert result.returncode == 1
     assert "a.md:3:1: error: figure 'link.png' is outside the notes project" in result.stderr
-
-
-def test_typed_dashes_in_inline_code_stay_dashes():
-    """Splitting `--` (so `--pdf` prints as typed) must not turn a typed en dash into two hyphens."""
-    from notes_builder.render import escape_code
-
-    assert escape_code("a–b x—y --pdf") == "a\\textendash{}b x\\textemdash{}y -{}-pdf"
 
 
 def test_watch_sees_figures_whose_names_markdown_encodes(tmp_path):

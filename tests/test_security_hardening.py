@@ -17,11 +17,11 @@ from pdfcheck import config_error, run_notes, where, write_project
 from notes_builder.cli import cli
 from notes_builder.config import load_config
 from notes_builder.content import load_document
-from notes_builder.lint import compile_check, lint_paths, macros
+from notes_builder.lint import compile_check, lint_paths
 from notes_builder.lint.checker import FormulaChecker
 from notes_builder.lint.engine import LintOptions
 from notes_builder.lint.fixes import apply_fixes, fixed_text
-from notes_builder.security import find_forbidden
+from notes_builder.tex import macros
 
 HEAD = "title: T\noutput: notes\nsections: [a.md]\n"  # three lines: a key after it is on line 4
 CHECKER = FormulaChecker(macros.base_macros())
@@ -31,28 +31,12 @@ def notes(tmp_path: Path, yaml: str, body: str = "Hello $x$.\n") -> Path:
     return write_project(tmp_path / "notes", {"notes.yaml": HEAD + yaml, "a.md": body})
 
 
-def names(tex: str) -> list[str]:
-    return [name for _, name, _ in find_forbidden(tex)]
-
-
 def nothing_written_contains(folder: Path, needle: str) -> bool:
     """Whether no file the build left in `folder` holds `needle` (nothing got as far as the .tex)."""
     return not any(needle in path.read_text(errors="replace") for path in folder.rglob("*") if path.is_file())
 
 
-# -- 1. TeX's ^^ notation ------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("tex", "offset"), [
-    ("^^5cinput{/etc/hostname}", 0),
-    ("x ^^5cimmediate^^5copenout5=pwn.txt", 2),
-    ("\\^^5cinput{x}", 1),  # after a backslash too: TeX reads ^^ while it reads a command's name
-    ("a^^^^005c", 1),
-])
-def test_caret_notation_is_forbidden(tex, offset):
-    found = find_forbidden(tex)
-    assert found and found[0][0] == offset and found[0][1] == "^^"
-    assert "^^" in found[0][2]
-
-
+# -- 1. TeX's ^^ notation (find_forbidden itself: tests/tex/test_tex_safety.py) ------------------------------
 def test_caret_notation_in_a_macro_body_is_a_located_error(tmp_path):
     error = config_error(notes(tmp_path, "macros:\n  R: '^^5cimmediate^^5copenout5=pwn.txt'\n"))
     assert "'^^' is not allowed in notes" in error.message
@@ -106,47 +90,8 @@ def test_caret_notation_in_a_raw_block_stops_the_build(tmp_path):
     assert not out.exists() or nothing_written_contains(out, "^^5c")
 
 
-# -- 2. commands that call or define commands by name --------------------------------------------------------
-NEW_FORBIDDEN = ["UseName", "csuse", "NewDocumentCommand", "RenewDocumentCommand", "ProvideDocumentCommand",
-                 "DeclareDocumentCommand", "NewExpandableDocumentCommand", "NewCommandCopy", "RenewCommandCopy",
-                 "DeclareCommandCopy", "chardef", "mathchardef", "countdef", "dimendef", "skipdef", "muskipdef",
-                 "toksdef", "global", "long", "outer", "protected", "ExplSyntaxOn", "scantokens", "pdfprimitive",
-                 "primitive", "lowercase", "uppercase", "afterassignment", "everymath", "everydisplay", "everypar",
-                 "everyhbox", "everyvbox", "everyjob", "everyeof", "newtoks", "AddToHook", "AtBeginDocument",
-                 "AtEndDocument", "ExpandArgs", "lastnamedcs", "csdef", "cslet", "letcs", "csexpandonce",
-                 "filecontents", "VerbatimInput", "IfFileExists", "pdfmdfivesum", "pdfximage", "pdfannot",
-                 "pdfcatalog", "addtocontents", "newunicodechar"]
-
-
-@pytest.mark.parametrize("name", NEW_FORBIDDEN)
-def test_commands_that_define_or_call_by_name_are_forbidden(name):
-    assert names(f"a \\{name}{{x}}") == [name]
-
-
-@pytest.mark.parametrize("tex", ["\\frac{a}{b}", "\\protect\\alpha", "\\overline{x}", "\\text{global long}",
-                                 "\\lVert x \\rVert", "\\mathchar\"1", "\\hat{x}"])
-def test_ordinary_math_is_not_forbidden(tex):
-    assert names(tex) == []
-
-
+# -- 2. commands that call or define commands by name: tests/tex/test_tex_safety.py ------------------------
 # -- 3. \begin{NAME} calls \NAME -----------------------------------------------------------------------------
-@pytest.mark.parametrize(("tex", "expected"), [
-    ("\\begin{input}{/etc/hostname}", ["begin{input}"]),
-    ("\\begin {input}{x}", ["begin{input}"]),
-    ("\\begin%\n{input}{x}", ["begin{input}"]),
-    ("\\end{input}", ["end{input}"]),
-    ("\\begin{UseName}{input}", ["begin{UseName}"]),
-    ("\\begin{filecontents*}{x.tex} a \\end{filecontents*}", ["begin{filecontents*}", "end{filecontents*}"]),
-    ("\\begin{\\X}{/etc/hostname}", ["begin"]),  # a macro that expands to `input`
-    ("\\begin\\X{/etc/hostname}", ["begin"]),
-    ("\\end{document}", ["end{document}"]),
-    ("\\begin{aligned} a \\\\ b \\end{aligned}", []),
-    ("\\begin{pmatrix*} a \\end{pmatrix*}", []),
-])
-def test_begin_and_end_of_a_forbidden_command(tex, expected):
-    assert names(tex) == expected
-
-
 def test_begin_of_a_forbidden_command_stops_the_build(tmp_path):
     folder = notes(tmp_path, "", "Text $\\begin{input}{/etc/hostname}\\end{input}$.\n")
     out = tmp_path / "out"
@@ -274,21 +219,6 @@ def test_lint_cli_reports_caret_notation_as_json(tmp_path):
     result = CliRunner().invoke(cli, ["lint", str(folder), "--format", "json", "--ignore", "NB112"])
     items = json.loads(result.output)
     assert [(i["code"], i["column"], i["end_column"]) for i in items] == [("NB171", 8, 10)]
-
-
-@pytest.mark.parametrize(("tex", "command"), [
-    ("\\begin{in%\n  put}{f}\\end{in%\nput}", "begin{input}"),  # TeX drops the comment: the name is `input`
-    ("\\end{document%\n}", "end{document}"),
-    ("\\input@x", "input"),  # `@` is no letter outside \makeatletter: this is \input then `@x`
-    ("\\end{linechar}", "end{linechar}"),  # `\end{X}` runs `\endX`
-    ("\\CustomVerbatimCommand{\\readit}{VerbatimInput}{}", "CustomVerbatimCommand"),
-    ("\\pgfmathtruncatemacro\\m{3}\\m", "pgfmathtruncatemacro"),
-    ("\\newtcolorbox{x}{}", "newtcolorbox"),
-    ("\\font\\x=cmr10", "font"),
-    ("\\csundef{x}", "csundef"),
-])
-def test_second_review_bypasses_are_refused(tex, command):
-    assert command in [name for _, name, _ in find_forbidden(tex)]
 
 
 @pytest.mark.parametrize("tex", [r"\newline x", r"\bullet", r"\left\{{ x | x>0 }\right\}", r"a^{{ T }}",

@@ -13,17 +13,17 @@ import re
 from dataclasses import dataclass
 
 from notes_builder.displaymath import SINGLE_LINE, layout, stacked_scripts, top_level, whole_environment
-from notes_builder.lint import macros as M
-from notes_builder.security import (
+from notes_builder.tex import macros as M
+from notes_builder.tex.chars import UNICODE_MATH, accented, is_cjk
+from notes_builder.tex.safety import (
     CARET_NOTATION,
     FORBIDDEN_COMMANDS,
     PLACEHOLDER_IN_MATH,
     adds_caret_notation,
     describe,
     find_forbidden,
-    unbalanced_brace,
 )
-from notes_builder.texchars import UNICODE_MATH, accented, is_cjk
+from notes_builder.tex.tokens import unbalanced_brace
 
 
 @dataclass(frozen=True)

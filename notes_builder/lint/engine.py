@@ -34,10 +34,10 @@ from notes_builder.content import (
     symbol_spans,
 )
 from notes_builder.errors import ConfigError, ContentError, Location, UsageError
-from notes_builder.lint import macros as M
 from notes_builder.lint.checker import _TEXT, FormulaChecker, RawFinding, clean_body
 from notes_builder.lint.rules import RULES, selected
-from notes_builder.security import FORBIDDEN_COMMANDS
+from notes_builder.tex import macros as M
+from notes_builder.tex.safety import FORBIDDEN_COMMANDS
 
 
 @dataclass(frozen=True)

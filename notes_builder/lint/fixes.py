@@ -13,7 +13,7 @@ from pathlib import Path
 from notes_builder.config import NotesConfig, read_text
 from notes_builder.errors import UsageError
 from notes_builder.files import replace_bytes
-from notes_builder.security import adds_caret_notation
+from notes_builder.tex.safety import adds_caret_notation
 
 MAX_ROUNDS = 10
 

@@ -1,13 +1,26 @@
-"""What notes content may not do in TeX: the one list shared by lint, render and build.
+"""The one TeX safety policy: what notes content may not do in TeX, for config, lint and render alike.
 
 Notes are data, not programs: unless `notes.yaml` opts in (`allow.tex_primitives`), math and raw LaTeX
-must not read or write files, run commands, change category codes or define macros.
+must not read or write files, run commands, change category codes or define macros; and its braces must
+balance, or the text would close a group the template opened. `check` returns each problem as a Diagnostic
+in the one wording every stage reports (lint under the codes NB171, NB133 and NB172).
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
+
+from notes_builder.errors import Diagnostic, Location
+from notes_builder.tex.tokens import (
+    control_sequences,
+    group_end,
+    in_comment,
+    skip_to_argument,
+    unbalanced_brace,
+    without_comments,
+)
 
 # Primitives and LaTeX commands that read/write files, run things, (re)define macros, call a command by a name
 # built at run time, or store code to run later.
@@ -83,8 +96,6 @@ TEMPLATE_COMMANDS = frozenset(f"{prefix}{env}" for env in _TEMPLATE_ENVIRONMENTS
 # only these two names). Other doubled braces, `a^{{ T }}` or `\left\{{ x }\right\}`, are LaTeX grouping.
 # Placeholders are replaced in prose only; render refuses these and lint reports them (NB172).
 PLACEHOLDER_IN_MATH = re.compile(r"(?<!\\)\{\{\s*(?:metrics|notes)\s*[.\[|}]")
-_COMMAND = re.compile(r"\\([A-Za-z]+|.)")  # `@` is no letter in the document (\makeatletter is forbidden)
-_COMMENT = re.compile(r"%[^\n]*(?:\n[ \t]*)?")  # TeX drops a comment, its newline and the next line's indent
 # Families of definers and file readers the packages of the template add (`\newtcolorbox`, `\DeclareX`,
 # `\CustomVerbatimCommand`, `\pgfmathtruncatemacro`, `\csundef`...): refused by name pattern, since a list
 # of every package's definers is never complete.
@@ -115,16 +126,18 @@ def find_forbidden(tex: str) -> list[tuple[int, str, str]]:
     """
     found = [(match.start(), CARET_NOTATION, _CARET_WHY) for match in _CARETS.finditer(tex)] if "^^" in tex else []
     opened: dict[str, int] = {}  # template environments the text opens itself (`\\begin{equation*}`): it may close them
-    for match in _COMMAND.finditer(tex):
-        name = match.group(1)
+    # Commands in comments too: a comment is one lost newline away from running (render joins lines, a `%` in
+    # inline math would comment out what follows it), and a notes author has no need to hide a forbidden one.
+    for command in control_sequences(tex):
+        name = command.group("command")
         if name in ("begin", "end"):
-            found.extend(_environment(tex, match.start(), name, match.end(), opened))
+            found.extend(_environment(tex, command.start(), name, command.end(), opened))
             continue
-        if name == "write" and tex.startswith("18", match.end()):
+        if name == "write" and tex.startswith("18", command.end()):
             name = "write18"  # TeX reads `\write` then the stream 18, the shell: say that, not "writes to a file"
         why = forbidden_why(name)
         if why is not None:
-            found.append((match.start(), name, why))
+            found.append((command.start(), name, why))
     found.sort(key=lambda item: item[0])
     return found
 
@@ -141,7 +154,7 @@ def forbidden_why(name: str) -> str | None:
 def _environment(tex: str, start: int, command: str, at: int, opened: dict[str, int]) -> list[tuple[int, str, str]]:
     """`\\begin`/`\\end` at `start` (its argument from `at`): LaTeX runs `\\csname NAME\\endcsname`, so a
     forbidden NAME is that command, and a NAME that holds a macro may expand to any command."""
-    at = _skip_to_argument(tex, at)
+    at = skip_to_argument(tex, at)
     if at >= len(tex):
         return []
     if tex[at] == "\\":
@@ -149,14 +162,14 @@ def _environment(tex: str, start: int, command: str, at: int, opened: dict[str, 
     if tex[at] != "{":
         return []  # one character: no forbidden command has a one-letter name
     close = group_end(tex, at)
-    argument = _COMMENT.sub("", tex[at + 1:close if close > 0 else len(tex)])  # `{in%⏎put}` is `{input}`
+    argument = without_comments(tex[at + 1:close if close > 0 else len(tex)])  # `{in%⏎put}` is `{input}`
     if "\\" in argument:
         return [(start, command, "takes the environment name from a macro")]
     if close < 0 or "{" in argument:
         return []  # unbalanced (reported elsewhere) or braces inside the name: no command has such a name
     if argument in _TEMPLATE_ENVIRONMENTS:
         if command == "begin":
-            if argument in _USER_ENVIRONMENTS and not _in_comment(tex, start):
+            if argument in _USER_ENVIRONMENTS and not in_comment(tex, start):
                 opened[argument] = opened.get(argument, 0) + 1
         elif argument in _USER_ENVIRONMENTS and opened.get(argument):
             opened[argument] -= 1  # `\\begin{equation*} … \\end{equation*}`: closes what the same text opened
@@ -170,66 +183,47 @@ def _environment(tex: str, start: int, command: str, at: int, opened: dict[str, 
     return []
 
 
-def _in_comment(tex: str, at: int) -> bool:
-    """Whether `at` follows an unescaped `%` on its line (TeX never runs it)."""
-    line = tex[tex.rfind("\n", 0, at) + 1:at]
-    return bool(re.search(r"(?<!\\)(?:\\\\)*%", line))
 
 
-def _skip_to_argument(tex: str, at: int) -> int:
-    """Where TeX finds the argument of a command that ends at `at`: past spaces, newlines and comments."""
-    while at < len(tex):
-        if tex[at] in " \t\r\n":
-            at += 1
-        elif tex[at] == "%":
-            newline = tex.find("\n", at)
-            at = len(tex) if newline < 0 else newline + 1
-        else:
-            break
-    return at
+# -- the policy as diagnostics: one wording for config, render and lint ---------------------------------------
+FORBIDDEN_CODE = "NB171"
+BRACE_CODE = "NB133"
+PLACEHOLDER_CODE = "NB172"
+BRACE_HINT = "every '{' needs a matching '}'; write \\{ or \\} for literal braces"
+PLACEHOLDER_MESSAGE = "placeholders are not replaced inside math"
+PLACEHOLDER_HINT = "write the placeholder outside the $…$, e.g. `$n =$ {{ metrics.NAME }}`"
 
 
-def group_end(tex: str, start: int) -> int:
-    """Index of the '}' matching the '{' at `start` (escaped braces and comments skipped), or -1."""
-    depth = 0
-    index = start
-    while index < len(tex):
-        char = tex[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "%":  # TeX ignores the rest of the line
-            newline = tex.find("\n", index)
-            index = len(tex) if newline < 0 else newline
-            continue
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return index
-        index += 1
-    return -1
+def forbidden_message(name: str, why: str) -> str:
+    """What every stage says about a forbidden command (a name from find_forbidden)."""
+    return f"{describe(name)} is not allowed in notes ({why})"
 
 
-def unbalanced_brace(tex: str) -> int | None:
-    """Offset of the first brace that has no partner (escaped braces ignored), or None."""
-    depth_stack: list[int] = []
-    index = 0
-    while index < len(tex):
-        char = tex[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "%":  # a comment runs to the end of the line
-            newline = tex.find("\n", index)
-            index = len(tex) if newline < 0 else newline
-            continue
-        if char == "{":
-            depth_stack.append(index)
-        elif char == "}":
-            if not depth_stack:
-                return index
-            depth_stack.pop()
-        index += 1
-    return depth_stack[0] if depth_stack else None
+def brace_message(brace: str) -> str:
+    """What every stage says about a brace that has no partner."""
+    return "'{' is never closed" if brace == "{" else "'}' has no matching '{'"
+
+
+def diagnostic(location: Location | None, message: str, hint: str | None, code: str) -> Diagnostic:
+    """The one place the policy builds a problem: errors.Diagnostic's fields change here only."""
+    return Diagnostic(location, "error", message, hint, code)
+
+
+def check(tex: str, allow_primitives: bool, locate: Callable[[int], Location | None] = lambda _: None,
+          math: bool = False) -> list[Diagnostic]:
+    """Every safety problem of `tex` (math, raw LaTeX, a macro body, a symbol), in order: forbidden commands
+    (unless notes.yaml opts in with `allow.tex_primitives`), then an unbalanced brace. With `math`, a
+    placeholder written inside the formula comes first. `locate` maps an offset of `tex` to the user's file."""
+    found: list[Diagnostic] = []
+    if math:
+        placeholder = PLACEHOLDER_IN_MATH.search(tex) if "{{" in tex else None
+        if placeholder is not None:
+            found.append(diagnostic(locate(placeholder.start()), PLACEHOLDER_MESSAGE, PLACEHOLDER_HINT,
+                                    PLACEHOLDER_CODE))
+    if not allow_primitives:
+        found.extend(diagnostic(locate(offset), forbidden_message(name, why), FORBIDDEN_HINT, FORBIDDEN_CODE)
+                     for offset, name, why in find_forbidden(tex))
+    bad = unbalanced_brace(tex)
+    if bad is not None:
+        found.append(diagnostic(locate(bad), brace_message(tex[bad]), BRACE_HINT, BRACE_CODE))
+    return found

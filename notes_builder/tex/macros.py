@@ -1,4 +1,5 @@
-"""The known-macro database lint checks `\\name` against, and the symbol tables used by the rules.
+"""The known-macro database: lint checks `\\name` against it, config keeps notes.yaml macros off its names, render
+reads the arguments of LaTeX's commands; and the symbol tables of lint's rules.
 
 `known_macros.txt` is pylatexenc's latexwalker and latex2text default contexts plus amsmath/amssymb
 names, filtered to the macros that are actually defined after the notes preamble's packages (amsmath,
