@@ -12,11 +12,12 @@ from dataclasses import asdict
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment, SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from notes_builder.config import NotesConfig, read_text
 from notes_builder.content import SourceFile
 from notes_builder.errors import ContentError, Location, PlaceholderError
+from notes_builder.render.sandbox import BoundedOperators
 
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.S)
 # What markdown-it may read as bold or italic inside `{{ ... }}`: `9**9**9`, `x.__class__`, `2*n*3`.
@@ -26,7 +27,6 @@ _EMPHASIS_MARK = re.compile(r"\*|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 KNOWN_NAMES_SHOWN = 30  # an unknown metric's hint lists this many names (a results file may have hundreds)
 MAX_PLACEHOLDER_CHARS = 10_000  # one placeholder's text: a number or a phrase, never a page
 MAX_DIGITS = 20  # percent(n) / fixed(n): a float has about 17 significant digits
-MAX_POWER_BITS = 10_000  # `a ** b` up to about 3,000 digits; 9 ** 999999999 would take minutes and gigabytes
 
 
 def _digits(digits: Any) -> int:
@@ -53,30 +53,6 @@ def _fixed(value: Any, digits: int = 2) -> str:
 
 def _thousands(value: Any) -> str:
     return f"{int(value):,}"
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float)
-
-
-class BoundedOperators(SandboxedEnvironment):
-    """The operators that build big values (`'x' * 10**9`, `'%999999999d' % 1`, `9 ** 999999999`) work on
-    numbers only, and `**` within bounds, so Jinja run on notes (placeholders, a template folder) cannot
-    exhaust the machine. Environments using this must be built with optimized=False: Jinja's constant
-    folding would compute such expressions while compiling, before these checks."""
-
-    intercepted_binops = frozenset({"*", "%", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if isinstance(left, jinja2.Undefined) or isinstance(right, jinja2.Undefined):
-            return super().call_binop(context, operator, left, right)  # raises the unknown-name error
-        if not (_is_number(left) and _is_number(right)):
-            raise SecurityError(f"'{operator}' works on numbers only here "
-                                f"(not {type(left).__name__} {operator} {type(right).__name__})")
-        if (operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0
-                and abs(left).bit_length() * right > MAX_POWER_BITS):  # checked before computing it
-            raise SecurityError(f"the result of '**' is too large (over {MAX_POWER_BITS * 3 // 10:,} digits)")
-        return super().call_binop(context, operator, left, right)
 
 
 class _PlaceholderSandbox(BoundedOperators, ImmutableSandboxedEnvironment):

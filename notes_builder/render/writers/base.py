@@ -13,7 +13,7 @@ import jinja2
 from notes_builder.config import cache_dir, templates_dir
 from notes_builder.errors import Location
 from notes_builder.render import model as m
-from notes_builder.render.placeholders import BoundedOperators
+from notes_builder.render.sandbox import BoundedOperators
 
 # The words of captions in the document's language; templates read them as `words.figure`, `words.equation`.
 CAPTION_WORDS = {"en": {"equation": "Equation", "figure": "Figure"}, "zh": {"equation": "公式", "figure": "图"}}
