@@ -73,7 +73,7 @@ def _no_collection_pauses() -> Iterator[None]:
 
 def render_preamble(document: Document) -> str:
     """The document's real preamble (for `notes lint --compile`): everything before \\begin{document}."""
-    model = Resolver(document, metrics=None).preamble_only()  # the preamble quotes no results
+    model = Resolver(document, metrics=None).model([])  # the preamble quotes no results
     return LatexWriter(model, document.config.template_dir).preamble()
 
 

@@ -11,7 +11,6 @@ import difflib
 import functools
 import html
 import re
-import unicodedata
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import asdict
@@ -26,11 +25,12 @@ from pygments.util import ClassNotFound
 
 from notes_builder import displaymath
 from notes_builder.config import NotesConfig, macro_arguments, split_front_matter
-from notes_builder.content import CONTAINER_NAMES, Document, MathSpan, Section
+from notes_builder.content import Document, MathSpan, Section
 from notes_builder.errors import ConfigError, ContentError, Diagnostic, Location, PlaceholderError
 from notes_builder.render import model as m
 from notes_builder.render.assets import REMOTE, fence_attributes, read_include, stage_image
-from notes_builder.render.characters import cjk_glyphs, has_cjk, slug, smart_quotes, tex_safe_stem, unrenderable
+from notes_builder.render.characters import has_cjk, slug, smart_quotes, tex_safe_stem
+from notes_builder.render.checks import Glyphs, check_tex, check_unknown_callout
 from notes_builder.render.mathforms import as_latex_reads
 from notes_builder.render.placeholders import PLACEHOLDER, Placeholders, placeholder_values
 from notes_builder.security import FORBIDDEN_HINT, PLACEHOLDER_IN_MATH, describe, find_forbidden, unbalanced_brace
@@ -40,8 +40,6 @@ _REF = re.compile(r"\\(eqref|ref)\{([^{}]+)\}")  # group 1: the command, group 2
 # a reference, or a bare web address in prose (without a trailing sentence mark)
 _REF_OR_URL = re.compile(_REF.pattern + r"|(?P<url>https?://[^\s<>\"'{}\\]+[^\s<>\"'{}\\.,;:!?)\]])")
 _LABEL = re.compile(r"[A-Za-z0-9:._-]+")  # labels become TeX names: nothing TeX reads specially
-# A paragraph line that looks like a call-out opening (`::: name`); markdown-it only parses known names.
-_CALLOUT_OPENING = re.compile(r"^(?:[ \t>]|[-*+][ \t]|\d{1,9}[.)][ \t])*(:{3,})[ \t]*([A-Za-z][\w-]*)")
 _SENTENCE_END = (".", "!", "?", "。", "！", "？", ")", "）")
 _CONTINUATIONS = ("其中", "式中", "这里", "此处", "即", "则", "因此", "所以", "那么", "当", "于是", "由此")
 _HTML_IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"'](?P<src>[^\"']+)[\"'][^>]*>", re.I)
@@ -88,8 +86,7 @@ class Resolver:
         self.counters = {"equation": 0, "figure": 0, "section": [0, 0, 0]}
         self.section: Section | None = None
         self.before = ""  # the character before the text being resolved (Resolver.inline, smart_quotes)
-        self.missing_glyphs: dict[str, Location] = {}  # shown as a framed code point (check_characters)
-        self.substitutes: dict[str, str] = {}  # a character -> its canonical equivalent the fonts have
+        self.glyphs = Glyphs(self.pdflatex, self.cjk, self.config.template.cjk_font, self.warnings)
         self.footnotes: dict[Any, SyntaxTreeNode] = {}  # footnote id -> its definition, in the current section
         self.open_footnotes: set[Any] = set()  # footnotes being set now: one citing itself is not set again
         self.style = self._pygments_style()
@@ -113,29 +110,24 @@ class Resolver:
                        }.get(label.split(":", 1)[0], "label a formula with \\label{...} or `$$ ... $$ (label)`")
                 raise ContentError(f"reference to unknown label '{label}'", location,
                                    hint=f"did you mean '{close[0]}'?" if close else how)
+        return self.model(sections)
+
+    def model(self, sections: list[m.SectionBody]) -> m.NotesDocument:
+        """The document of these sections; with none, what the preamble needs (`notes lint --compile`)."""
         config = self.config
         macros = [(name, {"args": max(macro_arguments(body), config.macro_arity.get(name, 0)), "body": body})
                   for name, body in config.macros.items()]
         return m.NotesDocument(
             title=self.document_title, author=config.author, date=config.date, language=config.language,
             cjk=self.cjk, code_style=self.style, template=asdict(config.template), macros=macros, sections=sections,
-            labels=self.references, missing_glyphs=self.missing_glyphs, substitutes=self.substitutes,
+            labels=self.references, missing_glyphs=self.glyphs.missing, substitutes=self.glyphs.substitutes,
             assets=self.assets, inputs=self.inputs, warnings=self.warnings)
-
-    def preamble_only(self) -> m.NotesDocument:
-        """The model with no sections: what the preamble needs (`notes lint --compile`)."""
-        config = self.config
-        macros = [(name, {"args": max(macro_arguments(body), config.macro_arity.get(name, 0)), "body": body})
-                  for name, body in config.macros.items()]
-        return m.NotesDocument(
-            title=self.document_title, author=config.author, date=config.date, language=config.language,
-            cjk=self.cjk, code_style=self.style, template=asdict(config.template), macros=macros, sections=[])
 
     def symbol_rows(self) -> list[m.SymbolRow]:
         rows = []
         for symbol in self.config.symbols:
             location = symbol.location or Location(self.config.source)
-            self.check_characters(symbol.meaning, lambda i, loc=location: loc)
+            self.glyphs.check(symbol.meaning, lambda i, loc=location: loc)
             rows.append(m.SymbolRow(symbol.symbol, symbol.meaning, symbol.shape or ""))
         return rows
 
@@ -155,37 +147,6 @@ class Resolver:
         if token is None:
             return Location(self.section.source.path)
         return self.section.location_of(token)
-
-
-    def check_characters(self, text: str, location_of_index) -> None:
-        """Characters pdflatex's fonts lack. A Chinese character is words: an error naming it (pdflatex would stop
-        with "Font ... not loadable"). A symbol or emoji (⭐, 🚀) is shown as a framed code point, with a warning
-        (pandoc under xelatex drops it silently)."""
-        if not self.pdflatex or text.isascii():
-            return
-        glyphs = cjk_glyphs(self.config.template.cjk_font) if self.cjk else frozenset()
-        bad = unrenderable(text, self.cjk, glyphs)
-        while bad is not None:
-            char = text[bad]
-            name = f"'{char}' (U+{ord(char):04X} {unicodedata.name(char, 'unnamed')})"
-            canonical = unicodedata.normalize("NFC", char)  # a CJK compatibility ideograph: 略 (U+F976) is 略
-            if canonical != char and unrenderable(canonical, self.cjk, glyphs) is None:
-                self.substitutes[char] = canonical
-                bad = unrenderable(text, self.cjk, glyphs, bad + 1)
-                continue
-            if is_cjk(char) or ord(char) < 0x20:
-                font = f"the pdflatex Chinese font ({self.config.template.cjk_font})" if is_cjk(char) else "any font"
-                raise ContentError(f"character {name} cannot be typeset: {font} has no glyph for it",
-                                   location_of_index(bad), hint="set template.engine: xelatex in notes.yaml (or the "
-                                   "front matter) with a font that has it, or replace it")
-            if char not in self.missing_glyphs:
-                self.missing_glyphs[char] = location_of_index(bad)
-                self.warnings.append(Diagnostic(self.missing_glyphs[char], "warning",
-                                                f"character {name} has no glyph in pdflatex's fonts: shown as "
-                                                f"[U+{ord(char):04X}]", "set template.engine: xelatex with a font "
-                                                "that has it, or replace it"))
-            bad = unrenderable(text, self.cjk, glyphs, bad + 1)
-
 
     # -- prose --
     def text(self, node: SyntaxTreeNode) -> list[m.Inline]:
@@ -240,7 +201,7 @@ class Resolver:
 
     def prose(self, text: str, at: At, before: str = "") -> list[m.Inline]:
         """Text as printed (typographic quotes), with its `\\ref`/`\\eqref` references and bare web addresses."""
-        self.check_characters(text, at)
+        self.glyphs.check(text, at)
         if '"' in text or "'" in text:
             text = smart_quotes(text, before)
         if "\\" not in text and "://" not in text:
@@ -290,7 +251,7 @@ class Resolver:
         if kind == "s":
             return [m.Strikethrough(self.inline(node))]
         if kind == "code_inline":
-            self.check_characters(node.content, lambda i: self.location(node))
+            self.glyphs.check(node.content, lambda i: self.location(node))
             return [m.InlineCode(node.content)]
         if kind == "link":
             href = str(node.attrs.get("href", ""))
@@ -334,17 +295,6 @@ class Resolver:
             raise ContentError("internal: math not located", self.location(node))
         return span
 
-    def check_tex(self, body: str, at: At, what: str, forbidden_hint: str, brace_hint: str | None = None) -> None:
-        """The safety checks shared by math and raw LaTeX: no forbidden primitives (unless notes.yaml opts
-        in) and balanced braces. `at` maps an index of `body` to the user's location."""
-        if not self.config.allow.tex_primitives:
-            for index, name, why in find_forbidden(body):
-                raise ContentError(f"{describe(name)} is not allowed in notes ({why})", at(index),
-                                   hint=forbidden_hint)
-        bad = unbalanced_brace(body)
-        if bad is not None:
-            raise ContentError(f"unbalanced '{body[bad]}' in {what}", at(bad), hint=brace_hint)
-
     def math_body(self, span: MathSpan) -> str:
         """Math passes through untouched, after the safety checks that keep it inside its box."""
         body = span.body
@@ -352,9 +302,9 @@ class Resolver:
         if placeholder:  # LaTeX would typeset the braces' content as math letters, silently wrong
             raise PlaceholderError("placeholders are not replaced inside math", span.location(placeholder.start()),
                                    hint="write the placeholder outside the $…$, e.g. `$n =$ {{ metrics.NAME }}`")
-        self.check_tex(body, span.location, "math", FORBIDDEN_HINT,
-                       "every '{' needs a matching '}'; write \\{ or \\} for literal braces")
-        self.check_characters(body, span.location)
+        check_tex(body, span.location, "math", self.config.allow.tex_primitives, FORBIDDEN_HINT,
+                  "every '{' needs a matching '}'; write \\{ or \\} for literal braces")
+        self.glyphs.check(body, span.location)
         for match in _REF.finditer(body):
             self.pending_refs.append((match.group(2), span.location(match.start())))
         rewritten = as_latex_reads(body)
@@ -512,7 +462,8 @@ class Resolver:
     def block(self, node: SyntaxTreeNode, caption: list[m.Inline]) -> list[m.Block]:
         kind = node.type
         if kind == "paragraph":
-            self.check_unknown_callout(node)
+            assert self.section is not None
+            check_unknown_callout(self.section.source, node)
             children = node.children[0].children if node.children else []
             images = [c for c in children if c.type == "image"]
             if len(images) == 1 and all(c.type == "image" or (c.type == "text" and not c.content.strip())
@@ -551,27 +502,6 @@ class Resolver:
         if kind in ("html_block", "front_matter", "footnote_block"):
             return []  # a footnote's text is set where it is referenced (inline_node)
         raise ContentError(f"unsupported Markdown element '{kind}'", self.location(node))
-
-    def check_unknown_callout(self, paragraph: SyntaxTreeNode) -> None:
-        """`::: name` with a name the parser does not know stays a paragraph and would print literally."""
-        assert self.section is not None
-        opening = paragraph.nester_tokens.opening if paragraph.nester_tokens else None
-        if opening is None or not opening.map:
-            return
-        source = self.section.source
-        for number in range(opening.map[0], opening.map[1]):
-            start = source.line_offset(number)
-            line = source.text[start:source.line_offset(number + 1)]
-            match = _CALLOUT_OPENING.match(line)
-            closes = match and re.search(r"^[ \t>]*" + match.group(1) + r"[ \t]*$", source.text[start:], re.M)
-            if match and match.group(2) not in CONTAINER_NAMES and closes:  # no closing fence: prose with colons
-                name = match.group(2)
-                close = difflib.get_close_matches(name, CONTAINER_NAMES, n=1)
-                supported = ", ".join(CONTAINER_NAMES)
-                raise ContentError(f"unknown call-out type '{name}'", source.location(start + match.start(1)),
-                                   hint=f"did you mean '{close[0]}'? (supported: {supported})" if close
-                                   else f"supported call-out types: {supported}")
-
 
     def items(self, node: SyntaxTreeNode) -> list[m.ListItem]:
         """A task list item (`- [ ]`, `- [x]`) is ticked or not."""
@@ -713,7 +643,7 @@ class Resolver:
             def position(index: int, text: str = code, start: int = first_line) -> Location:
                 return Location(included_path, start + text.count("\n", 0, index),
                                 index - text.rfind("\n", 0, index))
-        self.check_characters(code, position)
+        self.glyphs.check(code, position)
         known = known_language(language)
         if not known:  # every build warns again: the highlight cache keeps known languages only
             self.warnings.append(_warning(location, f"unknown code language '{language}': shown without colours"))
@@ -728,8 +658,8 @@ class Resolver:
             raise ContentError("raw LaTeX blocks are off", location,
                                hint="set allow.raw_latex: true in notes.yaml to opt in")
         body = node.content
-        self.check_tex(body, self._block_position(location, body), "raw LaTeX",
-                       "set allow.tex_primitives: true in notes.yaml to opt in")
+        check_tex(body, self._block_position(location, body), "raw LaTeX", self.config.allow.tex_primitives,
+                  "set allow.tex_primitives: true in notes.yaml to opt in")
         return m.RawLatex(body, location)
 
     def _block_position(self, location: Location, text: str, fenced: bool = True):
