@@ -78,7 +78,8 @@ def test_a_template_folder_restyles_emphasis_and_list_items(tmp_path):
     """A project's elements.tex.j2 defines only the macros it restyles; the others are the shipped ones."""
     restyled = ("((* macro emphasis(text) *))[EM ((( text )))]((* endmacro *))\n"
                 "((* macro list_item(body, task) -*))\n\\item[ITEM:] ((( body )))\n((* endmacro *))\n"
-                "((* macro strong(text) *))\\textbf{((( text|upper )))}((* endmacro *))\n")
+                "((* import 'builtin/elements.tex.j2' as shipped *))\n"  # a restyle may build on the shipped macro
+                "((* macro strong(text) *))((( shipped.strong(text|upper) )))((* endmacro *))\n")
     write_project(tmp_path, {
         "notes.yaml": "title: Restyled\noutput: restyled\nsections: [a.md]\ntemplate:\n  directory: tpl\n",
         "a.md": "# Heading\n\nSome *emphasis* and **strong** words.\n\n- first\n- second\n\n"
