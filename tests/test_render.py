@@ -365,21 +365,21 @@ def test_watch_sees_figures_whose_names_markdown_encodes(tmp_path):
 
 
 def test_the_svg_cache_stays_bounded_and_an_unwritable_cache_leaks_no_folder(tmp_path, monkeypatch):
-    from notes_builder import render
+    from notes_builder.render import assets
 
     folder = tmp_path / "cache" / "notes-builder" / "svg"
     folder.mkdir(parents=True)
     for index in range(6):
         (folder / f"old{index}.pdf").write_bytes(b"%PDF-1.4")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(render, "SVG_CACHE_ENTRIES", 4)
+    monkeypatch.setattr(assets, "SVG_CACHE_ENTRIES", 4)
     drawing = tmp_path / "box.svg"
     drawing.write_text(SVG)
-    render.svg_as_pdf(drawing)
+    assets.svg_as_pdf(drawing)
     assert len(list(folder.glob("*.pdf"))) <= 4
     # a cache that cannot be written: every conversion of the process shares one temporary folder
     monkeypatch.setenv("XDG_CACHE_HOME", "/proc/no-cache-here")
-    first = render.svg_as_pdf(drawing)
+    first = assets.svg_as_pdf(drawing)
     drawing.write_text(SVG.replace("3366cc", "cc3366"))
-    second = render.svg_as_pdf(drawing)
+    second = assets.svg_as_pdf(drawing)
     assert first.parent == second.parent and first.exists() and second.exists()
