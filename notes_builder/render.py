@@ -37,7 +37,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 
-from notes_builder import displaymath
+from notes_builder import displaymath, plugins
 from notes_builder.config import NotesConfig, cache_dir, macro_arguments, read_text, split_front_matter, templates_dir
 from notes_builder.content import CONTAINER_NAMES, Document, MathSpan, Section
 from notes_builder.errors import (
@@ -320,7 +320,7 @@ def placeholder_environment() -> jinja2.Environment:
 def placeholder_values(config: NotesConfig) -> dict[str, Any]:
     """What `notes.` offers placeholders: plain values only, never the config object and its paths."""
     return {"title": config.title, "author": config.author, "date": config.date, "language": config.language,
-            "training": asdict(config.training)}
+            **plugins.placeholder_values(config)}
 
 
 # --- references -----------------------------------------------------------------------------------

@@ -1,37 +1,44 @@
 """`notes train-figures`: the real LSTM run whose numbers and figures the notes quote.
 
+The run needs the `train` extra (torch, numpy, scipy, matplotlib, pooch: `pip install 'notes-builder[train]'`);
+everything in this module and in settings, freeze and plugin stays light, so the core builds committed
+results without it.
+
 API for the CLI and the build stage:
 
 * `train_figures(config, options) -> TrainResult`: train and write metrics.json, the figures and
   freeze.json into `config.results_dir`.
-* `check_results(config, data=None) -> FreshnessReport`: are the recorded results current, and if not,
-  which input changed (config, data, code, torch version)?
+* `check_results(config, data=None, environment=False) -> FreshnessReport`: are the recorded results current,
+  and if not, which input changed (config, data, code; with `environment`, the torch version too)?
 * `ensure_results(config, retrain=False, quiet=False) -> FreshnessReport`: for `notes build`: use current
   results, retrain when stale and `retrain`, otherwise raise StaleResultsError naming the change.
 
-Data precedence: `--data` beats $NOTES_DATA beats `training.data` in notes.yaml (see NotesConfig.data_path).
+Data precedence: `--data` beats $NOTES_DATA beats `training.data` in notes.yaml (see settings.data_path).
 """
 
 from __future__ import annotations
 
-import json
+import importlib.util
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from notes_builder.config import NotesConfig, cache_dir
-from notes_builder.errors import StaleResultsError
-from notes_builder.files import sha256_file_cached
+from notes_builder.errors import StaleResultsError, ToolMissingError
+from notes_builder.files import sha256_file, sha256_file_cached
 from notes_builder.report import display_path
 from notes_builder.train import freeze
-from notes_builder.train.freeze import FIGURES
+from notes_builder.train.settings import SECTION_NAME, data_path, training_settings
 
 if TYPE_CHECKING:  # training pulls in torch, numpy and scipy: only imported when a run is asked for
     from notes_builder.train.training import TrainOptions, TrainResult
 
-__all__ = ["FreshnessReport", "TrainOptions", "TrainResult", "check_results", "ensure_results",
-           "train_figures"]
+__all__ = ["EXTRA_INSTALL", "FreshnessReport", "TrainOptions", "TrainResult", "check_results", "ensure_results",
+           "require_extra", "train_figures"]
+
+EXTRA_INSTALL = "pip install 'notes-builder[train]'"
+EXTRA_MODULES = ("torch", "numpy", "scipy", "matplotlib", "pooch")
 
 
 @dataclass
@@ -54,39 +61,69 @@ class FreshnessReport:
 
 def __getattr__(name: str):
     if name in ("TrainOptions", "TrainResult"):
-        from notes_builder.train import training
+        require_extra(f"notes_builder.train.{name}")
+        from notes_builder.train import training  # the optional extra
 
         return getattr(training, name)
     raise AttributeError(name)
 
 
+def missing_extra() -> str | None:
+    """The first module of the `train` extra that cannot be imported, or None when all can (none is imported)."""
+    for name in EXTRA_MODULES:
+        try:
+            if importlib.util.find_spec(name) is None:
+                return name
+        except (ImportError, ValueError):
+            return name
+    return None
+
+
+def require_extra(what: str = "`notes train-figures`") -> None:
+    """Stop with the install command when the training extra is missing."""
+    missing = missing_extra()
+    if missing is not None:
+        raise ToolMissingError(f"{what} needs the training extra, which is not installed ({missing} is missing)",
+                               hint=f"install it with `{EXTRA_INSTALL}`; `notes build` works without it, "
+                                    "from the committed results")
+
+
 def train_figures(config: NotesConfig, options: TrainOptions | None = None) -> TrainResult:
     """Run the notes' experiment and write its results (see notes_builder.train.training)."""
-    from notes_builder.train.training import TrainOptions, run
+    require_extra()
+    from notes_builder.train.training import TrainOptions, run  # the optional extra
 
     return run(config, options or TrainOptions())
 
 
-def check_results(config: NotesConfig, data: str | None = None) -> FreshnessReport:
-    """Compare the freeze record in the results folder with the current config, data and code."""
+def check_results(config: NotesConfig, data: str | None = None, environment: bool = False) -> FreshnessReport:
+    """Compare the freeze record in the results folder with the current config, data, code and the files the run
+    wrote; with `environment`, also with the installed torch version. Imports nothing heavy."""
     folder = config.results_dir
     record_path = folder / freeze.RECORD_NAME
-    missing = [n for n in ("metrics.json", freeze.RECORD_NAME, *(f"{f}.pdf" for f in FIGURES))
-               if not (folder / n).exists()]
-    if missing:
+    if not record_path.exists():
+        missing = [n for n in (*freeze.EXPECTED_OUTPUTS, freeze.RECORD_NAME) if not (folder / n).exists()]
         return FreshnessReport(False, folder, [f"no recorded results: {', '.join(missing)} missing"])
     try:
-        recorded = json.loads(record_path.read_text(encoding="utf-8"))["inputs"]
-    except (ValueError, KeyError, OSError) as exc:
+        recorded = freeze.read_record(record_path)
+    except (ValueError, KeyError, TypeError, OSError) as exc:
         return FreshnessReport(False, folder, [f"{record_path} is unreadable ({exc})"])
+    expected = recorded.outputs or dict.fromkeys(freeze.EXPECTED_OUTPUTS, "")
+    missing = [n for n in (*expected, freeze.RECORD_NAME) if not (folder / n).is_file()]
+    if missing:
+        return FreshnessReport(False, folder, [f"no recorded results: {', '.join(missing)} missing"])
+    changes = [f"results: {name} is not the file the run wrote" for name, sha in recorded.outputs.items()
+               if sha256_file(folder / name) != sha]
     notes = []
-    path = config.data_path(data)
+    path = data_path(config, data)
     if path.is_file():
         sha = sha256_file_cached(path, cache_dir() / "sha256.json")
     else:
-        sha = recorded.get("data_sha256", "")
+        sha = recorded.inputs.get("data_sha256", "")
         notes.append(f"data not found at {path}; its SHA-256 was not checked")
-    changes = freeze.explain(recorded, freeze.inputs(config.training, sha))
+    changes += freeze.explain(recorded.inputs, freeze.inputs(training_settings(config), sha))
+    if environment:
+        changes += freeze.explain_environment(recorded.environment, freeze.environment())
     return FreshnessReport(not changes, folder, changes, notes)
 
 
@@ -106,10 +143,11 @@ def ensure_results(config: NotesConfig, retrain: bool = False, quiet: bool = Fal
     if not retrain:
         notes = _notes_argument(config)
         raise StaleResultsError("recorded training results are stale: " + "; ".join(report.changes),
-                                config.location_of("training", key=True),
+                                config.location_of(SECTION_NAME, key=True),
                                 hint=f"run `notes train-figures{notes}` (or `notes build{notes} --retrain`) "
                                      "to refresh them")
-    from notes_builder.train.training import TrainOptions
+    require_extra("`notes build --retrain`")
+    from notes_builder.train.training import TrainOptions  # the optional extra
 
     train_figures(config, TrainOptions(quiet=quiet))
     return check_results(config)
