@@ -3,7 +3,8 @@
 A notes project is either a folder with `notes.yaml` or a single Markdown file whose YAML front matter
 holds the same keys. Each section of the configuration is a dataclass below; `_build` checks the YAML
 against the dataclass's type hints, so adding an option means adding one typed field with a default.
-Every error names the YAML file, line and column of the offending value.
+A plugin's section (e.g. `training:`) is declared by its plugin (plugins.Section) and validated here, by
+the same code. Every error names the YAML file, line and column of the offending value.
 """
 
 from __future__ import annotations

@@ -11,7 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from pdfcheck import CONTENT, REPO, pdftotext, run_notes, squash
+from pdfcheck import CONTENT, REPO, pdftotext, run_notes, squash, write_project
+
+from notes_builder.files import sha256_file, write_json
+from notes_builder.train import freeze
+from notes_builder.train.settings import TrainingConfig
 
 EXTRA = ("torch", "numpy", "scipy", "matplotlib", "pooch")
 HIDE_EXTRA = f'''
@@ -74,6 +78,25 @@ def test_training_section_is_still_validated_without_the_extra(core_only_env: di
     result = run_notes("build", tmp_path, "--out", tmp_path / "out", env=core_only_env)
     assert result.returncode == 0, result.stderr
     assert "7 epochs." in (tmp_path / "out" / f"{tmp_path.name}.tex").read_text()
+
+
+def test_stale_results_without_the_extra_name_the_change_and_retrain_asks_for_it(core_only_env: dict[str, str],
+                                                                                  tmp_path: Path) -> None:
+    data = tmp_path / "data.zip"
+    data.write_bytes(b"PK stand-in data")
+    notes = write_project(tmp_path / "notes", {
+        "notes.yaml": f"title: T\nsections: [a.md]\ntraining:\n  data: {data}\n  hidden_size: 32\n", "a.md": "# A\n"})
+    results = notes / "results"
+    write_project(results, {"metrics.json": "{}", **{f"{name}.pdf": "%PDF-1.4\n" for name in freeze.FIGURES}})
+    recorded = freeze.inputs(TrainingConfig(hidden_size=48), sha256_file(data))
+    write_json(results / freeze.RECORD_NAME, freeze.record(recorded, {"torch_version": "2.13.0+cpu", "threads": 1}))
+    stale = run_notes("build", notes, "--out", tmp_path / "out", env=core_only_env)
+    assert stale.returncode == 1
+    assert "recorded training results are stale: config: training.hidden_size changed from 48 to 32" in stale.stderr
+    retrain = run_notes("build", notes, "--out", tmp_path / "out", "--retrain", env=core_only_env)
+    assert retrain.returncode == 1
+    assert "`notes build --retrain` needs the training extra" in retrain.stderr
+    assert "pip install 'notes-builder[train]'" in retrain.stderr
 
 
 def test_no_core_command_imports_the_extra() -> None:
