@@ -19,11 +19,11 @@ import torch
 from model_selection import DRAW, FOLDS, draw_validation  # benchmarks/, beside this script
 
 from notes_builder.config import load_config
-from notes_builder.train import TrainOptions, train_figures
 from notes_builder.train import data as har
 from notes_builder.train.model import SimpleLSTM
+from notes_builder.train.results import train_figures
 from notes_builder.train.settings import data_path, training_settings, with_training
-from notes_builder.train.training import labels_for
+from notes_builder.train.training import TrainOptions, labels_for
 
 
 def main() -> None:

@@ -23,7 +23,8 @@ import time
 CHILD = """
 import json, resource, sys
 from notes_builder.config import load_config
-from notes_builder.train import TrainOptions, train_figures
+from notes_builder.train.results import train_figures
+from notes_builder.train.training import TrainOptions
 from notes_builder.train.settings import with_training
 notes, results, overrides, options = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
 config = load_config(notes)

@@ -91,7 +91,7 @@ def train_figures_command(path: str | None, data: str | None, epochs: int | None
 
     Needs the training extra: pip install 'notes-builder[train]'."""
     from notes_builder.config import load_config
-    from notes_builder.train import check_results, require_extra, train_figures
+    from notes_builder.train.results import check_results, require_extra, train_figures
 
     config = load_config(path)
     require_extra()

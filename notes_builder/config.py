@@ -314,9 +314,8 @@ def check_settings(section: str, settings: Any) -> None:
 def _declared(name: str) -> tuple[tuple[Any, ...] | None, tuple[float, float | None, bool] | None, str | None]:
     """The choices, range and hint declared for a dotted key: the core's tables, or the owning plugin's."""
     section, _, field_name = name.partition(".")
-    owner = plugins.section_owner(section) if field_name and section not in _SECTIONS else None
-    if owner is not None and owner.section is not None:
-        rules = owner.section
+    rules = plugins.section_of(section) if field_name and section not in _SECTIONS else None
+    if rules is not None:
         return rules.choices.get(field_name), rules.ranges.get(field_name), rules.hints.get(field_name)
     return _CHOICES.get(name), _RANGES.get(name), _HINTS.get(name)
 
@@ -479,14 +478,14 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
                     raise ConfigError("'root' is only for notes.yaml; for a single file use --root DIR", at)
                 explicit_root = _explicit_root(root / _coerce(value, str, "root", at), at)
                 continue
-            owner = plugins.section_owner(name) if name not in _USER_FIELDS else None
-            if owner is not None and owner.section is not None:  # a plugin's section, by its own declaration
-                config.plugin_sections[name] = _build(owner.section.settings, value, name, config)
+            declared = plugins.section_of(name) if name not in _USER_FIELDS else None
+            if declared is not None:  # a plugin's section, by its own declaration
+                config.plugin_sections[name] = _build(declared.settings, value, name, config)
                 continue
             if name not in _USER_FIELDS:
                 # front matter written for another tool (Jekyll, Hugo, Obsidian): its keys are ignored with one
                 # warning; in notes.yaml, or close to one of ours, an unknown key is most likely a typo
-                known = _USER_FIELDS + [p.name for p in plugins.plugins() if p.section is not None]
+                known = _USER_FIELDS + [p.name for p in plugins.installed_plugins() if p.section is not None]
                 if single_file and not difflib.get_close_matches(name, known, n=1, cutoff=0.8):
                     foreign.append(key)
                     continue

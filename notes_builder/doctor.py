@@ -318,8 +318,8 @@ def run_doctor(target: str | os.PathLike | None = None, templates: Path | None =
     known = {(c.group, c.name) for c in checks}  # an older install's metadata may list an extra's package as core
     checks += [Check("plugin", plugin.name, True, False, f"{type(plugin).__module__}.{type(plugin).__name__}"
                      + (f" (its command needs the `{plugin.extra}` extra)" if plugin.extra else ""))
-               for plugin in plugins.plugins()]
-    extras = [check for plugin in plugins.plugins() if plugin.extra for check in check_python(plugin.extra)]
+               for plugin in plugins.installed_plugins()]
+    extras = [check for plugin in plugins.installed_plugins() if plugin.extra for check in check_python(plugin.extra)]
     checks += [c for c in [*extras, *plugins.doctor_checks(config)] if (c.group, c.name) not in known]
     return DoctorReport(checks)
 

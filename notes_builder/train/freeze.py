@@ -19,7 +19,6 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from notes_builder.files import sha256_file
 from notes_builder.train.settings import TrainingConfig
 
 # This module is imported by every `notes build` to check the recorded results, so it stays light:
-# no torch, numpy or scipy here (the torch version comes from the installed package's metadata).
+# no torch, numpy or scipy here (torch only inside torch_version, which builds never call).
 PREPROCESSING_VERSION = 1  # bump when the windowing/filtering in data.py changes what it produces
 FIGURES = ("loss_curve", "val_accuracy", "confusion_matrix")
 METRICS_NAME = "metrics.json"
@@ -50,10 +49,10 @@ class Record:
 
 
 def torch_version() -> str:
-    try:
-        return metadata.version("torch")
-    except metadata.PackageNotFoundError:
-        return "not installed"
+    """Asked only by the training run and `notes train-figures --check`, which both need the extra."""
+    import torch  # the optional extra
+
+    return torch.__version__
 
 
 def _sha(text: str | bytes) -> str:

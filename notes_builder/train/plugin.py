@@ -10,7 +10,8 @@ import contextlib
 from typing import TYPE_CHECKING
 
 from notes_builder.plugins import Check, Plugin
-from notes_builder.train import ensure_results, freeze
+from notes_builder.train import freeze
+from notes_builder.train.results import ensure_results
 from notes_builder.train.settings import SECTION, SECTION_NAME, data_path, training_settings
 
 if TYPE_CHECKING:

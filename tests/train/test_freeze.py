@@ -12,9 +12,10 @@ from pdfcheck import run_notes
 from notes_builder.config import load_config
 from notes_builder.errors import StaleResultsError
 from notes_builder.files import sha256_file, write_json
-from notes_builder.train import check_results, ensure_results, freeze
 from notes_builder.train import data as har
+from notes_builder.train import freeze
 from notes_builder.train.freeze import FIGURES
+from notes_builder.train.results import check_results, ensure_results
 from notes_builder.train.settings import TrainingConfig, training_settings
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "HAPT-RawData.zip"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from pdfcheck import REPO, config_error, where, write_project
 
 from notes_builder import plugins
+from notes_builder.build import BuildOptions
 from notes_builder.config import load_config
 from notes_builder.doctor import run_doctor
 from notes_builder.train.plugin import TrainingPlugin
@@ -21,9 +23,10 @@ def test_registered_as_an_entry_point_and_built_in() -> None:
     assert declared == {"training": "notes_builder.train.plugin:TrainingPlugin"} == plugins.BUILTIN_PLUGINS
     assert "torch" not in " ".join(project["project"]["dependencies"])
     assert any(r.startswith("torch>=2.1,<2.15") for r in project["project"]["optional-dependencies"]["train"])
-    found = [p for p in plugins.plugins() if p.name == "training"]
-    assert len(found) == 1 and isinstance(found[0], TrainingPlugin)
+    found = [p for p in plugins.installed_plugins() if p.name == "training"]
+    assert len(found) == 1 and isinstance(found[0], TrainingPlugin) and found[0] in plugins.builtin_plugins()
     assert plugins.section_owner("training") is found[0]
+    assert plugins.section_of("training") is found[0].section  # BUILTIN_SECTIONS names the same declaration
 
 
 def test_section_is_validated_with_the_core_machinery(tmp_path: Path) -> None:
@@ -69,3 +72,53 @@ def test_an_unknown_section_says_plugins_must_be_installed_and_doctor_lists_them
     listed = [c for c in run_doctor(REPO / "content").checks if c.group == "plugin"]
     assert [(c.name, c.ok) for c in listed] == [("training", True)]
     assert "notes_builder.train.plugin.TrainingPlugin" in listed[0].detail and "`train` extra" in listed[0].detail
+
+
+@dataclass
+class GreetingSettings:
+    words: int = 3
+    tone: str = "plain"
+
+
+class GreetingPlugin(plugins.Plugin):
+    """A stand-in for a plugin another package declares under the `notes_builder.plugins` entry points."""
+
+    name = "greeting"
+    section = plugins.Section(GreetingSettings, choices={"tone": ("plain", "warm")}, ranges={"words": (1, 10, True)},
+                              hints={"tone": "plain or warm"})
+
+    def __init__(self) -> None:
+        self.built: list[str] = []
+
+    def on_pre_build(self, config, options) -> None:
+        self.built.append(config.title)
+
+
+@pytest.fixture
+def greeting(monkeypatch: pytest.MonkeyPatch):
+    plugin = GreetingPlugin()
+    monkeypatch.setattr(plugins, "installed_plugins", lambda: (*plugins.builtin_plugins(), plugin))
+    plugins.section_of.cache_clear()
+    yield plugin
+    plugins.section_of.cache_clear()
+
+
+def test_an_installed_plugin_owns_its_section_and_acts_when_the_notes_name_it(greeting: GreetingPlugin,
+                                                                                tmp_path: Path) -> None:
+    write_project(tmp_path, {"notes.yaml": "title: T\nsections: [a.md]\ngreeting:\n  words: 11\n  tone: loud\n",
+                             "a.md": "# A\n"})
+    error = config_error(tmp_path)
+    assert (where(error), error.message) == ("notes.yaml:4:3", "'greeting.words' must be between 1 and 10, not 11")
+    assert [(d.message, d.hint) for d in error.diagnostics] == [
+        ("'greeting.tone' must be one of plain, warm, not 'loud'", "plain or warm")]
+    write_project(tmp_path, {"notes.yaml": "title: T\nsections: [a.md]\ngreeting:\n  words: 2\n"})
+    config = load_config(tmp_path)
+    assert config.plugin_sections["greeting"] == GreetingSettings(words=2)
+    assert plugins.placeholder_values(config)["greeting"] == {"words": 2, "tone": "plain"}
+    plugins.pre_build(config, BuildOptions())
+    assert greeting.built == ["T"]
+    write_project(tmp_path, {"notes.yaml": "title: U\nsections: [a.md]\n"})
+    unnamed = load_config(tmp_path)
+    assert greeting not in plugins.active_plugins(unnamed) and "greeting" not in plugins.placeholder_values(unnamed)
+    plugins.pre_build(unnamed, BuildOptions())
+    assert greeting.built == ["T"]

@@ -20,10 +20,17 @@ from click.testing import CliRunner
 from notes_builder.cli import cli
 from notes_builder.config import load_config
 from notes_builder.errors import TrainingError, UsageError
-from notes_builder.train import TrainOptions, check_results, train_figures
 from notes_builder.train import data as har
+from notes_builder.train.results import check_results, train_figures
 from notes_builder.train.settings import TrainingConfig
-from notes_builder.train.training import CHECKPOINT_NAME, _batch, _better, _rotate, following_windows
+from notes_builder.train.training import (
+    CHECKPOINT_NAME,
+    TrainOptions,
+    _batch,
+    _better,
+    _rotate,
+    following_windows,
+)
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "HAPT-RawData.zip"
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"shared data not at {DATA}")
