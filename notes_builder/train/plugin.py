@@ -1,7 +1,8 @@
 """The training plugin: owns notes.yaml's `training:` section and checks the recorded results before a build.
 
-Registered under the `notes_builder.plugins` entry point (pyproject.toml). Importing it must not import torch,
-numpy, scipy or matplotlib (the `train` extra): the core loads it on every command.
+Built in (plugins.BUILTIN_PLUGINS) and registered under the `notes_builder.plugins` entry point (pyproject.toml).
+The core loads it when one of its events fires (every build, placeholders, doctor; reading notes.yaml loads only
+settings.py), so importing it must not import torch, numpy, scipy or matplotlib (the `train` extra).
 """
 
 from __future__ import annotations
