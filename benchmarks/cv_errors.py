@@ -10,7 +10,6 @@ by what this printed for folds 0 and 1.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 import tempfile
@@ -20,23 +19,25 @@ import torch
 from model_selection import DRAW, FOLDS, draw_validation  # benchmarks/, beside this script
 
 from notes_builder.config import load_config
-from notes_builder.train import TrainOptions, train_figures
 from notes_builder.train import data as har
 from notes_builder.train.model import SimpleLSTM
-from notes_builder.train.training import labels_for
+from notes_builder.train.results import train_figures
+from notes_builder.train.settings import data_path, training_settings, with_training
+from notes_builder.train.training import TrainOptions, labels_for
 
 
 def main() -> None:
     k, seed = int(sys.argv[1]), int(sys.argv[2])
     overrides = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
     config = load_config(sys.argv[4] if len(sys.argv) > 4 else "content")
-    data = har.load_data(har.resolve_data(config.data_path(None), quiet=True))
+    data = har.load_data(har.resolve_data(data_path(config), quiet=True))
     volunteers = sorted(int(v) for v in np.unique(data.train.subject))
     fold = volunteers[k::FOLDS]
     validation = draw_validation([v for v in volunteers if v not in fold], DRAW + k)
-    training = dataclasses.replace(config.training, seed=seed, val_volunteers=validation, **overrides)
+    config = with_training(config, seed=seed, val_volunteers=validation, **overrides)
+    training = training_settings(config)
     with tempfile.TemporaryDirectory() as results:
-        result = train_figures(dataclasses.replace(config, training=training),
+        result = train_figures(config,
                                TrainOptions(quiet=True, results_dir=results, holdout_volunteers=fold))
 
     fit = data.train.select(~np.isin(data.train.subject, validation + fold))

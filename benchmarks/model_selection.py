@@ -100,9 +100,10 @@ ROUNDS: dict[int, tuple[list[int], dict[str, dict]]] = {
 def training_volunteers(notes: str) -> list[int]:
     from notes_builder.config import load_config
     from notes_builder.train import data as har
+    from notes_builder.train.settings import data_path
 
     config = load_config(notes)
-    data = har.load_data(har.resolve_data(config.data_path(None), quiet=True))
+    data = har.load_data(har.resolve_data(data_path(config), quiet=True))
     return sorted(int(v) for v in np.unique(data.train.subject))
 
 

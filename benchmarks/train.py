@@ -21,12 +21,14 @@ import tempfile
 import time
 
 CHILD = """
-import dataclasses, json, resource, sys
+import json, resource, sys
 from notes_builder.config import load_config
-from notes_builder.train import TrainOptions, train_figures
+from notes_builder.train.results import train_figures
+from notes_builder.train.training import TrainOptions
+from notes_builder.train.settings import with_training
 notes, results, overrides, options = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
 config = load_config(notes)
-config = dataclasses.replace(config, training=dataclasses.replace(config.training, **overrides))
+config = with_training(config, **overrides)
 result = train_figures(config, TrainOptions(quiet=True, results_dir=results, **options))
 metrics = dict(result.metrics, peak_rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 print(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, list) or k == "confusion_matrix"}))

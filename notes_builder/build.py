@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from notes_builder import __version__
+from notes_builder import __version__, plugins
 from notes_builder.config import NotesConfig, TemplateOptions, load_config, templates_dir
 from notes_builder.errors import CompileError, Diagnostic, Location, OutputError
 from notes_builder.files import files_below, publish, sha256_file, write_atomic
@@ -32,7 +32,7 @@ class BuildOptions:
     force: bool = False
     strict: bool = False
     show_warnings: bool = False
-    retrain: bool = False
+    retrain: bool = False  # training plugin: retrain when the recorded results are stale
     quiet: bool = False
     root: str | Path | None = None  # --root: the project root (config.find_project_root)
 
@@ -172,15 +172,6 @@ def check_lint(document) -> list[Diagnostic]:
             for f in found if f.severity == "warning"]
 
 
-def check_results(config: NotesConfig, options: BuildOptions) -> None:
-    """Use recorded training results only when they still match their inputs (see train.freeze)."""
-    if not (config.results_dir / "freeze.json").exists():
-        return  # notes without a recorded experiment
-    from notes_builder.train import ensure_results
-
-    ensure_results(config, retrain=options.retrain, quiet=options.quiet)
-
-
 def _locate_in_notes_yaml(error: CompileError, config: NotesConfig) -> None:
     """A missing .sty or font, or a macro name LaTeX already has, is the user's line in notes.yaml, not the
     log's."""
@@ -207,8 +198,8 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
     work = out / f".work-{config.output}"
     pdf_path = out / config.pdf_name
     tex_path = out / f"{config.output}.tex"
-    # before the manifest: it does not list the training data, the training code or the torch version
-    check_results(config, options)
+    # before the manifest: plugins check what it does not list (training: the data and the training code)
+    plugins.pre_build(config, options)
     remembered = _unchanged(work / MANIFEST) if options.pdf and not options.force and pdf_path.exists() else None
     if remembered is not None:
         _print_warnings(remembered, options)

@@ -80,19 +80,25 @@ def _command_line(command: str, path: str | None, options: dict[str, object]) ->
 @click.option("--threads", type=click.IntRange(min=0), help="CPU threads for torch (0: torch's default).")
 @click.option("--task", type=click.Choice(["walking", "dynamic", "six"]), help="Override training.task.")
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint left by an interrupted run.")
-@click.option("--explain", is_flag=True, help="Only say whether the recorded results are current and why.")
+@click.option("--check", "--explain", "explain", is_flag=True,
+              help="Only say whether the recorded results are current and why (torch version included).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars; print only the results folder.")
 @reports_errors
 def train_figures_command(path: str | None, data: str | None, epochs: int | None, seed: int | None,
                           device: str | None, threads: int | None, task: str | None, resume: bool,
                           explain: bool, quiet: bool) -> None:
-    """Train the notes' SimpleLSTM and write metrics.json, figures and freeze.json to the results folder."""
+    """Train the notes' SimpleLSTM and write metrics.json, figures and freeze.json to the results folder.
+
+    Needs the training extra: pip install 'notes-builder[train]'."""
     from notes_builder.config import load_config
-    from notes_builder.train import TrainOptions, check_results, train_figures
+    from notes_builder.train.results import check_results, require_extra, train_figures
 
     config = load_config(path)
+    require_extra()
+    from notes_builder.train.training import TrainOptions  # the optional extra, once known to be installed
+
     if explain:
-        report = check_results(config, data)
+        report = check_results(config, data, environment=True)
         click.echo(report.message())
         sys.exit(0 if report.current else 1)
     result = train_figures(config, TrainOptions(data=data, epochs=epochs, seed=seed, device=device,

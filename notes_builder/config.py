@@ -3,7 +3,8 @@
 A notes project is either a folder with `notes.yaml` or a single Markdown file whose YAML front matter
 holds the same keys. Each section of the configuration is a dataclass below; `_build` checks the YAML
 against the dataclass's type hints, so adding an option means adding one typed field with a default.
-Every error names the YAML file, line and column of the offending value.
+A plugin's section (e.g. `training:`) is declared by its plugin (plugins.Section) and validated here, by
+the same code. Every error names the YAML file, line and column of the offending value.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from notes_builder import plugins
 from notes_builder.errors import ConfigError, Diagnostic, Location, UsageError
 from notes_builder.tex import safety
 from notes_builder.tex.chars import tex_safe_stem
@@ -30,7 +32,6 @@ from notes_builder.tex.macros import base_macros
 from notes_builder.tex.tokens import TOKEN_PATTERN
 
 CONFIG_NAME = "notes.yaml"
-DATA_ENV_VAR = "NOTES_DATA"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 YamlPath = tuple[str | int, ...]
@@ -72,42 +73,6 @@ class LintConfig:
 
 
 @dataclass
-class TrainingConfig:
-    """`notes train-figures`: the experiment whose numbers and figures the notes quote."""
-
-    data: str = "../../shared/data/HAPT-RawData.zip"  # relative to the notes folder
-    data_url: str = ""
-    data_sha256: str = ""
-    task: str = "walking"  # walking | dynamic | six
-    hidden_size: int = 48
-    dense_size: int = 20
-    epochs: int = 30
-    batch_size: int = 128
-    learning_rate: float = 0.002
-    weight_decay: float = 0.0
-    grad_clip: float = 1.0
-    lr_schedule: str = "cosine"  # constant | cosine (decays to 0 over the epochs)
-    # which epoch is tested: best val_accuracy (ties: lower validation loss) | lowest val_loss | last (the end of
-    # the cosine decay; chosen by cross-validation, benchmarks/model_selection.py round 2)
-    select_epoch: str = "last"
-    # weight the loss by inverse class frequency in the training windows (chosen by cross-validation over the
-    # training volunteers: benchmarks/model_selection.py)
-    balance_classes: bool = True
-    augment_shift: int = 64  # random time shift (samples, at most 64) of each training window
-    augment_stretch: float = 0.0  # random change of speed, e.g. 0.2: resampled at 0.8-1.2x
-    # random tilt of the phone, up to this many degrees about a random axis (chosen by cross-validation,
-    # benchmarks/model_selection.py round 4: volunteers who carry the phone tilted were the errors)
-    augment_rotate: float = 25.0
-    augment_scale: float = 0.1  # std of a random gain per window and channel during training
-    augment_noise: float = 0.0  # std of added Gaussian noise (normalised units) during training
-    seed: int = 1
-    # from the 21 training volunteers; drawn at random (numpy default_rng(2026)), not hand-picked
-    val_volunteers: list[int] = field(default_factory=lambda: [6, 27])
-    threads: int = 1  # 0: torch's default; 1 is fastest on a busy 2-core CPU (small LSTM steps)
-    device: str = "auto"  # auto | cpu | cuda
-
-
-@dataclass
 class Symbol:
     """One row of the notes' symbol table."""
 
@@ -136,7 +101,7 @@ class NotesConfig:
     template: TemplateOptions = field(default_factory=TemplateOptions)
     allow: AllowOptions = field(default_factory=AllowOptions)
     lint: LintConfig = field(default_factory=LintConfig)
-    training: TrainingConfig = field(default_factory=TrainingConfig)
+    plugin_sections: dict[str, Any] = field(default_factory=dict)  # plugin name -> its validated section
     single_file: bool = False
     positions: dict[YamlPath, tuple[int, int]] = field(default_factory=dict, repr=False)
     # The folder that figures, includes, sections and templates must lie in (see find_project_root).
@@ -162,18 +127,6 @@ class NotesConfig:
     def template_dir(self) -> Path | None:
         return self.root / self.template.directory if self.template.directory else None
 
-    def data_path(self, override: str | os.PathLike | None = None) -> Path:
-        """Training data: `--data` beats $NOTES_DATA beats the config's `training.data`."""
-        chosen = _data_override(override) or self.training.data
-        path = Path(chosen).expanduser()
-        return path if path.is_absolute() else (self.root / path if not override else Path.cwd() / path)
-
-    def data_location(self, override: str | os.PathLike | None = None) -> Location | None:
-        """Where notes.yaml names the training data, when that is where `data_path` took it from."""
-        if _data_override(override) or ("training", "data") not in self.positions:
-            return None
-        return self.location_of("training", "data")
-
     @property
     def results_dir(self) -> Path:
         return self.results or self.root / "results"
@@ -183,24 +136,14 @@ class NotesConfig:
         return f"{self.output}.pdf"
 
 
-def _data_override(override: str | os.PathLike | None) -> str | os.PathLike | None:
-    """A data path that beats notes.yaml's: `--data`, then $NOTES_DATA."""
-    return override or os.environ.get(DATA_ENV_VAR)
-
-
 _SECTIONS: dict[str, type] = {
     "template": TemplateOptions,
     "allow": AllowOptions,
     "lint": LintConfig,
-    "training": TrainingConfig,
 }
 _CHOICES: dict[str, tuple[str | int, ...]] = {
     "language": ("en", "zh", "mixed"),
     "template.engine": ("pdflatex", "xelatex"),
-    "training.task": ("walking", "dynamic", "six"),
-    "training.device": ("auto", "cpu", "cuda"),
-    "training.lr_schedule": ("constant", "cosine"),
-    "training.select_epoch": ("val_accuracy", "val_loss", "last"),
     "template.font_size": (10, 11, 12),  # the sizes LaTeX's article class has
     # pasted into \documentclass[...]: only the sizes the article class knows
     "template.paper": ("a4paper", "a5paper", "b5paper", "letterpaper", "legalpaper", "executivepaper"),
@@ -219,22 +162,11 @@ _HINTS: dict[str, str] = {
 # key -> (lowest, highest or None, whether the lowest itself is allowed)
 _RANGES: dict[str, tuple[float, float | None, bool]] = {
     "compile_timeout": (0, None, False),
-    **{f"training.{name}": (1, None, True) for name in ("hidden_size", "dense_size", "epochs", "batch_size")},
-    "training.learning_rate": (0, None, False),
-    "training.weight_decay": (0, None, True),
-    "training.grad_clip": (0, None, False),  # 0 would zero every gradient
-    "training.augment_shift": (0, 64, True),  # at most into the next window, which starts 64 samples later
-    "training.augment_stretch": (0, 0.5, True),
-    "training.augment_rotate": (0, 180, True),
-    "training.augment_scale": (0, None, True),
-    "training.augment_noise": (0, None, True),
-    "training.threads": (0, None, True),
-    "training.seed": (0, None, True),  # numpy's generators take no negative seeds
 }
 _USER_FIELDS = [
     f.name for f in dataclasses.fields(NotesConfig)
     if f.name not in {"source", "root", "single_file", "positions", "project_root", "title_given", "warnings",
-                      "macro_arity"}
+                      "macro_arity", "plugin_sections"}
 ]
 
 
@@ -369,26 +301,35 @@ def _build(cls: type, data: Any, prefix: str, config: NotesConfig) -> Any:
     return cls(**values)
 
 
-def check_training(training: TrainingConfig) -> None:
-    """Training settings that did not come from notes.yaml (command line, library callers) get the same
+def check_settings(section: str, settings: Any) -> None:
+    """A section's settings that did not come from notes.yaml (command line, library callers) get the same
     checks as those that did."""
-    for item in dataclasses.fields(training):
-        _check_allowed(f"training.{item.name}", getattr(training, item.name), f"training.{item.name}", None)
+    for item in dataclasses.fields(settings):
+        _check_allowed(f"{section}.{item.name}", getattr(settings, item.name), f"{section}.{item.name}", None)
+
+
+def _declared(name: str) -> tuple[tuple[Any, ...] | None, tuple[float, float | None, bool] | None, str | None]:
+    """The choices, range and hint declared for a dotted key: the core's tables, or the owning plugin's."""
+    section, _, field_name = name.partition(".")
+    rules = plugins.section_of(section) if field_name and section not in _SECTIONS else None
+    if rules is not None:
+        return rules.choices.get(field_name), rules.ranges.get(field_name), rules.hints.get(field_name)
+    return _CHOICES.get(name), _RANGES.get(name), _HINTS.get(name)
 
 
 def _check_allowed(name: str, value: Any, where: str, at: Location | None) -> None:
     """The value is one of the declared choices and inside the declared range of `name`, if it has them."""
-    choices = _CHOICES.get(name)
+    choices, declared_range, hint = _declared(name)
     if choices and value not in choices:
         raise ConfigError(f"'{where}' must be one of {', '.join(map(str, choices))}, not {value!r}", at,
-                          hint=_HINTS.get(name))
+                          hint=hint)
     if name in _PATTERNS:
         pattern, what = _PATTERNS[name]
         if not pattern.fullmatch(value):
-            raise ConfigError(f"'{where}' must be {what}, not {value!r}", at, hint=_HINTS.get(name))
-    if name not in _RANGES:
+            raise ConfigError(f"'{where}' must be {what}, not {value!r}", at, hint=hint)
+    if declared_range is None:
         return
-    lowest, highest, lowest_allowed = _RANGES[name]
+    lowest, highest, lowest_allowed = declared_range
     if value < lowest or (value == lowest and not lowest_allowed) or (highest is not None and value > highest):
         if highest is not None:
             rule = f"between {lowest} and {highest}"
@@ -527,13 +468,21 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
                     raise ConfigError("'root' is only for notes.yaml; for a single file use --root DIR", at)
                 explicit_root = _explicit_root(root / _coerce(value, str, "root", at), at)
                 continue
+            declared = plugins.section_of(name) if name not in _USER_FIELDS else None
+            if declared is not None:  # a plugin's section, by its own declaration
+                config.plugin_sections[name] = _build(declared.settings, value, name, config)
+                continue
             if name not in _USER_FIELDS:
                 # front matter written for another tool (Jekyll, Hugo, Obsidian): its keys are ignored with one
                 # warning; in notes.yaml, or close to one of ours, an unknown key is most likely a typo
-                if single_file and not difflib.get_close_matches(name, _USER_FIELDS, n=1, cutoff=0.8):
+                known = _USER_FIELDS + [p.name for p in plugins.installed_plugins() if p.section is not None]
+                if single_file and not difflib.get_close_matches(name, known, n=1, cutoff=0.8):
                     foreign.append(key)
                     continue
-                raise _unknown_key(key, _USER_FIELDS, "", config.location_of(key, key=True))
+                unknown = _unknown_key(key, known, "", config.location_of(key, key=True))
+                if not unknown.hint.startswith("did you mean"):
+                    unknown.hint += "; a plugin's section needs the plugin installed (`notes doctor` lists plugins)"
+                raise unknown
             if name in _SECTIONS:
                 setattr(config, name, _build(_SECTIONS[name], value, name, config))
             elif name == "symbols":

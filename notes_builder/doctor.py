@@ -4,15 +4,15 @@ Checks, in order: the TeX programs (pdflatex, latexmk, kpsewhich; xelatex, rsvg-
 optional), every LaTeX package the templates load (parsed from `templates/*.tex.j2`, both engine branches,
 looked up with one `kpsewhich` call; the notes' own packages take a second), the CJK setup for Chinese notes
 (CJKutf8 and the gbsn font), the
-Python dependencies of the installed package, and what the notes themselves ask for: their
-`template.packages`, their CJK font (c70<font>.fd under pdflatex, the fontconfig font under xelatex) and
-their training data.
+Python dependencies of the installed package, what the notes themselves ask for: their
+`template.packages` and their CJK font (c70<font>.fd under pdflatex, the fontconfig font under xelatex), and
+the plugins found, each plugin's optional extra and what the plugin checks itself (training: the notes'
+training data).
 Install commands use Debian package names (the ones the README's setup command installs).
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.metadata as metadata
 import os
 import re
@@ -22,28 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from notes_builder import plugins
+from notes_builder.plugins import Check
 from notes_builder.texlog import PACKAGE_HINTS
 
 if TYPE_CHECKING:
     from notes_builder.config import NotesConfig
 
 DIST_NAME = "notes-builder"
-
-
-@dataclass
-class Check:
-    group: str  # "program", "LaTeX package", "CJK", "Python", "notes", "data"
-    name: str
-    ok: bool
-    required: bool = True
-    detail: str = ""  # where it was found, or why it is missing
-    fix: str = ""  # the command that installs it
-
-    @property
-    def status(self) -> str:
-        if self.ok:
-            return "ok"
-        return "missing" if self.required else "optional, missing"
 
 
 @dataclass
@@ -229,23 +215,29 @@ def _requirement_name(requirement: str) -> tuple[str, str]:
     return (match.group(1), match.group(2).strip()) if match else (requirement, "")
 
 
-def check_python() -> list[Check]:
-    """The installed package's own dependencies (from its metadata, i.e. pyproject's `dependencies`)."""
+def check_python(extra: str | None = None) -> list[Check]:
+    """The installed package's own dependencies (from its metadata, i.e. pyproject's `dependencies`); with
+    `extra`, those of that optional extra instead (optional checks: the core works without them)."""
     try:
         requirements = metadata.requires(DIST_NAME) or []
     except metadata.PackageNotFoundError:
         return [Check("Python", DIST_NAME, False, True, "the package is not installed", "pip install -e .")]
     checks = []
     for requirement in requirements:
-        if "extra ==" in requirement:
+        marker = re.search(r"extra\s*==\s*['\"]([^'\"]+)['\"]", requirement)
+        if (marker.group(1) if marker else None) != extra:
             continue
         name, spec = _requirement_name(requirement)
         fix = (f"pip install '{name}{spec}' --index-url https://download.pytorch.org/whl/cpu" if name == "torch"
                else f"pip install '{name}{spec}'")
+        if extra:
+            fix = f"pip install '{DIST_NAME}[{extra}]'" + (" (torch's CPU build first: " + fix + ")"
+                                                          if name == "torch" else "")
         try:
             version = metadata.version(name)
         except metadata.PackageNotFoundError:
-            checks.append(Check("Python", name, False, True, f"not installed (needs {spec or 'any version'})", fix))
+            checks.append(Check("Python", name, False, extra is None,
+                                f"not installed (needs {spec or 'any version'})", fix))
             continue
         ok, detail = True, version
         try:
@@ -255,7 +247,7 @@ def check_python() -> list[Check]:
                 ok, detail = False, f"{version} installed, needs {spec}"
         except ImportError:  # packaging is not a dependency; without it only presence is checked
             pass
-        checks.append(Check("Python", name, ok, True, detail, "" if ok else fix))
+        checks.append(Check("Python", name, ok, extra is None, detail, "" if ok else fix))
     return checks
 
 
@@ -304,20 +296,6 @@ def check_notes_tex(config: NotesConfig) -> list[Check]:
     return checks
 
 
-def check_data(config: NotesConfig) -> list[Check]:
-    """The training data of the notes (needed only to retrain; builds reuse recorded results)."""
-    path = config.data_path()
-    with contextlib.suppress(OSError):
-        path = path.resolve()
-    if path.exists():
-        return [Check("data", "training data", True, False, str(path))]
-    fix = "set training.data in notes.yaml or $NOTES_DATA (or pass --data to notes train-figures)"
-    detail = f"{path} does not exist (needed only by notes train-figures)"
-    if config.training.data_url:
-        detail += f"; it will be downloaded from {config.training.data_url}"
-    return [Check("data", "training data", False, False, detail, fix)]
-
-
 def run_doctor(target: str | os.PathLike | None = None, templates: Path | None = None) -> DoctorReport:
     from notes_builder.config import load_config
     from notes_builder.errors import NotesError, UsageError
@@ -338,7 +316,13 @@ def run_doctor(target: str | os.PathLike | None = None, templates: Path | None =
         checks.append(problem)
     else:
         assert config is not None
-        checks += [*check_notes_tex(config), *check_data(config)]
+        checks += check_notes_tex(config)
+    known = {(c.group, c.name) for c in checks}  # an older install's metadata may list an extra's package as core
+    checks += [Check("plugin", plugin.name, True, False, f"{type(plugin).__module__}.{type(plugin).__name__}"
+                     + (f" (its command needs the `{plugin.extra}` extra)" if plugin.extra else ""))
+               for plugin in plugins.installed_plugins()]
+    extras = [check for plugin in plugins.installed_plugins() if plugin.extra for check in check_python(plugin.extra)]
+    checks += [c for c in [*extras, *plugins.doctor_checks(config)] if (c.group, c.name) not in known]
     return DoctorReport(checks)
 
 

@@ -8,12 +8,12 @@ import difflib
 import json
 import math
 import re
-from dataclasses import asdict
 from typing import Any
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
+from notes_builder import plugins
 from notes_builder.config import NotesConfig, read_text
 from notes_builder.content import SourceFile
 from notes_builder.errors import ContentError, Location, PlaceholderError
@@ -104,7 +104,7 @@ def placeholder_environment() -> jinja2.Environment:
 def placeholder_values(config: NotesConfig) -> dict[str, Any]:
     """What `notes.` offers placeholders: plain values only, never the config object and its paths."""
     return {"title": config.title, "author": config.author, "date": config.date, "language": config.language,
-            "training": asdict(config.training)}
+            **plugins.placeholder_values(config)}
 
 
 def load_metrics(config: NotesConfig) -> tuple[dict | None, str | None]:

@@ -3,8 +3,14 @@
 Inputs: the config's `training` section (minus `data`, `data_url`, `data_sha256`, `threads` and `device`:
 where the file lives, how it is fetched and how many cores run it do not change what is learnt; the data
 itself is identified by its SHA-256, and the device used is kept in metrics.json's provenance), the data
-file's SHA-256, the source of the model, training and data modules, the preprocessing version and the
-torch version. The notes' prose is not an input, so editing it never makes the results stale.
+file's SHA-256, the source of the model, training and data modules and the preprocessing version. The notes'
+prose is not an input, so editing it never makes the results stale.
+
+The record is the contract of the results folder (`freeze.json`, version 2): `inputs` and their `hash`;
+`outputs`, the SHA-256 of every file the run wrote (so a missing or replaced file is seen); and, for
+information, the `environment` of the run (torch version, threads). `notes build` checks inputs and outputs
+without torch (train.plugin); only `notes train-figures --check` also compares the torch version.
+Version 1 records kept the torch version among the inputs; they are read as if it were in `environment`.
 """
 
 from __future__ import annotations
@@ -12,29 +18,41 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from importlib import metadata
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from notes_builder.config import TrainingConfig
+from notes_builder.files import sha256_file
+from notes_builder.train.settings import TrainingConfig
 
 # This module is imported by every `notes build` to check the recorded results, so it stays light:
-# no torch, numpy or scipy here (the torch version comes from the installed package's metadata).
+# no torch, numpy or scipy here (torch only inside torch_version, which builds never call).
 PREPROCESSING_VERSION = 1  # bump when the windowing/filtering in data.py changes what it produces
 FIGURES = ("loss_curve", "val_accuracy", "confusion_matrix")
+METRICS_NAME = "metrics.json"
+EXPECTED_OUTPUTS = (METRICS_NAME, *(f"{name}.pdf" for name in FIGURES))  # what a record without `outputs` needs
 
 RECORD_NAME = "freeze.json"
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 CODE_FILES = ("model.py", "training.py", "data.py")
 NOT_INPUTS = ("data", "data_url", "data_sha256", "threads", "device")
 _HERE = Path(__file__).resolve().parent
 
 
+@dataclass
+class Record:
+    """A freeze.json as read: inputs, the run's environment, and the files it wrote (name -> SHA-256)."""
+
+    inputs: dict[str, Any]
+    environment: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+
+
 def torch_version() -> str:
-    try:
-        return metadata.version("torch")
-    except metadata.PackageNotFoundError:
-        return "not installed"
+    """Asked only by the training run and `notes train-figures --check`, which both need the extra."""
+    import torch  # the optional extra
+
+    return torch.__version__
 
 
 def _sha(text: str | bytes) -> str:
@@ -57,16 +75,37 @@ def inputs(training: TrainingConfig, data_sha256: str) -> dict[str, Any]:
         "data_sha256": data_sha256,
         "code": code_hashes(),
         "preprocessing_version": PREPROCESSING_VERSION,
-        "torch_version": torch_version(),
     }
+
+
+def environment(threads: int | None = None) -> dict[str, Any]:
+    """What ran the experiment, recorded for information: results may differ in the last digits across torch
+    versions, so only `notes train-figures --check` compares it, never the build."""
+    return {"torch_version": torch_version(), **({"threads": threads} if threads is not None else {})}
+
+
+def output_hashes(folder: Path, names: list[str] | tuple[str, ...]) -> dict[str, str]:
+    return {name: sha256_file(folder / name) for name in sorted(names)}
 
 
 def digest(values: dict[str, Any]) -> str:
     return _sha(json.dumps(values, sort_keys=True, separators=(",", ":")))
 
 
-def record(values: dict[str, Any]) -> dict[str, Any]:
-    return {"version": RECORD_VERSION, "hash": digest(values), "inputs": values}
+def record(values: dict[str, Any], environment: dict[str, Any] | None = None,
+           outputs: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"version": RECORD_VERSION, "hash": digest(values), "inputs": values,
+            "environment": environment or {}, "outputs": outputs or {}}
+
+
+def read_record(path: Path) -> Record:
+    """A freeze.json of either version; raises OSError, ValueError or KeyError when it is unreadable."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    values = dict(data["inputs"])
+    environment = dict(data.get("environment", {}))
+    if "torch_version" in values:  # version 1
+        environment.setdefault("torch_version", values.pop("torch_version"))
+    return Record(values, environment, dict(data.get("outputs", {})))
 
 
 def explain(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
@@ -84,8 +123,15 @@ def explain(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
     for name in sorted(set(old_code) | set(new_code)):
         if old_code.get(name) != new_code.get(name):
             changes.append(f"code: {name} changed")
-    for key in ("preprocessing_version", "torch_version"):
+    for key in ("preprocessing_version", "torch_version"):  # torch_version: in environments, old checkpoints
         if recorded.get(key) != current.get(key):
             label = key.replace("_", " ")
             changes.append(f"{label} changed from {recorded.get(key)} to {current.get(key)}")
     return changes
+
+
+def explain_environment(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """The torch version, when the record names one (thread counts differ from machine to machine)."""
+    if "torch_version" not in recorded:
+        return []
+    return explain({"torch_version": recorded["torch_version"]}, {"torch_version": current.get("torch_version")})

@@ -24,12 +24,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from notes_builder.config import NotesConfig, TrainingConfig, check_training
+from notes_builder.config import NotesConfig
 from notes_builder.errors import DataError, TrainingError, UsageError
 from notes_builder.files import atomic_file, write_json
 from notes_builder.train import data as har
 from notes_builder.train import freeze
 from notes_builder.train.model import SimpleLSTM
+from notes_builder.train.settings import TrainingConfig, check_training, data_location, data_path, training_settings
 
 CHECKPOINT_NAME = ".checkpoint.pt"
 EXPLODING_LOSS = 1e3
@@ -81,7 +82,7 @@ def labels_for(task: str, activity: np.ndarray) -> np.ndarray:
 def effective_training(config: NotesConfig, options: TrainOptions) -> TrainingConfig:
     overrides = {k: getattr(options, k) for k in ("epochs", "seed", "device", "threads", "task")
                  if getattr(options, k) is not None}
-    training = dataclasses.replace(config.training, **overrides)
+    training = dataclasses.replace(training_settings(config), **overrides)
     check_training(training)
     return training
 
@@ -262,10 +263,10 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
         torch.set_num_threads(training.threads)
     device = pick_device(training.device)
     try:
-        data = har.load_data(har.resolve_data(config.data_path(options.data), training.data_url,
+        data = har.load_data(har.resolve_data(data_path(config, options.data), training.data_url,
                                               training.data_sha256, options.quiet))
     except DataError as error:
-        error.location = error.location or config.data_location(options.data)
+        error.location = error.location or data_location(config, options.data)
         raise
     results_dir = Path(options.results_dir or config.results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -434,8 +435,11 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
     from notes_builder.train.figures import write_figures
 
     files = write_figures(metrics, results_dir)
-    write_json(results_dir / "metrics.json", metrics)
-    write_json(results_dir / freeze.RECORD_NAME, freeze.record(inputs))
-    files += [results_dir / "metrics.json", results_dir / freeze.RECORD_NAME]
+    write_json(results_dir / freeze.METRICS_NAME, metrics)
+    files.append(results_dir / freeze.METRICS_NAME)
+    outputs = freeze.output_hashes(results_dir, [path.name for path in files])
+    write_json(results_dir / freeze.RECORD_NAME,
+               freeze.record(inputs, freeze.environment(torch.get_num_threads()), outputs))
+    files.append(results_dir / freeze.RECORD_NAME)
     checkpoint.unlink(missing_ok=True)
     return TrainResult(metrics, results_dir, files, state_dict=best["state"])

@@ -9,14 +9,16 @@ from pathlib import Path
 import pytest
 from pdfcheck import run_notes
 
-from notes_builder.config import TrainingConfig, load_config
+from notes_builder.config import load_config
 from notes_builder.errors import StaleResultsError
 from notes_builder.files import sha256_file, write_json
-from notes_builder.train import check_results, ensure_results, freeze
 from notes_builder.train import data as har
-from notes_builder.train.figures import FIGURES
+from notes_builder.train import freeze
+from notes_builder.train.freeze import FIGURES
+from notes_builder.train.results import check_results, ensure_results
+from notes_builder.train.settings import TrainingConfig, training_settings
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "HAPT-RawData.zip"
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "HAPT-RawData.zip"
 TRAIN_CODE = Path(har.__file__).resolve().parent
 
 
@@ -60,7 +62,7 @@ def recorded_notes(tmp_path: Path, monkeypatch) -> Path:
     write_json(results / "metrics.json", {"test_accuracy": 0.99})
     for name in FIGURES:
         (results / f"{name}.pdf").write_bytes(b"%PDF-1.4\n")
-    write_json(results / freeze.RECORD_NAME, freeze.record(freeze.inputs(config.training, sha256_file(data))))
+    write_json(results / freeze.RECORD_NAME, freeze.record(freeze.inputs(training_settings(config), sha256_file(data))))
     return notes
 
 
@@ -104,10 +106,50 @@ def test_a_rebuild_with_nothing_else_changed_still_sees_new_data(recorded_notes:
     out = tmp_path / "out"
     first = run_notes("build", recorded_notes, "--pdf", "--out", out, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
     assert first.returncode == 0, first.stderr
-    data = Path(load_config(recorded_notes).training.data)
+    data = Path(training_settings(load_config(recorded_notes)).data)
     data.write_bytes(b"PK replaced data")
     second = run_notes("build", recorded_notes, "--pdf", "--out", out, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
     assert second.returncode == 1, second.stderr
     assert "recorded training results are stale: data: SHA-256 changed" in second.stderr
     # the hint's commands name these notes, so they can be pasted as they are
     assert f"run `notes train-figures {recorded_notes}` (or `notes build {recorded_notes} --retrain`)" in second.stderr
+
+
+def _record_outputs(notes: Path, torch_version: str) -> Path:
+    """Rewrite the fixture's record as a run writes it: with its outputs' hashes and its environment."""
+    config = load_config(notes)
+    results = config.results_dir
+    record = freeze.read_record(results / freeze.RECORD_NAME)
+    outputs = freeze.output_hashes(results, list(freeze.EXPECTED_OUTPUTS))
+    write_json(results / freeze.RECORD_NAME,
+               freeze.record(record.inputs, {"torch_version": torch_version, "threads": 1}, outputs))
+    return results
+
+
+def test_the_build_does_not_judge_the_torch_version_train_figures_check_does(recorded_notes: Path) -> None:
+    _record_outputs(recorded_notes, "1.0.0-elsewhere")
+    config = load_config(recorded_notes)
+    assert check_results(config).current  # what `notes build` checks: no torch needed
+    report = check_results(config, environment=True)  # `notes train-figures --check`
+    assert report.changes == [f"torch version changed from 1.0.0-elsewhere to {freeze.torch_version()}"]
+
+
+def test_a_replaced_or_missing_output_breaks_the_contract(recorded_notes: Path) -> None:
+    results = _record_outputs(recorded_notes, freeze.torch_version())
+    assert check_results(load_config(recorded_notes), environment=True).current
+    write_json(results / "metrics.json", {"test_accuracy": 1.0})
+    report = check_results(load_config(recorded_notes))
+    assert report.changes == ["results: metrics.json is not the file the run wrote"]
+    (results / "loss_curve.pdf").unlink()
+    report = check_results(load_config(recorded_notes))
+    assert report.changes == ["no recorded results: loss_curve.pdf missing"]
+
+
+def test_version_1_records_keep_the_torch_version_out_of_the_inputs(tmp_path: Path) -> None:
+    values = freeze.inputs(TrainingConfig(), "a" * 64)
+    path = tmp_path / freeze.RECORD_NAME
+    write_json(path, {"version": 1, "hash": "x", "inputs": {**values, "torch_version": "2.13.0+cpu"}})
+    record = freeze.read_record(path)
+    assert record.inputs == values and record.environment == {"torch_version": "2.13.0+cpu"}
+    assert not record.outputs
+    assert freeze.explain(record.inputs, values) == []

@@ -18,13 +18,21 @@ import torch
 from click.testing import CliRunner
 
 from notes_builder.cli import cli
-from notes_builder.config import TrainingConfig, load_config
+from notes_builder.config import load_config
 from notes_builder.errors import TrainingError, UsageError
-from notes_builder.train import TrainOptions, check_results, train_figures
 from notes_builder.train import data as har
-from notes_builder.train.training import CHECKPOINT_NAME, _batch, _better, _rotate, following_windows
+from notes_builder.train.results import check_results, train_figures
+from notes_builder.train.settings import TrainingConfig
+from notes_builder.train.training import (
+    CHECKPOINT_NAME,
+    TrainOptions,
+    _batch,
+    _better,
+    _rotate,
+    following_windows,
+)
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "HAPT-RawData.zip"
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "HAPT-RawData.zip"
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"shared data not at {DATA}")
 
 METRIC_KEYS = {
@@ -164,7 +172,7 @@ def test_command_explain_and_missing_data(tmp_path: Path) -> None:
 
 
 def test_committed_results_of_the_default_notes_are_current() -> None:
-    content = Path(__file__).resolve().parents[1] / "content"
+    content = Path(__file__).resolve().parents[2] / "content"
     report = check_results(load_config(content))
     assert report.current, report.message() + "\n(run `notes train-figures` and commit content/results)"
 

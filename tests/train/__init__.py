@@ -1,0 +1,1 @@
+"""Tests of notes_builder.train, arranged like its modules."""
