@@ -40,6 +40,9 @@ class FormulaChecker:
             check(formula)
             if formula.out:
                 return formula.out
-        for check in CHECKS["formula"]:
+        for check in _FORMULA_CHECKS:
             check(formula)
         return formula.out
+
+
+_FORMULA_CHECKS = tuple(CHECKS["formula"])  # the rules package registered them all on import, above

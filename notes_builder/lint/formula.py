@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from notes_builder.lint import macros as M
 from notes_builder.security import FORBIDDEN_COMMANDS, adds_caret_notation, find_forbidden
@@ -161,6 +160,26 @@ class Formula:
         self.out: list[RawFinding] = []
         self._pairs: dict[int, int] | None = None
         self._brackets: dict[int, int] | None = None
+        # offset -> (name, why) of the primitives notes may not use (none with allow.tex_primitives)
+        self.forbidden: dict[int, tuple[str, str]] = {} if table.allow_primitives else {
+            offset: (name, why) for offset, name, why in find_forbidden(body)}
+        # (name, start, end) of each control word, leaving out escaped ones and forbidden primitives (NB171): those
+        # the document does not know; those it knows, outside text arguments, and their names
+        self.unknown_commands: list[tuple[str, int, int]] = []
+        self.known_commands: list[tuple[str, int, int]] = []
+        self.known_names: set[str] = set()
+        known, clean, forbidden = table.known, self.clean, self.forbidden
+        for match in CONTROL.finditer(body):
+            name = match.group(1)
+            start, end = match.span()
+            if start in forbidden or (start and body[start - 1] == "\\" and escaped(body, start)) \
+                    or name in FORBIDDEN_COMMANDS:
+                continue
+            if name not in known:
+                self.unknown_commands.append((name, start, end))
+            elif clean[start] != TEXT:
+                self.known_commands.append((name, start, end))
+                self.known_names.add(name)
 
     def report(self, code: str, start: int, end: int, message: str, fix: RawFix | None = None) -> None:
         if fix is not None and adds_caret_notation(self.body[max(0, fix.start - 1):fix.start],
@@ -180,31 +199,6 @@ class Formula:
         if self._brackets is None:
             self._brackets = bracket_pairs(self.body)
         return self._brackets.get(start, -1)
-
-    @cached_property
-    def forbidden(self) -> dict[int, tuple[str, str]]:
-        """offset -> (name, why) of the primitives notes may not use (none with allow.tex_primitives)."""
-        if self.table.allow_primitives:
-            return {}
-        return {offset: (name, why) for offset, name, why in find_forbidden(self.body)}
-
-    @cached_property
-    def commands(self) -> list[tuple[str, int, int]]:
-        """(name, start, end) of each control word, leaving out escaped ones and forbidden primitives (NB171)."""
-        body, forbidden = self.body, self.forbidden
-        found = []
-        for match in CONTROL.finditer(body):
-            name = match.group(1)
-            start, end = match.span()
-            if start in forbidden or (start > 0 and escaped(body, start)) or name in FORBIDDEN_COMMANDS:
-                continue
-            found.append((name, start, end))
-        return found
-
-    def known_commands(self) -> list[tuple[str, int, int]]:
-        """The commands the document knows, outside text arguments."""
-        known, clean = self.table.known, self.clean
-        return [(name, start, end) for name, start, end in self.commands if name in known and clean[start] != TEXT]
 
     def next_token(self, at: int) -> int:
         """Skip spaces and comments from `at`: where TeX looks for the next (argument) token."""

@@ -34,7 +34,9 @@ _ACCENT_SUB = re.compile(r"^\s*(\\[A-Za-z]+|[A-Za-z])\s*_\s*(\{[^{}]*\}|\\[A-Za-
       fix='safe', default=False)
 def accent_arguments(formula: Formula) -> None:
     """The argument after each accent: angle brackets, a subscript inside the braces, or no braces at all."""
-    for name, start, end in formula.known_commands():
+    if M.ACCENTS.isdisjoint(formula.known_names):
+        return
+    for name, start, end in formula.known_commands:
         if name in M.ACCENTS and name not in M.TEXT_ONLY:
             _accent(formula, name, start, end)
 

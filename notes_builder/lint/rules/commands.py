@@ -21,10 +21,8 @@ _ARGUMENT_STOPS = frozenset({"\\", "right", "middle", "end"})
       '$x \\in \\R$',
       '$x \\in \\mathbb{R}$')
 def unknown_macro(formula: Formula) -> None:
-    body, known = formula.body, formula.table.known
-    for name, start, end in formula.commands:
-        if name in known:
-            continue
+    body = formula.body
+    for name, start, end in formula.unknown_commands:
         hint = M.suggest(name)
         message = f"unknown macro \\{name}" + (f" (did you mean {hint}?)" if hint else "")
         if formula.table.template_packages:
@@ -49,10 +47,11 @@ def unknown_macro(formula: Formula) -> None:
 def macro_missing_argument(formula: Formula) -> None:
     """LaTeX's own commands by their argument specs; the user's macros parsed with pylatexenc's LatexWalker."""
     builtin = formula.table.builtin_arguments
-    for name, _start, end in formula.known_commands():
-        spec = builtin.get(name)
-        if spec is not None:
-            _builtin_call(formula, name, spec, end)
+    if not builtin.keys().isdisjoint(formula.known_names):
+        for name, _start, end in formula.known_commands:
+            spec = builtin.get(name)
+            if spec is not None:
+                _builtin_call(formula, name, spec, end)
     user = formula.table.user_macro
     if user is not None and user.search(formula.body):
         _user_calls(formula)
@@ -66,7 +65,9 @@ def macro_missing_argument(formula: Formula) -> None:
       '$\\text{\\LaTeX}$',
       fix='safe')
 def text_command_in_math(formula: Formula) -> None:
-    for name, start, end in formula.known_commands():
+    if M.TEXT_ONLY.isdisjoint(formula.known_names):
+        return
+    for name, start, end in formula.known_commands:
         if name in M.TEXT_ONLY:
             fix = RawFix(start, end, f"\\text{{\\{name}}}") if name in M.TEXT_SYMBOLS else None
             formula.report("NB161", start, end, f"text-mode command \\{name} in math", fix)
