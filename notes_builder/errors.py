@@ -73,6 +73,11 @@ class Diagnostic:
     fix: Fix | None = None
 
     @property
+    def kind(self) -> str:
+        """The severity, by the name the stages' code and tests used before (kept: several stages read it)."""
+        return self.severity
+
+    @property
     def path(self) -> Path | None:
         return self.location.path if self.location else None
 
