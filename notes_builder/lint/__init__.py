@@ -12,10 +12,14 @@ Adding a rule:
    A formula rule takes a `Formula` and calls `formula.report(code, start, end, message, RawFix(...) or None)`
    with offsets into the body; `scope="document"` rules take `(document, symbols_table_spans)` and return
    Diagnostics (`located.locate`). `fix` is its applicability: safe, sometimes, unsafe or none; `default=False`
-   makes it opt-in (`select`). `summary`, `why`, `before`, `after` are what `notes lint --explain CODE` prints.
-2. Add `tests/lint/fixtures/NBxxx.md` (a case that triggers it, and where sensible a near miss that must not),
-   with the expected findings in its `expect:` comment (see tests/lint/test_fixtures.py).
-Nothing else: the runners, `--explain`, select/ignore and the JSON output read the registry.
+   makes it opt-in (`select`); `derails_tex=True` keeps formulas with its errors out of `--compile`.
+   `summary`, `why`, `before`, `after` are what `notes lint --explain CODE` prints. The message is written where
+   the check reports. (`@span_filter(code)` drops a finding where the prose around the formula shows it is
+   none; `exclusive=N` makes a check that, when it reports, stops the other formula checks.)
+2. Add `tests/lint/fixtures/NBxxx.md` (more cases: `NBxxx_name.md`): a case that triggers it and, where
+   sensible, a near miss that must not; its last line is `<!-- expect: NBxxx LINE:COLUMN, ... -->`, the exact
+   findings of that rule (tests/lint/test_lint_fixtures.py).
+Nothing else: the runners, `--explain`, select/ignore, `--compile` and the JSON output read the registry.
 
 Public API: `lint_paths(paths, options) -> LintReport`; `lint_document(document)` (every diagnostic of a gathered
 document); `check_document(document)` (the build's check); `error_findings(document)`; `RULES` (code -> Rule).

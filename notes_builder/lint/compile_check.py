@@ -21,11 +21,11 @@ from notes_builder.content import Document, MathSpan
 from notes_builder.displaymath import whole_environment
 from notes_builder.errors import Diagnostic
 from notes_builder.lint.located import diagnostic
+from notes_builder.lint.rules import RULES
 from notes_builder.render import as_latex_reads, render_preamble
 
 # formulas with an error lint already reports are not compiled: TeX would report the same problem again
-SKIP_CODES = {"NB133", "NB135", "NB132", "NB136", "NB137", "NB171", "NB100", "NB112", "NB138", "NB141", "NB142",
-              "NB143", "NB172"}
+SKIP_CODES = frozenset(code for code, rule in RULES.items() if rule.derails_tex)
 MARKER = "NBLINTFORMULA:"
 
 

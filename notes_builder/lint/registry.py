@@ -36,6 +36,7 @@ class Rule:
     scope: Scope = "formula"  # what its check reads: one formula, the document, the source file, or pdflatex
     # a formula rule that, when it reports, makes the other formula rules moot: its rank among those (1 runs first)
     exclusive: int = 0
+    derails_tex: bool = False  # its errors would derail pdflatex for the next formulas: `--compile` leaves them out
     check: Callable | None = None
 
     @property
@@ -55,8 +56,8 @@ SPAN_FILTERS: dict[str, Callable] = {}  # code -> drop(span, raw finding): see s
 
 
 def rule(code: str, name: str, severity: str, summary: str, why: str, before: str, after: str, *,
-         fix: str = "none", default: bool = True, scope: Scope = "formula", exclusive: int = 0
-         ) -> Callable[[Callable], Callable]:
+         fix: str = "none", default: bool = True, scope: Scope = "formula", exclusive: int = 0,
+         derails_tex: bool = False) -> Callable[[Callable], Callable]:
     """Register a rule whose findings `check` reports (see the family modules for the check signatures)."""
     if fix not in FIX_TEXT:
         raise ValueError(f"{code}: fix must be one of {', '.join(FIX_TEXT)}")
@@ -64,7 +65,8 @@ def rule(code: str, name: str, severity: str, summary: str, why: str, before: st
     def register(check: Callable) -> Callable:
         if code in RULES:
             raise ValueError(f"rule {code} is registered twice")
-        RULES[code] = Rule(code, name, severity, summary, why, before, after, fix, default, scope, exclusive, check)
+        RULES[code] = Rule(code, name, severity, summary, why, before, after, fix, default, scope, exclusive,
+                           derails_tex, check)
         _add(check, scope, exclusive)
         return check
 

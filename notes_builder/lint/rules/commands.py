@@ -19,7 +19,7 @@ _ARGUMENT_STOPS = frozenset({"\\", "right", "middle", "end"})
       'standard macro. A macro from a package loaded with `template.packages` is unknown to lint: declare it under '
       '`lint.extra_macros` in notes.yaml as name: argument count (`extra_macros: {SI: 2}`).',
       '$x \\in \\R$',
-      '$x \\in \\mathbb{R}$')
+      '$x \\in \\mathbb{R}$', derails_tex=True)
 def unknown_macro(formula: Formula) -> None:
     body = formula.body
     for name, start, end in formula.unknown_commands:
@@ -43,7 +43,7 @@ def unknown_macro(formula: Formula) -> None:
       "formula, a group, or an alignment cell ends first, and TeX stops with 'Missing } inserted' or a runaway "
       'argument.',
       "$\\frac{a}$, macros: {norm: '\\lVert #1 \\rVert'}  $\\norm$",
-      '$\\frac{a}{b}$, $\\norm{x}$')
+      '$\\frac{a}{b}$, $\\norm{x}$', derails_tex=True)
 def macro_missing_argument(formula: Formula) -> None:
     """LaTeX's own commands by their argument specs; the user's macros parsed with pylatexenc's LatexWalker."""
     builtin = formula.table.builtin_arguments

@@ -30,7 +30,7 @@ _PROSE = re.compile(r"(?:(?<![\\\x01A-Za-zÀ-ÿ])[A-Za-zÀ-ÿ]{2,}[ ,.;'’]+){6
       '\\left without \\right (or the reverse).',
       "TeX stops with 'Missing \\right. inserted' or 'Extra \\right'; use `\\right.` for an invisible partner.",
       '$\\left( \\frac{a}{b}$',
-      '$\\left( \\frac{a}{b} \\right)$')
+      '$\\left( \\frac{a}{b} \\right)$', derails_tex=True)
 @rule('NB134', 'unbalanced-parentheses', 'warning',
       'Parentheses or brackets do not balance.',
       'More opening than closing ( [ or the reverse is almost always a typo (half-open intervals such as [0, 1) '
@@ -125,7 +125,7 @@ def paired_outside(span: MathSpan, found: RawFinding) -> bool:
       "An unbalanced '{' or '}' breaks the formula and usually everything after it; write `\\{` `\\}` for literal "
       'braces.',
       '$\\frac{a}{b$',
-      '$\\frac{a}{b}$')
+      '$\\frac{a}{b}$', derails_tex=True)
 def unbalanced_braces(formula: Formula) -> None:
     body, clean = formula.body, formula.clean
     bad = unbalanced_brace(body) if ("{" in clean or "}" in clean) and not _balanced(clean) else None
@@ -148,7 +148,7 @@ def _balanced(clean: str) -> bool:
       'An unclosed `$` (or `$$`) swallows the rest of the paragraph into math; close it with the same delimiter, '
       'and write `\\$` for a dollar sign.',
       'costs $5 and $x$',
-      'costs \\$5 and $x$', exclusive=2)
+      'costs \\$5 and $x$', exclusive=2, derails_tex=True)
 def prose_between_formulas(formula: Formula) -> None:
     """`$x$ and then ... $y$` read with the wrong `$` pairs: the prose between two formulas became math, and every
     word of it would be a finding. (An unclosed `$` is NB135 too: rules.parse reports it while reading the file.)"""

@@ -18,20 +18,20 @@ _SUBSTACK = re.compile(r"\\(?:substack|shortstack)\s*\{")
       '\\begin{...} and \\end{...} do not match.',
       "TeX stops with '\\begin{x} ended by \\end{y}'.",
       '\\begin{aligned} a \\end{align}',
-      '\\begin{aligned} a \\end{aligned}')
+      '\\begin{aligned} a \\end{aligned}', derails_tex=True)
 @rule('NB137', 'display-environment-in-math', 'error',
       'A display environment is nested inside math.',
       '`align`, `equation`, `gather`... start display math themselves; inside other math (`$…$`, or after other '
       'symbols in `$$`) they fail. A `$$` that holds only one such environment is fine: it is read as that '
       'environment, as MathJax reads it. Use `aligned`/`gathered` inside a formula.',
       '$$x = \\begin{align} a &= b \\end{align}$$',
-      '$$x = \\begin{aligned} a &= b \\end{aligned}$$')
+      '$$x = \\begin{aligned} a &= b \\end{aligned}$$', derails_tex=True)
 @rule('NB138', 'alignment-outside-environment', 'error',
       '`&` or `\\\\` outside an alignment.',
       "TeX stops with 'Misplaced alignment tab character &' (and `\\\\` does not break lines outside an "
       'alignment); wrap the lines in `aligned`.',
       '$$a &= b \\\\ c &= d$$',
-      '$$\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}$$')
+      '$$\\begin{aligned} a &= b \\\\ c &= d \\end{aligned}$$', derails_tex=True)
 @rule('NB139', 'display-line-break', 'warning',
       '`\\\\` at the top level of display math.',
       'MathJax breaks the line there; LaTeX silently joins the lines of `$$ … $$` or `equation`. notes sets such '
@@ -45,7 +45,7 @@ _SUBSTACK = re.compile(r"\\(?:substack|shortstack)\s*\{")
       "TeX stops with 'Environment … undefined'. MathJax knows a few of its own (CD, xalignat, prooftree); write "
       'the formula with aligned, gathered, cases, array or a matrix environment.',
       '$$\\begin{xalignat} a & b \\end{xalignat}$$',
-      '$$\\begin{aligned} a & b \\end{aligned}$$')
+      '$$\\begin{aligned} a & b \\end{aligned}$$', derails_tex=True)
 def environments(formula: Formula) -> None:
     """One walk with a stack of open environments; `\\\\` at the top of display math goes to _line_breaks."""
     body, clean = formula.body, formula.clean

@@ -33,7 +33,7 @@ def parse_error(path: Path, error: ContentError, display: bool = False) -> Diagn
       'The Markdown file could not be read as notes.',
       'The gather stage stopped on this file, so none of its math was checked.',
       '(a file the gather stage rejects)',
-      '(fix the reported problem)', scope="source")
+      '(fix the reported problem)', scope="source", derails_tex=True)
 def parse_lenient(path: Path, text: str | None = None) -> tuple[Section | None, list[Diagnostic]]:
     """Parse a section; an unclosed `$` becomes a finding and the rest of the file is still checked."""
     try:

@@ -13,7 +13,7 @@ from notes_builder.security import CARET_NOTATION, PLACEHOLDER_IN_MATH, describe
       'math letters (`metrics.hidden_size` becomes a product with a subscript), so the build stops. Other doubled '
       'braces, `x^{{2}}` or `a^{{ T }}`, are LaTeX grouping and stay allowed.',
       '$n = {{ metrics.hidden_size }}$',
-      '$n =$ {{ metrics.hidden_size }}', exclusive=1)
+      '$n =$ {{ metrics.hidden_size }}', exclusive=1, derails_tex=True)
 def placeholder_in_math(formula: Formula) -> None:
     """A `{{ name }}` placeholder: its name would read as math (`hidden_size`), so no other rule applies."""
     body = formula.body
@@ -30,7 +30,7 @@ def placeholder_in_math(formula: Formula) -> None:
       "`allow.tex_primitives: true`; nor `^^5c` (TeX's ^^ notation spells any command) or `\\begin{input}`. "
       'lint.ignore, select and extra_macros cannot hide it. Define macros under `macros:` in notes.yaml instead.',
       '$\\def\\x{1}\\x$',
-      "macros: {x: '1'}  then  $\\x$")
+      "macros: {x: '1'}  then  $\\x$", derails_tex=True)
 def forbidden_primitive(formula: Formula) -> None:
     for offset, (name, why) in formula.forbidden.items():
         end = offset + (len(name) if name == CARET_NOTATION else 1 + len(name))

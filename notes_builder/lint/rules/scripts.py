@@ -33,7 +33,7 @@ _RANGE = re.compile(r"(?:=|\\to|\\in|\\leq?|\\geq?|\\neq)(?![A-Za-z])\s*")
       "TeX stops with 'Double subscript' / 'Double superscript'; nest the second script in braces.",
       '$x_t_1$',
       '$x_{t_1}$',
-      fix='safe')
+      fix='safe', derails_tex=True)
 @rule('NB113', 'empty-script', 'warning',
       'A sub- or superscript is an empty group.',
       '`x_{}` typesets nothing but shifts spacing; it is usually a forgotten index.',
