@@ -22,8 +22,8 @@ sys.path.insert(0, str(REPO))
 from notes_builder.lint import lint_paths  # noqa: E402
 from notes_builder.lint.checker import FormulaChecker  # noqa: E402
 from notes_builder.tex import macros  # noqa: E402
-from tests.lint_corpus.broken import BROKEN  # noqa: E402
-from tests.lint_corpus.valid import valid_formulas  # noqa: E402
+from tests.lint.corpus.broken import BROKEN  # noqa: E402
+from tests.lint.corpus.valid import valid_formulas  # noqa: E402
 
 
 def formulas(count: int) -> list[str]:

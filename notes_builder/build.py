@@ -18,9 +18,8 @@ from pathlib import Path
 
 from notes_builder import __version__, plugins
 from notes_builder.config import NotesConfig, TemplateOptions, load_config, templates_dir
-from notes_builder.errors import CompileError, Diagnostic, Location, OutputError
+from notes_builder.errors import CompileError, Diagnostic, NotesError, OutputError
 from notes_builder.files import files_below, publish, sha256_file, write_atomic
-from notes_builder.report import info, print_diagnostic
 
 MANIFEST = "inputs.json"
 
@@ -39,12 +38,22 @@ class BuildOptions:
 
 @dataclass
 class BuildResult:
+    """What a build made and found; the command line prints it (build_notes prints nothing)."""
+
     output_path: Path
     tex_path: Path
     pdf_path: Path | None
     compiled: bool  # False when the cache said nothing changed
-    warnings: list = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)  # the notes' (config, lint, render), then LaTeX's
     seconds: float = 0.0
+    up_to_date: bool = False  # a cache said nothing changed since the last build
+    latex_warnings: list[Diagnostic] = field(default_factory=list)  # LaTeX's, also at the end of `warnings`
+    overfull: int = 0  # overfull boxes among LaTeX's warnings
+
+    @property
+    def notes_warnings(self) -> list[Diagnostic]:
+        """The warnings about the notes themselves, printed by every build (LaTeX's only with -W)."""
+        return self.warnings[:len(self.warnings) - len(self.latex_warnings)]
 
 
 def build_dir(options: BuildOptions) -> Path:
@@ -92,9 +101,7 @@ def _write_manifest(path: Path, files: set[Path], warnings: list[Diagnostic]) ->
         known = before.get(str(file))
         same = known is not None and known[:2] == [stat.st_size, stat.st_mtime_ns]
         entries[str(file)] = [stat.st_size, stat.st_mtime_ns, known[2] if same else sha256_file(file)]
-    notes = [{"path": str(w.location.path) if w.location else None, "line": w.location.line if w.location else 0,
-              "column": w.location.column if w.location else 0, "kind": w.kind, "message": w.message,
-              "hint": w.hint, "code": w.code} for w in warnings]
+    notes = [w.to_json() for w in warnings]
     write_atomic(path, json.dumps({"version": __version__, "files": entries, "warnings": notes}))
 
 
@@ -115,8 +122,10 @@ def _unchanged(path: Path) -> list[Diagnostic] | None:
         touched = (stat.st_size, stat.st_mtime_ns) != (size, mtime)
         if touched and (stat.st_size != size or sha256_file(Path(name)) != sha):
             return None
-    return [Diagnostic(Location(Path(w["path"]), w["line"], w["column"]) if w["path"] else None, w["kind"],
-                       w["message"], w["hint"], w["code"]) for w in manifest.get("warnings", [])]
+    try:
+        return [Diagnostic.from_json(w) for w in manifest.get("warnings", [])]
+    except (KeyError, TypeError):  # written in another form: build again
+        return None
 
 
 def _stage_assets(work: Path, assets: dict[str, Path]) -> None:
@@ -144,32 +153,6 @@ def _stage_assets(work: Path, assets: dict[str, Path]) -> None:
         else:
             publish(source, target)
         os.utime(target, ns=(wanted.st_atime_ns, wanted.st_mtime_ns))
-
-
-def _print_warnings(warnings: list[Diagnostic], options: BuildOptions) -> None:
-    if not options.quiet:
-        for warning in warnings:
-            print_diagnostic(warning.location, warning.kind, warning.message, warning.hint)
-
-
-def check_lint(document) -> list[Diagnostic]:
-    """Stop before LaTeX on error-level lint findings (most math errors never reach TeX); return the
-    warnings (`h_t-1`, `sigma(`), which compile but render wrong, for the build to print."""
-    from notes_builder.errors import LintFailure
-    from notes_builder.lint import lint_document
-
-    found = lint_document(document)
-    findings = [f for f in found if f.severity == "error"]
-    if findings:
-        first, rest = findings[0], findings[1:]
-        failure = LintFailure(f"{first.code} {first.message}", findings)
-        failure.location = first.location
-        failure.hint = "`notes lint` explains each problem and `notes lint --fix` repairs the safe ones"
-        failure.diagnostics = [Diagnostic(f.location, "error", f"{f.code} {f.message}") for f in rest[:20]]
-        raise failure
-    return [Diagnostic(f.location, "warning", f"{f.code} {f.message}",
-                       "`notes lint --fix` repairs it" if f.fix else f"`notes lint --explain {f.code}`", f.code)
-            for f in found if f.severity == "warning"]
 
 
 def _locate_in_notes_yaml(error: CompileError, config: NotesConfig) -> None:
@@ -202,22 +185,30 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
     plugins.pre_build(config, options)
     remembered = _unchanged(work / MANIFEST) if options.pdf and not options.force and pdf_path.exists() else None
     if remembered is not None:
-        _print_warnings(remembered, options)
-        if not options.quiet:
-            info("up to date: nothing changed since the last build")
-        return BuildResult(pdf_path, tex_path, pdf_path, False, remembered)
+        return BuildResult(pdf_path, tex_path, pdf_path, False, remembered, up_to_date=True)
 
-    from notes_builder.compile import compile_tex
     from notes_builder.content import load_document
+    from notes_builder.lint import check_document
     from notes_builder.render import render_document
 
     document = load_document(config=config)
-    lint_warnings = check_lint(document)
+    lint_warnings = check_document(document)
     rendered = render_document(document)
     rendered.warnings[:0] = lint_warnings
+    try:
+        return _write_outputs(config, options, rendered, work, tex_path, pdf_path)
+    except NotesError as error:  # what the notes were warned about is still reported, before the error
+        error.warnings = [*rendered.warnings, *error.warnings]
+        raise
+
+
+def _write_outputs(config: NotesConfig, options: BuildOptions, rendered, work: Path, tex_path: Path,
+                   pdf_path: Path) -> BuildResult:
+    """Write the .tex; compile the PDF unless the generated LaTeX and figures are unchanged."""
+    from notes_builder.compile import compile_tex
+
     work.mkdir(parents=True, exist_ok=True)
     write_atomic(tex_path, rendered.tex)
-    _print_warnings(rendered.warnings, options)
     if not options.pdf:
         return BuildResult(tex_path, tex_path, None, False, rendered.warnings)
 
@@ -226,10 +217,8 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
     if not options.force and pdf_path.exists() and stamp.exists():
         try:
             if json.loads(stamp.read_text())["digest"] == digest:
-                if not options.quiet:
-                    info("up to date: nothing changed since the last build")
                 _write_manifest(work / MANIFEST, _input_files(config, rendered), rendered.warnings)
-                return BuildResult(pdf_path, tex_path, pdf_path, False, rendered.warnings)
+                return BuildResult(pdf_path, tex_path, pdf_path, False, rendered.warnings, up_to_date=True)
         except (ValueError, KeyError):
             pass
     _stage_assets(work, rendered.assets)
@@ -252,15 +241,8 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
         first = result.warnings[0]
         raise CompileError(f"{len(result.warnings)} LaTeX warning(s) with --strict; first: {first.message}",
                            first.location, diagnostics=result.warnings[1:5], log_path=result.log)
-    if not options.quiet:
-        overfull = result.report.overfull
-        if options.show_warnings:
-            for warning in result.warnings:
-                print_diagnostic(warning.location, warning.kind, warning.message, warning.hint)
-        elif result.warnings:
-            summary = f"{overfull} overfull box(es)" if overfull else f"{len(result.warnings)} LaTeX warning(s)"
-            info(f"{summary} (-W for details)")
     publish(result.pdf, pdf_path)
     write_atomic(stamp, json.dumps({"digest": digest}))
     _write_manifest(work / MANIFEST, _input_files(config, rendered), rendered.warnings)
-    return BuildResult(pdf_path, tex_path, pdf_path, True, warnings, result.seconds)
+    return BuildResult(pdf_path, tex_path, pdf_path, True, warnings, result.seconds,
+                       latex_warnings=result.warnings, overfull=result.report.overfull)

@@ -12,7 +12,7 @@ import click
 
 from notes_builder import __version__
 from notes_builder.errors import NotesError
-from notes_builder.report import display_path, print_error
+from notes_builder.report import display_path, print_build, print_error
 
 NOTES_PATH = click.argument("path", required=False, type=click.Path(path_type=str))
 
@@ -60,6 +60,7 @@ def build(path: str | None, pdf: bool, out_dir: str | None, force: bool, strict:
     result = build_notes(path, BuildOptions(pdf=pdf, out_dir=out_dir, force=force, strict=strict,
                                             show_warnings=show_warnings, retrain=retrain, quiet=quiet,
                                             root=root))
+    print_build(result, quiet, show_warnings)
     click.echo(display_path(result.output_path))
 
 

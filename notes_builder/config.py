@@ -268,10 +268,9 @@ def _raise_together(errors: list[ConfigError]) -> None:
     if not errors:
         return
     first = errors[0]
-    first.diagnostics = [*getattr(first, "diagnostics", []), *(
+    first.diagnostics = [*first.diagnostics, *(
         diagnostic for error in errors[1:]
-        for diagnostic in [Diagnostic(error.location, "error", error.message, error.hint),
-                           *getattr(error, "diagnostics", [])])]
+        for diagnostic in [error.to_diagnostic(), *error.diagnostics])]
     raise first
 
 

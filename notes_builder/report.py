@@ -1,6 +1,7 @@
 """Printing diagnostics for people: `file:line:col: kind: message`, the source line, a caret, advice.
 
-Shared by every command so that build errors, TeX errors and lint findings look the same.
+Shared by every command so that build errors, TeX errors and lint findings look the same. Only the command line
+(cli.py, lint/cli.py, the watch loop) calls it: library code returns diagnostics.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from notes_builder.errors import Location, NotesError
+from notes_builder.errors import Diagnostic, Location, NotesError
 
 # emoji=False: a line of notes such as `:tada:` or `1:x:2` is shown as written, not as an emoji
 stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
@@ -75,22 +76,38 @@ def _width(text: str) -> int:
                for char in text)
 
 
-def print_diagnostic(location: Location | None, kind: str, message: str, hint: str | None = None,
-                     width: int = 1, console: Console = stderr, code: str = "") -> None:
-    """`file:line:col: kind: message` (or, with a lint `code`, `file:line:col: CODE message`) + excerpt."""
+def print_diagnostic(diagnostic: Diagnostic, console: Console = stderr, lint_style: bool = False) -> None:
+    """`file:line:col: kind: [CODE ]message` + excerpt + hint; `lint_style` (`notes lint`): `file:line:col: CODE
+    message`, the excerpt underlining the whole span, no hint."""
+    kind, location, message = diagnostic.severity, diagnostic.location, diagnostic.message
     colour = {"error": "red", "warning": "yellow"}.get(kind, "cyan")
-    label = f"[bold {colour}]{escape(code)}[/bold {colour}]" if code else f"[{colour}]{kind}:[/{colour}]"
+    width = 1
+    if lint_style and diagnostic.code:
+        label = f"[bold {colour}]{escape(diagnostic.code)}[/bold {colour}]"
+        if diagnostic.end_line == diagnostic.line:
+            width = max(1, diagnostic.end_column - diagnostic.column)
+    else:
+        label = f"[{colour}]{kind}:[/{colour}]"
+        message = f"{diagnostic.code} {message}" if diagnostic.code else message
     console.print(f"[bold]{escape(format_location(location))}[/bold]{label} {escape(message)}")
     for line in source_excerpt(location, width):
         console.print(escape(line), style="dim" if not line.strip().startswith("^") else "green")
-    if hint:
-        console.print(f"  [cyan]hint:[/cyan] {escape(hint)}")
+    if diagnostic.hint and not lint_style:
+        console.print(f"  [cyan]hint:[/cyan] {escape(diagnostic.hint)}")
 
 
-def print_error(error: NotesError) -> None:
-    print_diagnostic(error.location, error.kind, error.message, error.hint)
-    for diagnostic in getattr(error, "diagnostics", []) or []:
-        print_diagnostic(diagnostic.location, diagnostic.kind, diagnostic.message, diagnostic.hint)
+def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    for diagnostic in diagnostics:
+        print_diagnostic(diagnostic)
+
+
+def print_error(error: NotesError, warnings: bool = True) -> None:
+    """What the stage found before failing (unless not `warnings`), the error, then the problems found with it and
+    the log's path."""
+    if warnings:
+        print_diagnostics(error.warnings)
+    print_diagnostic(error.to_diagnostic())
+    print_diagnostics(error.diagnostics)
     log_path = getattr(error, "log_path", None)
     if log_path:
         stderr.print(f"  full log: {escape(display_path(log_path))}")
@@ -98,4 +115,20 @@ def print_error(error: NotesError) -> None:
 
 def info(message: str) -> None:
     stderr.print(escape(message))
+
+
+def print_build(result, quiet: bool = False, show_warnings: bool = False) -> None:
+    """What `notes build` says besides the output path (a build.BuildResult): the notes' warnings, whether the
+    caches answered, and LaTeX's warnings (each with -W, else a count)."""
+    if quiet:
+        return
+    print_diagnostics(result.notes_warnings)
+    if result.up_to_date:
+        info("up to date: nothing changed since the last build")
+    if show_warnings:
+        print_diagnostics(result.latex_warnings)
+    elif result.latex_warnings:
+        overfull = result.overfull
+        summary = f"{overfull} overfull box(es)" if overfull else f"{len(result.latex_warnings)} LaTeX warning(s)"
+        info(f"{summary} (-W for details)")
 

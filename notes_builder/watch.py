@@ -161,11 +161,9 @@ class Watcher:
             result = build_notes(self.target, BuildOptions(pdf=True, out_dir=self.out_dir, quiet=True))
         except NotesError as error:
             seconds = time.perf_counter() - started
-            items = [(error.location, error.message)]
-            items += [(d.location, d.message) for d in getattr(error, "diagnostics", []) or []]
-            keys = {_key(loc, msg) for loc, msg in items}
+            keys = {_key(d.location, d.message) for d in [error.to_diagnostic(), *error.diagnostics]}
             if keys != self.last_diagnostics or self.last_ok is not False:
-                print_error(error)
+                print_error(error, warnings=False)
             else:
                 self.echo(f"build failed again with the same error(s) ({seconds:.2f} s)")
             self.last_diagnostics, self.last_ok = keys, False
@@ -181,7 +179,7 @@ class Watcher:
             shown = {_warning_key(w.location, w.message) for w in result.warnings}
             for warning in result.warnings:  # once, until its text or its line changes; a failed build between
                 if _warning_key(warning.location, warning.message) not in self.shown_warnings:  # does not reset
-                    print_diagnostic(warning.location, warning.kind, warning.message, warning.hint)
+                    print_diagnostic(warning)
             self.shown_warnings = shown
             if self.last_ok is False:
                 self.echo("fixed: the build succeeds again")

@@ -1,23 +1,35 @@
-"""`notes lint`: a LaTeX math linter for Markdown notes (stable NBxxx codes, safe autofixes).
+"""`notes lint`: a LaTeX math linter for Markdown notes (stable NBxxx codes, safe autofixes), shaped like ruff.
 
-Public API:
-- `lint_paths(paths, options) -> LintReport` for the command line;
-- `lint_document(document)` for every finding of a gathered document (the build stops on the errors and
-  prints the warnings);
-- `error_findings(document) -> list[Finding]`, only the error-level ones;
-- `RULES` (code -> Rule) for `--explain`.
+Layout, lowest first: `formula.py` (one formula as rules see it: body, clean copy, `report`), `registry.py` (the
+`@rule` decorator and RULES), `located.py` (findings -> errors.Diagnostic), `rules/` (one module per family, each
+rule defined once), `checker.py` (runs the formula rules, cached per body), `engine.py` (a document: config,
+suppression, document rules; `check_document` for the build), `fixes.py` (applying fixes), `run.py` (`lint_paths`
+over command-line paths), `output.py` and `cli.py` (printing: the command line only).
+
+Adding a rule:
+1. In the family module under `rules/` that fits (or a new module, imported in `rules/__init__.py`), write one
+   function decorated with `@rule(code, name, severity, summary, why, before, after, fix=..., default=...)`.
+   A formula rule takes a `Formula` and calls `formula.report(code, start, end, message, RawFix(...) or None)`
+   with offsets into the body; `scope="document"` rules take `(document, symbols_table_spans)` and return
+   Diagnostics (`located.locate`). `fix` is its applicability: safe, sometimes, unsafe or none; `default=False`
+   makes it opt-in (`select`); `derails_tex=True` keeps formulas with its errors out of `--compile`.
+   `summary`, `why`, `before`, `after` are what `notes lint --explain CODE` prints. The message is written where
+   the check reports. (`@span_filter(code)` drops a finding where the prose around the formula shows it is
+   none; `exclusive=N` makes a check that, when it reports, stops the other formula checks.)
+2. Add `tests/lint/fixtures/NBxxx.md` (more cases: `NBxxx_name.md`): a case that triggers it and, where
+   sensible, a near miss that must not; its last line is `<!-- expect: NBxxx LINE:COLUMN, ... -->`, the exact
+   findings of that rule (tests/lint/test_lint_fixtures.py).
+Nothing else: the runners, `--explain`, select/ignore, `--compile` and the JSON output read the registry.
+
+Public API: `lint_paths(paths, options) -> LintReport`; `lint_document(document)` (every diagnostic of a gathered
+document); `check_document(document)` (the build's check); `error_findings(document)`; `RULES` (code -> Rule).
 """
 
-from notes_builder.lint.engine import (
-    Finding,
-    Fix,
-    LintOptions,
-    LintReport,
-    error_findings,
-    lint_document,
-    lint_paths,
-)
-from notes_builder.lint.rules import RULES, Rule
+from notes_builder.errors import Diagnostic, Fix
+from notes_builder.lint.engine import LintOptions, check_document, error_findings, lint_document
+from notes_builder.lint.registry import Rule
+from notes_builder.lint.rules import RULES
+from notes_builder.lint.run import LintReport, lint_paths
 
-__all__ = ["RULES", "Finding", "Fix", "LintOptions", "LintReport", "Rule", "error_findings", "lint_document",
-           "lint_paths"]
+__all__ = ["RULES", "Diagnostic", "Fix", "LintOptions", "LintReport", "Rule", "check_document", "error_findings",
+           "lint_document", "lint_paths"]

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import click
 
-from notes_builder.errors import UsageError
-from notes_builder.lint.engine import Finding, LintOptions, lint_paths
+from notes_builder.errors import Diagnostic, UsageError
+from notes_builder.lint.engine import LintOptions
+from notes_builder.lint.fixes import diff_files
+from notes_builder.lint.output import print_text, to_json
 from notes_builder.lint.rules import RULES
+from notes_builder.lint.run import lint_paths
 from notes_builder.report import print_diagnostic, stderr
 
 
-def _ask(finding: Finding) -> str:
-    print_diagnostic(finding.location, finding.severity, finding.message, code=finding.code, console=stderr)
+def _ask(finding: Diagnostic) -> str:
+    print_diagnostic(finding, console=stderr, lint_style=True)
     fix = finding.fix
     assert fix is not None
     # as typed: repr() would show `\sigma` as '\\sigma'
@@ -42,19 +45,13 @@ def run_lint(paths, *, fix: bool = False, show_diff: bool = False, interactive: 
         raise UsageError("use either --fix or --diff")
     options = LintOptions(compile=compile_, select=select or [], ignore=ignore or [], unsafe_fixes=unsafe_fixes)
     if show_diff:
-        from notes_builder.lint.fixes import diff_files
-
         text = diff_files(paths, options)
         click.echo(text, nl=False)
         return 1 if text else 0
     report = lint_paths(paths, options, confirm=_ask if interactive else None, fix=fix)
     if output_format == "json":
-        from notes_builder.lint.output import to_json
-
         click.echo(to_json(report.findings))
     else:
-        from notes_builder.lint.output import print_text
-
         print_text(report)
         if report.compile_seconds is not None:
             skipped = report.formulas - report.compiled_formulas

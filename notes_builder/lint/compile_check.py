@@ -4,7 +4,7 @@ Each formula is typeset into a discarded box between `\\typeout` markers, so not
 the run stays fast; TeX's `! message` lines are attributed to the formula whose marker came last, and
 TeX's `l.N` line (the body is written verbatim, starting on a known line) gives the exact position.
 Formulas that lint already rejects for structural reasons (unbalanced braces, forbidden primitives...)
-are left out: they would derail TeX for every formula after them.
+are left out: they would derail TeX for every formula after them. The rule itself (NB191) is in rules/compiled.py.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from pathlib import Path
 from notes_builder.compile import require, safe_tex_environment
 from notes_builder.content import Document, MathSpan
 from notes_builder.displaymath import whole_environment
-from notes_builder.lint.engine import Finding
+from notes_builder.errors import Diagnostic
+from notes_builder.lint.located import diagnostic
 from notes_builder.lint.rules import RULES
 from notes_builder.render import as_latex_reads, render_preamble
 
 # formulas with an error lint already reports are not compiled: TeX would report the same problem again
-SKIP_CODES = {"NB133", "NB135", "NB132", "NB136", "NB137", "NB171", "NB100", "NB112", "NB138", "NB141", "NB142",
-              "NB143", "NB172"}
+SKIP_CODES = frozenset(code for code, rule in RULES.items() if rule.derails_tex)
 MARKER = "NBLINTFORMULA:"
 
 
@@ -82,10 +82,10 @@ def _parse_log(log: str) -> list[tuple[int, str, int | None, str]]:
     return errors
 
 
-def compile_documents(documents: list[Document], findings: list[Finding]) -> tuple[list[Finding], int, float]:
+def compile_documents(documents: list[Document], findings: list[Diagnostic]) -> tuple[list[Diagnostic], int, float]:
     """Compile every formula that has no error yet; returns NB191 findings, how many compiled, the seconds spent."""
     started = time.perf_counter()
-    results: list[Finding] = []
+    results: list[Diagnostic] = []
     compiled = 0
     bad: dict[Path, list[tuple[int, int]]] = {}
     for finding in findings:
@@ -111,7 +111,7 @@ def _has_error(span: MathSpan, positions: list[tuple[int, int]]) -> bool:
     return index < len(positions) and positions[index] <= (last.line, last.column)
 
 
-def compile_spans(document: Document, spans: list[MathSpan], timeout: float = 120.0) -> list[Finding]:
+def compile_spans(document: Document, spans: list[MathSpan], timeout: float = 120.0) -> list[Diagnostic]:
     tool = require("pdflatex", "texlive-latex-base")
     tex, starts = build_tex(document, spans)
     with tempfile.TemporaryDirectory(prefix="notes-lint-") as folder:
@@ -125,7 +125,7 @@ def compile_spans(document: Document, spans: list[MathSpan], timeout: float = 12
             return [_finding(spans[0], 0, f"pdflatex did not finish within {timeout:.0f} s")]
         log_path = path.with_suffix(".log")
         log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
-    results: list[Finding] = []
+    results: list[Diagnostic] = []
     seen: set[int] = set()
     for index, message, tex_line, context in _parse_log(log):
         if index >= len(spans) or index in seen:
@@ -149,8 +149,7 @@ def compile_spans(document: Document, spans: list[MathSpan], timeout: float = 12
     return results
 
 
-def _finding(span: MathSpan, offset: int, message: str) -> Finding:
+def _finding(span: MathSpan, offset: int, message: str) -> Diagnostic:
     offset = max(0, min(offset, max(0, len(span.body) - 1)))
     at = span.location(offset)
-    return Finding(at.path, at.line, at.column, at.line, at.column + 1, "NB191", RULES["NB191"].severity,
-                   message)
+    return diagnostic("NB191", at.path, at.line, at.column, at.line, at.column + 1, message)

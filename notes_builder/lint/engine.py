@@ -1,7 +1,8 @@
-"""Lint a notes document: per-formula checks, document-level notation checks, configuration, suppression.
+"""Lint a notes document: the formula rules per span, the document rules, configuration and suppression.
 
-`lint_document(document)` is what the build stage uses (errors stop it, warnings are printed); `lint_paths` resolves
-command-line paths (projects, folders, single Markdown files) and optionally applies fixes.
+`lint_document(document)` gives a document's diagnostics; `check_document` is what the build stage uses (errors
+raise LintFailure, warnings are returned with advice); `section_findings` checks one file between fix rounds.
+`resolve_targets` turns command-line paths (projects, folders, single Markdown files) into what to lint.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import dataclasses
 import fnmatch
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,6 @@ from notes_builder.config import (
     load_config,
     load_pyproject_lint,
     macro_arguments,
-    read_text,
 )
 from notes_builder.content import (
     Document,
@@ -30,65 +30,15 @@ from notes_builder.content import (
     Section,
     SourceFile,
     adopt_formula_macros,
-    parse_section,
     symbol_spans,
 )
-from notes_builder.errors import ConfigError, ContentError, Location, UsageError
-from notes_builder.lint.checker import _TEXT, FormulaChecker, RawFinding, clean_body
-from notes_builder.lint.rules import RULES, selected
+from notes_builder.errors import ConfigError, ContentError, Diagnostic, LintFailure, UsageError
+from notes_builder.lint.checker import FormulaChecker
+from notes_builder.lint.located import locate
+from notes_builder.lint.registry import CHECKS, SPAN_FILTERS, selected
+from notes_builder.lint.rules.parse import parse_error, parse_lenient
 from notes_builder.tex import macros as M
 from notes_builder.tex.safety import FORBIDDEN_COMMANDS
-
-
-@dataclass(frozen=True)
-class Fix:
-    """A replacement of source.text[start:end] (which must still read `original`)."""
-
-    start: int
-    end: int
-    replacement: str
-    original: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    safe: bool = True  # see checker.RawFix
-
-    @property
-    def applicability(self) -> str:
-        return "safe" if self.safe else "unsafe"
-
-    def to_json(self) -> dict:
-        return {"replacement": self.replacement, "line": self.line, "column": self.column,
-                "end_line": self.end_line, "end_column": self.end_column, "applicability": self.applicability}
-
-
-@dataclass
-class Finding:
-    """One lint result, located in the user's file (1-based line/column; end is exclusive)."""
-
-    path: Path
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    code: str
-    severity: str  # "error" | "warning"
-    message: str
-    fix: Fix | None = None
-
-    @property
-    def location(self) -> Location:
-        return Location(self.path, self.line, self.column)
-
-    def to_json(self, path_text: str) -> dict:
-        return {"path": path_text, "line": self.line,
-                "column": self.column, "end_line": self.end_line, "end_column": self.end_column,
-                "code": self.code, "severity": self.severity, "message": self.message,
-                "fix": self.fix.to_json() if self.fix else None}
-
-    def sort_key(self) -> tuple:
-        return (str(self.path), self.line, self.column, self.code)
 
 
 @dataclass
@@ -97,24 +47,6 @@ class LintOptions:
     unsafe_fixes: bool = False  # --unsafe-fixes: --fix applies the fixes that may change meaning too
     select: list[str] = field(default_factory=list)  # added to the configuration's select (CLI)
     ignore: list[str] = field(default_factory=list)
-
-
-@dataclass
-class LintReport:
-    findings: list[Finding] = field(default_factory=list)
-    documents: list[Document] = field(default_factory=list)
-    formulas: int = 0
-    compile_seconds: float | None = None
-    compiled_formulas: int = 0  # with --compile: those compiled (formulas that already have errors are skipped)
-    fixed: int = 0  # fixes applied by --fix
-
-    @property
-    def fixable(self) -> list[Finding]:
-        return [f for f in self.findings if f.fix is not None]
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.findings else 0
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -204,7 +136,7 @@ class _Filter:
             self.cache[path] = codes
         return self.cache[path]
 
-    def keep(self, finding: Finding) -> bool:
+    def keep(self, finding: Diagnostic) -> bool:
         if finding.code in UNFILTERED:
             return True  # defence in depth (render refuses them too): no setting or comment may hide them
         if not selected(finding.code, self.select, [*self.ignore, *self.file_ignores(finding.path)]):
@@ -217,179 +149,16 @@ class _Filter:
         return True
 
 
-# ---------------------------------------------------------------------------------------------------
-# Turning raw (body-relative) findings into located ones
+def span_findings(span: MathSpan, checker: FormulaChecker) -> list[Diagnostic]:
+    """The formula rules' findings of one span, located, less those its place shows to be no defect."""
+    return [locate(span, raw) for raw in checker.check(span.body, _context(span))
+            if not (raw.code in SPAN_FILTERS and SPAN_FILTERS[raw.code](span, raw))]
 
 
 def _context(span: MathSpan) -> str:
     if span.delimiter == "env":
         return f"env:{span.environment}"
     return "display" if span.display else "inline"
-
-
-def _locate(span: MathSpan, raw: RawFinding) -> Finding:
-    start = span.location(raw.start)
-    end = span.location(min(raw.end, len(span.body)))
-    if raw.end > len(span.body) or not span.exact:
-        end = Location(start.path, start.line, start.column + max(1, raw.end - raw.start))
-    fix = None
-    if raw.fix is not None and span.exact and span.delimiter != "yaml":
-        text = span.source.text
-        a, b = span.offset + raw.fix.start, span.offset + raw.fix.end
-        if text[span.offset:span.offset + len(span.body)] == span.body:
-            fa, fb = span.source.position(a), span.source.position(b)
-            fix = Fix(a, b, raw.fix.replacement, text[a:b], fa[0], fa[1], fb[0], fb[1], raw.fix.safe)
-    rule = RULES[raw.code]
-    return Finding(start.path, start.line, start.column, end.line, end.column, raw.code, rule.severity,
-                   raw.message, fix)
-
-
-_UNCLOSED_DOLLAR = ("unclosed '$'", "unclosed '$$'")  # content.py's message for math never closed
-
-
-def _section_finding(path: Path, error: ContentError, display: bool = False) -> Finding:
-    """`display`: the unclosed `$` opens `$$`, so the message names `$$` (what the user must close)."""
-    code = "NB135" if error.message.startswith(_UNCLOSED_DOLLAR) else "NB100"
-    location = error.location or Location(path, 1, 1)
-    line, column = location.line or 1, location.column or 1
-    message = error.message
-    if display:
-        message = "unclosed '$$': display math started here is never closed (close it with a matching '$$')"
-    width = 2 if display else 1
-    return Finding(location.path, line, column, line, column + width, code, RULES[code].severity, message)
-
-
-def parse_lenient(path: Path, text: str | None = None) -> tuple[Section | None, list[Finding]]:
-    """Parse a section; an unclosed `$` becomes a finding and the rest of the file is still checked."""
-    try:
-        original = read_text(path) if text is None else text
-    except ConfigError as error:  # not UTF-8: a finding at the byte, and the other files are still linted
-        return None, [_section_finding(path, ContentError(error.message, error.location, hint=error.hint))]
-    current = original
-    errors: list[Finding] = []
-    for _ in range(50):
-        try:
-            section = parse_section(path, current)
-        except ContentError as error:
-            at = error.location
-            if not error.message.startswith(_UNCLOSED_DOLLAR) or at is None or not at.line:
-                return None, [*errors, _section_finding(path, error)]
-            source = SourceFile(path, current)
-            offset = source.line_offset(at.line - 1) + max(0, at.column - 1)
-            if current[offset:offset + 1] != "$":
-                return None, [*errors, _section_finding(path, error)]
-            width = 2 if current[offset:offset + 2] == "$$" else 1  # `$$`: one finding, not one per '$'
-            errors.append(_section_finding(path, error, display=width == 2))
-            # same length: offsets stay valid
-            current = current[:offset] + "\u00a4" * width + current[offset + width:]
-            continue
-        section.source.text = original
-        return section, errors
-    return None, errors
-
-
-def span_findings(span: MathSpan, checker: FormulaChecker) -> list[Finding]:
-    return [_locate(span, raw) for raw in checker.check(span.body, _context(span))
-            if not (raw.code == "NB134" and _paired_outside(span, raw))
-            and not (raw.code == "NB162" and _about_convolution(span))]
-
-
-_CONVOLUTION_WORDS = re.compile(r"convol|卷积|互相关|cross-correlation", re.I)
-
-
-def _about_convolution(span: MathSpan) -> bool:
-    """`$f * g = g * f$` in a paragraph about convolution: the star is the convolution, as written."""
-    start, end = span.source.paragraph(span.offset, span.offset + len(span.body))
-    return bool(_CONVOLUTION_WORDS.search(span.source.text, start, end))
-
-
-_PARTNERS = {"(": ")", "[": "]", ")": "(", "]": "["}
-_WIDE = {"(": "（", ")": "）", "[": "［", "]": "］"}
-
-
-def _paired_outside(span: MathSpan, raw: RawFinding) -> bool:
-    """`$(S$、$A$、$R)$` and `（已知 $\\boldsymbol{x})$`: an inline formula's bracket whose partner is on the same
-    line, in the prose or in another formula. It prints as written, so it is no defect."""
-    if span.display or not span.exact or span.delimiter not in ("$", "\\("):
-        return False
-    char = span.body[raw.start:raw.start + 1]
-    if char not in _PARTNERS:
-        return False
-    start, end = span.offset, span.offset + len(span.body)
-    first, last = span.source.paragraph(start, end)
-    # the partner lies after an opening bracket, before a closing one
-    rest = span.source.text[end:last] if char in "([" else span.source.text[first:start]
-    partner = _PARTNERS[char]
-    return rest.count(partner) + rest.count(_WIDE[partner]) > rest.count(char) + rest.count(_WIDE[char])
-
-
-# ---------------------------------------------------------------------------------------------------
-# Document-level rules: notation consistency and the symbols table
-
-_STYLES = {"mathbf": "mathbf", "bm": "bm", "boldsymbol": "bm", "pmb": "bm"}
-_SYMBOL = re.compile(
-    r"\\(?P<s1>mathbf|bm|boldsymbol)\s*\{\s*(?P<l1>[A-Za-z])\s*\}\s*_\s*(?P<i1>\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9])"
-    r"|\\(?P<s2>mathbf|bm|boldsymbol)\s*\{\s*(?P<l2>[A-Za-z])\s*_\s*(?P<i2>\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9])\s*\}"
-    r"|\\(?P<s3>mathbf|bm|boldsymbol)\s+(?P<l3>[A-Za-z])\s*_\s*(?P<i3>\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9])"
-    r"|(?<![\\A-Za-z{])(?P<l4>[A-Za-z])\s*_\s*(?P<i4>\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9])")
-
-
-def symbol_uses(body: str) -> list[tuple[int, int, str, str, str]]:
-    """(start, end, letter, index, style) for each letter-with-subscript in a formula."""
-    clean = clean_body(body)
-    uses = []
-    for match in _SYMBOL.finditer(body):
-        if clean[match.start()] == _TEXT:
-            continue
-        for group in "1234":
-            letter = match.group(f"l{group}")
-            if letter:
-                style = _STYLES.get(match.group(f"s{group}") or "", "plain") if group != "4" else "plain"
-                index = re.sub(r"[\s{}]", "", match.group(f"i{group}"))
-                uses.append((match.start(), match.end(), letter, index, style))
-                break
-    return uses
-
-
-def _style_text(letter: str, index: str, style: str) -> str:
-    core = letter if style == "plain" else f"\\{style}{{{letter}}}"
-    return f"{core}_{index if len(index) == 1 else '{' + index + '}'}"
-
-
-def document_findings(document: Document, table: list[MathSpan]) -> list[Finding]:
-    findings: list[Finding] = []
-    first: dict[tuple[str, str], tuple[str, Location]] = {}
-    table_letters: set[str] = set()
-    for span in table:
-        for letter in re.findall(r"(?<![\\A-Za-z])[A-Za-z]", re.sub(r"\\[A-Za-z]+", " ", span.body)):
-            table_letters.add(letter)
-    missing_reported: set[str] = set()
-    reported: set[tuple[str, str, str]] = set()
-    for span in [*table, *document.math]:
-        if "_" not in span.body:
-            continue
-        for start, end, letter, index, style in symbol_uses(span.body):
-            key = (letter, index)
-            location = span.location(start)
-            if span.delimiter == "yaml":
-                first.setdefault(key, (style, location))
-                continue
-            # A bold x_t beside a plain x_t is, in most texts, a vector and its entry: only a symbol the table
-            # declares one way is a likely slip when written another way (reported once per form)
-            if key in first and first[key][0] != style and (letter, index, style) not in reported:
-                reported.add((letter, index, style))
-                seen_style, seen_at = first[key]
-                raw = RawFinding("NB181", start, end,
-                                 f"{span.body[start:end].strip()} is declared {_style_text(letter, index, seen_style)}"
-                                 f" in the symbols table ({seen_at})")
-                findings.append(_locate(span, raw))
-            if span.delimiter != "yaml" and table and letter not in table_letters \
-                    and letter not in missing_reported and not index.isdigit():
-                missing_reported.add(letter)
-                raw = RawFinding("NB182", start, end,
-                                 f"{_style_text(letter, index, style)} is not in the symbols table")
-                findings.append(_locate(span, raw))
-    return findings
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -404,7 +173,7 @@ def declared_symbols(config: NotesConfig) -> frozenset[str]:
     return frozenset(re.sub(r"\s+", "", part) for symbol in config.symbols for part in symbol.symbol.split(","))
 
 
-def settled_by_table(finding: Finding, text: str, declared: frozenset[str]) -> Finding:
+def settled_by_table(finding: Diagnostic, text: str, declared: frozenset[str]) -> Diagnostic:
     """An unsafe script fix (`h_t-1` -> `h_{t-1}`) is safe where the symbols table declares the result: the notes
     say t-1 is an index of h. `text` is the finding's file as linted."""
     fix = finding.fix
@@ -417,14 +186,14 @@ def settled_by_table(finding: Finding, text: str, declared: frozenset[str]) -> F
 
 
 def lint_document(document: Document, options: LintOptions | None = None,
-                  parse_errors: list[Finding] | None = None) -> list[Finding]:
+                  parse_errors: list[Diagnostic] | None = None) -> list[Diagnostic]:
     """Every finding of one document, after select/ignore, per-file ignores and inline suppression."""
     config = document.config
     findings = list(parse_errors or [])
     try:
         adopt_formula_macros(config, document.sections)
     except ContentError as error:
-        findings.append(_section_finding(error.location.path if error.location else config.source, error))
+        findings.append(parse_error(error.location.path if error.location else config.source, error))
     lint = effective_config(config)
     checker = checker_for(config, lint)
     keep = _Filter(config, lint, options)
@@ -433,24 +202,36 @@ def lint_document(document: Document, options: LintOptions | None = None,
         keep.suppressed[section.source.path] = suppressions(section.source)
     for span in [*table, *document.math]:
         findings.extend(span_findings(span, checker))
-    findings.extend(document_findings(document, table))
+    for check in CHECKS["document"]:
+        findings.extend(check(document, table))
     declared = declared_symbols(config)
     if declared:
         texts = {section.source.path: section.source.text for section in document.sections}
         findings = [settled_by_table(f, texts.get(f.path, ""), declared) for f in findings]
     kept = [f for f in findings if keep.keep(f)]
-    kept.sort(key=Finding.sort_key)
+    kept.sort(key=Diagnostic.sort_key)
     return kept
 
 
-def error_findings(document: Document) -> list[Finding]:
+def error_findings(document: Document) -> list[Diagnostic]:
     """Error-level lint findings of a gathered document (the build stops on the same ones, through
-    lint_document, before running TeX)."""
+    check_document, before running TeX)."""
     return [f for f in lint_document(document) if f.severity == "error"]
 
 
+def check_document(document: Document) -> list[Diagnostic]:
+    """For the build: raise LintFailure on error-level findings (most math errors never reach TeX); return the
+    warnings (`h_t-1`, `sigma(`), which compile but render wrong, each with advice on what to run."""
+    found = lint_document(document)
+    errors = [f for f in found if f.severity == "error"]
+    if errors:
+        raise LintFailure(errors)
+    return [dataclasses.replace(f, hint="`notes lint --fix` repairs it" if f.fix else
+                                f"`notes lint --explain {f.code}`") for f in found if f.severity == "warning"]
+
+
 def section_findings(config: NotesConfig, path: Path, text: str, options: LintOptions | None = None
-                     ) -> list[Finding]:
+                     ) -> list[Diagnostic]:
     """Findings of one file's formulas (no document-level rules): used between fix rounds."""
     lint = effective_config(config)
     checker = checker_for(config, lint)
@@ -462,13 +243,13 @@ def section_findings(config: NotesConfig, path: Path, text: str, options: LintOp
     declared = declared_symbols(config)
     found += [settled_by_table(f, section.source.text, declared) for span in section.math
               for f in span_findings(span, checker)]
-    return sorted((f for f in found if keep.keep(f)), key=Finding.sort_key)
+    return sorted((f for f in found if keep.keep(f)), key=Diagnostic.sort_key)
 
 
-def gather(config: NotesConfig, only: Sequence[Path] | None = None) -> tuple[Document, list[Finding]]:
+def gather(config: NotesConfig, only: Sequence[Path] | None = None) -> tuple[Document, list[Diagnostic]]:
     """Parse a project's sections (or just `only`), turning parse failures into findings."""
     sections: list[Section] = []
-    errors: list[Finding] = []
+    errors: list[Diagnostic] = []
     for path in (only if only is not None else config.sections):
         section, found = parse_lenient(path)
         errors.extend(found)
@@ -498,7 +279,7 @@ def _project_of(path: Path, projects: _Projects) -> NotesConfig | None:
     return None
 
 
-def resolve_targets(paths: Sequence[str | os.PathLike], broken: list[Finding] | None = None
+def resolve_targets(paths: Sequence[str | os.PathLike], broken: list[Diagnostic] | None = None
                     ) -> list[tuple[NotesConfig, list[Path] | None]]:
     """(config, sections to lint or None for all) for each command-line path. With `broken`, a single file whose
     front matter cannot be read becomes a finding there, and the other files are still linted."""
@@ -527,31 +308,5 @@ def resolve_targets(paths: Sequence[str | os.PathLike], broken: list[Finding] | 
             except (ConfigError, ContentError) as error:
                 if broken is None:
                     raise
-                broken.append(_section_finding(file, error))
+                broken.append(parse_error(file, error))
     return targets
-
-
-def lint_paths(paths: Sequence[str | os.PathLike], options: LintOptions | None = None,
-               confirm: Callable[[Finding], str] | None = None, fix: bool = False) -> LintReport:
-    """Lint the notes at `paths` (default: content/). With fix=True, apply safe fixes first (see fixes.py)."""
-    options = options or LintOptions()
-    broken: list[Finding] = []
-    targets = resolve_targets(paths, broken)
-    if fix:
-        from notes_builder.lint.fixes import fix_files
-
-        fixed = fix_files(targets, options, confirm)
-    report = LintReport(fixed=fixed if fix else 0, findings=broken)
-    for config, only in targets:
-        document, parse_errors = gather(config, only)
-        report.documents.append(document)
-        report.formulas += len(document.math)
-        report.findings.extend(lint_document(document, options, parse_errors))
-    if options.compile:
-        from notes_builder.lint.compile_check import compile_documents
-
-        compiled, report.compiled_formulas, report.compile_seconds = compile_documents(report.documents,
-                                                                                        report.findings)
-        report.findings.extend(compiled)
-    report.findings.sort(key=Finding.sort_key)
-    return report

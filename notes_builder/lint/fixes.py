@@ -1,4 +1,4 @@
-"""Applying safe fixes: only the fixed spans change, everything else stays byte for byte; writes are atomic.
+"""Applying fixes: only the fixed spans change, everything else stays byte for byte; writes are atomic.
 
 Fixes are applied in rounds (a fix can expose another, e.g. `x_alpha` -> `x_{alpha}` -> `x_{\\alpha}`)
 until a round finds nothing to fix, so the result is a fixed point: linting it again offers no fix.
@@ -11,8 +11,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from notes_builder.config import NotesConfig, read_text
-from notes_builder.errors import UsageError
+from notes_builder.errors import Diagnostic, UsageError
 from notes_builder.files import replace_bytes
+from notes_builder.lint.engine import LintOptions, resolve_targets, section_findings
+from notes_builder.report import display_path
 from notes_builder.tex.safety import adds_caret_notation
 
 MAX_ROUNDS = 10
@@ -44,14 +46,12 @@ def apply_fixes(text: str, fixes: Sequence) -> tuple[str, int]:
     return "".join(pieces), applied
 
 
-def fixed_text(config: NotesConfig, path: Path, text: str, options=None,
-               confirm: Callable | None = None) -> tuple[str, int, bool]:
+def fixed_text(config: NotesConfig, path: Path, text: str, options: LintOptions | None = None,
+               confirm: Callable[[Diagnostic], str] | None = None) -> tuple[str, int, bool]:
     """(new text, number of fixes applied, quit) after fixing `text` to a fixed point.
 
     `confirm(finding)` answers "yes", "no", "all" or "quit"; without it every fix is applied.
     """
-    from notes_builder.lint.engine import section_findings
-
     applied = 0
     accept_all = confirm is None
     rejected: set[tuple[int, str, str]] = set()
@@ -113,7 +113,7 @@ def _files(targets) -> list[tuple[NotesConfig, Path]]:
     return files
 
 
-def fix_files(targets, options=None, confirm: Callable | None = None) -> int:
+def fix_files(targets, options: LintOptions | None = None, confirm: Callable[[Diagnostic], str] | None = None) -> int:
     """Fix every file of `targets` in place; returns the number of fixes applied."""
     total = 0
     for config, path in _files(targets):
@@ -127,11 +127,8 @@ def fix_files(targets, options=None, confirm: Callable | None = None) -> int:
     return total
 
 
-def diff_files(paths: Sequence, options=None) -> str:
+def diff_files(paths: Sequence, options: LintOptions | None = None) -> str:
     """Unified diff of the fixes, changing nothing."""
-    from notes_builder.lint.engine import resolve_targets
-    from notes_builder.report import display_path
-
     chunks = []
     for config, path in _files(resolve_targets(paths)):
         text = read_text(path)

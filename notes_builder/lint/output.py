@@ -6,7 +6,8 @@ import json
 
 from rich.console import Console
 
-from notes_builder.lint.engine import Finding, LintReport
+from notes_builder.errors import Diagnostic
+from notes_builder.lint.run import LintReport
 from notes_builder.report import display_path, forget_sources, print_diagnostic, stdout
 
 
@@ -14,9 +15,7 @@ def print_text(report: LintReport, console: Console | None = None) -> None:
     console = console or stdout
     forget_sources()  # files may just have been rewritten by --fix
     for finding in report.findings:
-        width = finding.end_column - finding.column if finding.end_line == finding.line else 1
-        print_diagnostic(finding.location, finding.severity, finding.message, width=max(1, width),
-                         console=console, code=finding.code)
+        print_diagnostic(finding, console=console, lint_style=True)
     total, fixable = len(report.findings), len(report.fixable)
     if report.fixed:
         console.print(f"fixed {report.fixed} problem{'s' if report.fixed != 1 else ''}")
@@ -26,5 +25,5 @@ def print_text(report: LintReport, console: Console | None = None) -> None:
         console.print(f"no problems in {report.formulas} formula{'s' if report.formulas != 1 else ''}")
 
 
-def to_json(findings: list[Finding]) -> str:
+def to_json(findings: list[Diagnostic]) -> str:
     return json.dumps([f.to_json(display_path(f.path)) for f in findings], indent=2, ensure_ascii=False)

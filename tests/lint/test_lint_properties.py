@@ -12,7 +12,7 @@ from notes_builder.lint.checker import FormulaChecker
 from notes_builder.lint.engine import section_findings
 from notes_builder.lint.fixes import fixed_text
 from notes_builder.tex import macros
-from tests.test_lint_corpus import fix_formula
+from tests.lint.test_lint_corpus import fix_formula
 
 CHECKER = FormulaChecker(macros.base_macros())
 TOKENS = ["\\tilde", "\\hat", "\\bar", "<", ">", "{", "}", "_", "^", "-", "+", "1", "10", "x", "t", "h", "W",

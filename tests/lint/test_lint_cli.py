@@ -18,7 +18,7 @@ from notes_builder.content import load_document
 from notes_builder.lint import error_findings, lint_paths
 from notes_builder.lint.engine import section_findings
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 JSON_KEYS = {"path", "line", "column", "end_line", "end_column", "code", "severity", "message", "fix"}
 
 

@@ -15,8 +15,8 @@ from notes_builder.lint.compile_check import compile_spans
 from notes_builder.lint.fixes import apply_fixes
 from notes_builder.lint.rules import RULES
 from notes_builder.tex import macros
-from tests.lint_corpus.broken import BROKEN
-from tests.lint_corpus.valid import valid_formulas
+from tests.lint.corpus.broken import BROKEN
+from tests.lint.corpus.valid import valid_formulas
 
 CHECKER = FormulaChecker(macros.base_macros())
 VALID = valid_formulas()

@@ -1,0 +1,224 @@
+"""One formula as the formula rules see it: the body, a "clean" copy, cached brace pairs, and `report`.
+
+The clean copy has the body's length; macro names, escaped characters, comments and text arguments (`\\text{...}`,
+`\\label{...}`, environment names...) are blanked out in it, so rules run plain regular expressions over it and
+read the original body where they need the macro names. Findings carry offsets into the body (RawFinding); the
+engine turns them into located Diagnostics.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from notes_builder.tex import macros as M
+from notes_builder.tex.safety import FORBIDDEN_COMMANDS, adds_caret_notation, find_forbidden
+
+MACRO = re.compile(r"\\([A-Za-z@]+|[^A-Za-z@]?)", re.S)
+NAME = re.compile(r"\\[A-Za-z]+")
+CONTROL = re.compile(r"\\([A-Za-z@]+)")
+_TEXT_ARG = re.compile(r"\\(" + "|".join(sorted(M.TEXT_ARGUMENT, key=len, reverse=True)) + r")\*?(?![A-Za-z])\s*\{")
+_COMMENT = re.compile(r"(?<!\\)%[^\n]*")
+_BRACE_OR_ESCAPE = re.compile(r"\\.|[{}]", re.S)
+_BRACKET_OR_BRACE = re.compile(r"\\.|[{}\[\]]", re.S)
+BLANK = "\x01"  # a macro name's letters in the clean body
+TEXT = "\x02"  # a comment's or a text argument's characters in the clean body
+SPACE = " \t\n\r"
+
+
+@dataclass(frozen=True)
+class RawFix:
+    """A replacement of body[start:end]; `safe` as in errors.Fix."""
+
+    start: int
+    end: int
+    replacement: str
+    safe: bool = True
+
+
+@dataclass(frozen=True)
+class RawFinding:
+    """A rule's finding in one formula, with offsets into its body."""
+
+    code: str
+    start: int
+    end: int
+    message: str
+    fix: RawFix | None = None
+
+
+@dataclass
+class MacroTable:
+    """What the formula rules know of the document: its macros, their argument counts, its settings."""
+
+    known: frozenset[str]
+    allow_primitives: bool = False
+    # template.packages (or a template folder) may define macros lint cannot see: NB141 says how to declare them
+    template_packages: bool = False
+    # user macros (notes.yaml `macros`, lint.extra_macros) that take arguments: name -> count
+    argument_macros: dict[str, int] = field(default_factory=dict)
+    # built-in commands' argument specs, unless the user (re)defines the name: their count wins
+    builtin_arguments: dict[str, str] = field(default_factory=dict)
+    user_macro: re.Pattern[str] | None = None
+    latex_context_db: object = None  # pylatexenc's context with the user's macros, made on first use
+
+    @classmethod
+    def make(cls, known: frozenset[str], allow_primitives: bool = False,
+             argument_macros: dict[str, int] | None = None, template_packages: bool = False) -> MacroTable:
+        arguments = {k: v for k, v in (argument_macros or {}).items() if v > 0}
+        builtin = {k: v for k, v in M.BUILTIN_ARGUMENTS.items() if k not in (argument_macros or {})}
+        pattern = re.compile(r"\\(" + "|".join(map(re.escape, sorted(arguments))) + r")(?![A-Za-z])") \
+            if arguments else None
+        return cls(known, allow_primitives, template_packages, arguments, builtin, pattern)
+
+
+def clean_body(body: str) -> str:
+    """Same-length copy of `body` with macro names, escapes, comments and text arguments blanked."""
+
+    def blank_macro(match: re.Match[str]) -> str:
+        return "\\" + BLANK * (len(match.group(0)) - 1)
+
+    clean = MACRO.sub(blank_macro, body)
+    if "%" in body:
+        clean = _COMMENT.sub(lambda m: TEXT * len(m.group(0)), clean)
+    pairs: dict[int, int] | None = None
+    masked_until = -1
+    for match in _TEXT_ARG.finditer(body):
+        if match.start() < masked_until:
+            continue  # nested inside a text argument already blanked
+        if pairs is None:
+            pairs = brace_pairs(body)
+        end = pairs.get(match.end() - 1, -1)
+        if end < 0:
+            continue
+        start = match.end()
+        masked_until = end
+        clean = clean[:start] + TEXT * (end - 1 - start) + clean[end - 1:]
+    return clean
+
+
+def brace_pairs(body: str) -> dict[int, int]:
+    """Index of each '{' -> index just past its matching '}' (escaped braces ignored), in one pass."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for match in _BRACE_OR_ESCAPE.finditer(body):
+        token = match.group()
+        if token == "{":
+            stack.append(match.start())
+        elif token == "}" and stack:
+            pairs[stack.pop()] = match.end()
+    return pairs
+
+
+def bracket_pairs(body: str) -> dict[int, int]:
+    """Index of each '[' -> index just past the first ']' after it at the same brace depth, in one pass.
+
+    That ']' ends a TeX optional argument (`\\sqrt[a[b]c]` reads `a[b`), so every '[' still open at
+    that depth closes there.
+    """
+    pairs: dict[int, int] = {}
+    open_at: list[list[int]] = [[]]
+    for match in _BRACKET_OR_BRACE.finditer(body):
+        token = match.group()
+        if token == "{":
+            open_at.append([])
+        elif token == "}":
+            if len(open_at) > 1:
+                open_at.pop()
+        elif token == "[":
+            open_at[-1].append(match.start())
+        elif token == "]":
+            for start in open_at[-1]:
+                pairs[start] = match.end()
+            open_at[-1].clear()
+    return pairs
+
+
+def skip_space(text: str, index: int) -> int:
+    while index < len(text) and text[index] in SPACE:
+        index += 1
+    return index
+
+
+def escaped(text: str, index: int) -> bool:
+    count = 0
+    index -= 1
+    while index >= 0 and text[index] == "\\":
+        count += 1
+        index -= 1
+    return count % 2 == 1
+
+
+class Formula:
+    """One math body in a context ("inline", "display" or "env:NAME"); rules call `report` for each finding."""
+
+    def __init__(self, table: MacroTable, body: str, context: str):
+        self.table = table
+        self.body = body
+        self.context = context
+        self.clean = clean_body(body)
+        self.out: list[RawFinding] = []
+        self._pairs: dict[int, int] | None = None
+        self._brackets: dict[int, int] | None = None
+        # offset -> (name, why) of the primitives notes may not use (none with allow.tex_primitives)
+        self.forbidden: dict[int, tuple[str, str]] = {} if table.allow_primitives else {
+            offset: (name, why) for offset, name, why in find_forbidden(body)}
+        # (name, start, end) of each control word, leaving out escaped ones and forbidden primitives (NB171): those
+        # the document does not know; those it knows, outside text arguments, and their names
+        self.unknown_commands: list[tuple[str, int, int]] = []
+        self.known_commands: list[tuple[str, int, int]] = []
+        self.known_names: set[str] = set()
+        known, clean, forbidden = table.known, self.clean, self.forbidden
+        for match in CONTROL.finditer(body):
+            name = match.group(1)
+            start, end = match.span()
+            if start in forbidden or (start and body[start - 1] == "\\" and escaped(body, start)) \
+                    or name in FORBIDDEN_COMMANDS:
+                continue
+            if name not in known:
+                self.unknown_commands.append((name, start, end))
+            elif clean[start] != TEXT:
+                self.known_commands.append((name, start, end))
+                self.known_names.add(name)
+
+    def report(self, code: str, start: int, end: int, message: str, fix: RawFix | None = None) -> None:
+        if fix is not None and adds_caret_notation(self.body[max(0, fix.start - 1):fix.start],
+                                                   self.body[fix.start:fix.end], fix.replacement,
+                                                   self.body[fix.end:fix.end + 1]):
+            fix = None  # `x^²` -> `x^^{2}` would be TeX's ^^ notation (NB171): the message says what to write
+        self.out.append(RawFinding(code, start, max(end, start + 1), message, fix))
+
+    def group_end(self, start: int) -> int:
+        """Index just past the '}' matching the '{' at `start`, or -1 (one pass over the body, cached)."""
+        if self._pairs is None:
+            self._pairs = brace_pairs(self.body)
+        return self._pairs.get(start, -1)
+
+    def bracket_end(self, start: int) -> int:
+        """Index just past the ']' that ends the optional argument opened at `start`, or -1."""
+        if self._brackets is None:
+            self._brackets = bracket_pairs(self.body)
+        return self._brackets.get(start, -1)
+
+    def next_token(self, at: int) -> int:
+        """Skip spaces and comments from `at`: where TeX looks for the next (argument) token."""
+        body, n = self.body, len(self.body)
+        while True:
+            at = skip_space(body, at)
+            if at >= n or body[at] != "%":
+                return at
+            newline = body.find("\n", at)
+            at = n if newline < 0 else newline + 1
+
+    def in_script_group(self, p: int) -> bool:
+        depth = 0
+        body = self.body
+        for index in range(p - 1, max(-1, p - 400), -1):
+            char = body[index]
+            if char == "}" and not escaped(body, index):
+                depth += 1
+            elif char == "{" and not escaped(body, index):
+                if depth == 0:
+                    return body[:index].rstrip(SPACE)[-1:] in ("_", "^")
+                depth -= 1
+        return False

@@ -1,0 +1,51 @@
+"""`notes lint` over command-line paths: resolve them, apply fixes when asked, lint, compile when asked."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from notes_builder.content import Document
+from notes_builder.errors import Diagnostic
+from notes_builder.lint.engine import LintOptions, gather, lint_document, resolve_targets
+from notes_builder.lint.fixes import fix_files
+from notes_builder.lint.registry import CHECKS
+
+
+@dataclass
+class LintReport:
+    findings: list[Diagnostic] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    formulas: int = 0
+    compile_seconds: float | None = None
+    compiled_formulas: int = 0  # with --compile: those compiled (formulas that already have errors are skipped)
+    fixed: int = 0  # fixes applied by --fix
+
+    @property
+    def fixable(self) -> list[Diagnostic]:
+        return [f for f in self.findings if f.fix is not None]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.findings else 0
+
+
+def lint_paths(paths: Sequence[str | os.PathLike], options: LintOptions | None = None,
+               confirm: Callable[[Diagnostic], str] | None = None, fix: bool = False) -> LintReport:
+    """Lint the notes at `paths` (default: content/). With fix=True, apply safe fixes first (see fixes.py)."""
+    options = options or LintOptions()
+    broken: list[Diagnostic] = []
+    targets = resolve_targets(paths, broken)
+    report = LintReport(fixed=fix_files(targets, options, confirm) if fix else 0, findings=broken)
+    for config, only in targets:
+        document, parse_errors = gather(config, only)
+        report.documents.append(document)
+        report.formulas += len(document.math)
+        report.findings.extend(lint_document(document, options, parse_errors))
+    if options.compile:
+        for check in CHECKS["compile"]:
+            compiled, report.compiled_formulas, report.compile_seconds = check(report.documents, report.findings)
+            report.findings.extend(compiled)
+    report.findings.sort(key=Diagnostic.sort_key)
+    return report
