@@ -6,10 +6,10 @@ Results are cached per (body, context), so a document that repeats a formula pay
 from __future__ import annotations
 
 import notes_builder.lint.rules  # noqa: F401 - registers the rules
-from notes_builder.lint.formula import Formula, MacroTable, RawFinding, RawFix, clean_body
+from notes_builder.lint.formula import Formula, MacroTable, RawFinding, RawFix
 from notes_builder.lint.registry import CHECKS, EXCLUSIVE
 
-__all__ = ["FormulaChecker", "RawFinding", "RawFix", "clean_body"]
+__all__ = ["FormulaChecker", "RawFinding", "RawFix"]
 
 
 class FormulaChecker:

@@ -1,9 +1,9 @@
-"""One formula as the formula rules see it: the body, a "clean" copy, cached brace pairs, and `report`.
+"""One formula as the formula rules see it: the body, its math view, cached brace pairs, and `report`.
 
-The clean copy has the body's length; macro names, escaped characters, comments and text arguments (`\\text{...}`,
-`\\label{...}`, environment names...) are blanked out in it, so rules run plain regular expressions over it and
-read the original body where they need the macro names. Findings carry offsets into the body (RawFinding); the
-engine turns them into located Diagnostics.
+The math view (tex.mathview) has the body's length; command names, comments and text arguments (`\\text{...}`)
+are blanked out in it, so rules run plain regular expressions over it and read the original body where they need
+the command names. Commands, comments and braces are found by tex.tokens, as every other stage finds them.
+Findings carry offsets into the body (RawFinding); the engine turns them into located Diagnostics.
 """
 
 from __future__ import annotations
@@ -12,17 +12,13 @@ import re
 from dataclasses import dataclass, field
 
 from notes_builder.tex import macros as M
+from notes_builder.tex import tokens
+from notes_builder.tex.mathview import TEXT, math_view
 from notes_builder.tex.safety import FORBIDDEN_COMMANDS, adds_caret_notation, find_forbidden
 
-MACRO = re.compile(r"\\([A-Za-z@]+|[^A-Za-z@]?)", re.S)
+MACRO = tokens.COMMAND  # one control sequence at an offset: `MACRO.match(body, at)`, group 1 its name
 NAME = re.compile(r"\\[A-Za-z]+")
-CONTROL = re.compile(r"\\([A-Za-z@]+)")
-_TEXT_ARG = re.compile(r"\\(" + "|".join(sorted(M.TEXT_ARGUMENT, key=len, reverse=True)) + r")\*?(?![A-Za-z])\s*\{")
-_COMMENT = re.compile(r"(?<!\\)%[^\n]*")
-_BRACE_OR_ESCAPE = re.compile(r"\\.|[{}]", re.S)
-_BRACKET_OR_BRACE = re.compile(r"\\.|[{}\[\]]", re.S)
-BLANK = "\x01"  # a macro name's letters in the clean body
-TEXT = "\x02"  # a comment's or a text argument's characters in the clean body
+_BRACKET_OR_BRACE = re.compile(tokens.TOKEN_PATTERN + r"|(?P<bracket>[\[\]])", re.S)
 SPACE = " \t\n\r"
 
 
@@ -72,42 +68,9 @@ class MacroTable:
         return cls(known, allow_primitives, template_packages, arguments, builtin, pattern)
 
 
-def clean_body(body: str) -> str:
-    """Same-length copy of `body` with macro names, escapes, comments and text arguments blanked."""
-
-    def blank_macro(match: re.Match[str]) -> str:
-        return "\\" + BLANK * (len(match.group(0)) - 1)
-
-    clean = MACRO.sub(blank_macro, body)
-    if "%" in body:
-        clean = _COMMENT.sub(lambda m: TEXT * len(m.group(0)), clean)
-    pairs: dict[int, int] | None = None
-    masked_until = -1
-    for match in _TEXT_ARG.finditer(body):
-        if match.start() < masked_until:
-            continue  # nested inside a text argument already blanked
-        if pairs is None:
-            pairs = brace_pairs(body)
-        end = pairs.get(match.end() - 1, -1)
-        if end < 0:
-            continue
-        start = match.end()
-        masked_until = end
-        clean = clean[:start] + TEXT * (end - 1 - start) + clean[end - 1:]
-    return clean
-
-
 def brace_pairs(body: str) -> dict[int, int]:
-    """Index of each '{' -> index just past its matching '}' (escaped braces ignored), in one pass."""
-    pairs: dict[int, int] = {}
-    stack: list[int] = []
-    for match in _BRACE_OR_ESCAPE.finditer(body):
-        token = match.group()
-        if token == "{":
-            stack.append(match.start())
-        elif token == "}" and stack:
-            pairs[stack.pop()] = match.end()
-    return pairs
+    """Index of each '{' -> index just past its matching '}' (tex.tokens' matcher)."""
+    return {start: close + 1 for start, close in tokens.brace_pairs(body).items()}
 
 
 def bracket_pairs(body: str) -> dict[int, int]:
@@ -119,6 +82,8 @@ def bracket_pairs(body: str) -> dict[int, int]:
     pairs: dict[int, int] = {}
     open_at: list[list[int]] = [[]]
     for match in _BRACKET_OR_BRACE.finditer(body):
+        if match.lastgroup in ("command", "comment"):
+            continue
         token = match.group()
         if token == "{":
             open_at.append([])
@@ -140,15 +105,6 @@ def skip_space(text: str, index: int) -> int:
     return index
 
 
-def escaped(text: str, index: int) -> bool:
-    count = 0
-    index -= 1
-    while index >= 0 and text[index] == "\\":
-        count += 1
-        index -= 1
-    return count % 2 == 1
-
-
 class Formula:
     """One math body in a context ("inline", "display" or "env:NAME"); rules call `report` for each finding."""
 
@@ -156,7 +112,7 @@ class Formula:
         self.table = table
         self.body = body
         self.context = context
-        self.clean = clean_body(body)
+        self.clean = math_view(body)
         self.out: list[RawFinding] = []
         self._pairs: dict[int, int] | None = None
         self._brackets: dict[int, int] | None = None
@@ -169,11 +125,12 @@ class Formula:
         self.known_commands: list[tuple[str, int, int]] = []
         self.known_names: set[str] = set()
         known, clean, forbidden = table.known, self.clean, self.forbidden
-        for match in CONTROL.finditer(body):
-            name = match.group(1)
+        for match in tokens.TOKEN.finditer(body):  # control words outside comments
+            name = match.group("command")
+            if not name or not name[0].isalpha():
+                continue
             start, end = match.span()
-            if start in forbidden or (start and body[start - 1] == "\\" and escaped(body, start)) \
-                    or name in FORBIDDEN_COMMANDS:
+            if start in forbidden or name in FORBIDDEN_COMMANDS:
                 continue
             if name not in known:
                 self.unknown_commands.append((name, start, end))
@@ -211,14 +168,8 @@ class Formula:
             at = n if newline < 0 else newline + 1
 
     def in_script_group(self, p: int) -> bool:
-        depth = 0
-        body = self.body
-        for index in range(p - 1, max(-1, p - 400), -1):
-            char = body[index]
-            if char == "}" and not escaped(body, index):
-                depth += 1
-            elif char == "{" and not escaped(body, index):
-                if depth == 0:
-                    return body[:index].rstrip(SPACE)[-1:] in ("_", "^")
-                depth -= 1
-        return False
+        """Whether `p` lies in a braced script argument (`x_{t-1}`): the innermost group around it follows `_`/`^`."""
+        if self._pairs is None:
+            self._pairs = brace_pairs(self.body)
+        enclosing = max((start for start, end in self._pairs.items() if start < p < end), default=-1)
+        return enclosing >= 0 and self.body[:enclosing].rstrip(SPACE)[-1:] in ("_", "^")

@@ -1,8 +1,5 @@
 """Math as MathJax reads it, rewritten the way LaTeX reads the same meaning (Unicode symbols, text commands in math,
-script arguments...). Resolve checks the rewritten form and puts it in the model; `notes lint --compile` compiles it.
-
-The two imports from lint inside functions (clean_body, BUILTIN_ARGUMENTS) belong to the tex/ base layer (engineer
-D): lint imports render (compile_check), so a module-level import here would be a loop."""
+script arguments...). Resolve checks the rewritten form and puts it in the model; `notes lint --compile` compiles it."""
 
 from __future__ import annotations
 
@@ -11,6 +8,7 @@ import re
 from notes_builder import displaymath
 from notes_builder.tex.chars import CJK_RANGES, UNICODE_MATH, accented
 from notes_builder.tex.macros import BUILTIN_ARGUMENTS
+from notes_builder.tex.mathview import math_view
 from notes_builder.tex.tokens import group_end
 
 TEXT_IN_MATH = re.compile(r"(?P<argument>\\(?:textcircled|H|r|u|v|url)(?![A-Za-z])\s*(?=\{))"
@@ -25,9 +23,7 @@ def math_unicode(body: str) -> str:
     """Unicode in math as MathJax shows it: a symbol with a LaTeX command (`×`, `²`, `≤`, Greek) becomes that
     command where TeX reads math (not inside `\\text{...}`), and a run of Chinese characters or full-width
     punctuation (`，`, `。`) is set as text, which the CJK font has (math fonts have none of them)."""
-    from notes_builder.lint.checker import clean_body  # the same view of "math, not text" lint has
-
-    clean = clean_body(body)
+    clean = math_view(body)  # the same view of "math, not text" lint has
     out = []
     for index, char in enumerate(body):
         in_math = ord(char) > 0x7F and clean[index] == char  # not inside \\text{...}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 from notes_builder.content import MathSpan
-from notes_builder.lint.formula import BLANK, SPACE, Formula, RawFinding, RawFix, skip_space
+from notes_builder.lint.formula import SPACE, Formula, RawFinding, RawFix, skip_space
 from notes_builder.lint.registry import rule, span_filter
 from notes_builder.tex.chars import UNICODE_MATH, accented, is_cjk
+from notes_builder.tex.mathview import BLANK
 
 _STAR = re.compile(r"\*")
 _CONVOLUTION = re.compile(r"\*[^()]*\)\s*\(")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from notes_builder.content import MathSpan
-from notes_builder.lint.formula import TEXT, Formula, RawFinding, RawFix
+from notes_builder.lint.formula import Formula, RawFinding, RawFix
 from notes_builder.lint.registry import also, rule, span_filter
+from notes_builder.tex.mathview import TEXT
 from notes_builder.tex.tokens import unbalanced_brace
 
 _OPENERS = {"(", "[", "\\{", "\\langle", "\\lfloor", "\\lceil", "\\lvert", "\\lVert"}

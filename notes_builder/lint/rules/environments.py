@@ -6,9 +6,10 @@ import difflib
 import re
 
 from notes_builder.displaymath import SINGLE_LINE, layout, stacked_scripts, top_level, whole_environment
-from notes_builder.lint.formula import TEXT, Formula, RawFix
+from notes_builder.lint.formula import Formula, RawFix
 from notes_builder.lint.registry import rule
 from notes_builder.tex import macros as M
+from notes_builder.tex.mathview import TEXT
 
 _ENV = re.compile(r"\\(?P<kind>begin|end)\s*\{(?P<name>[^{}]*)\}|\\\\|&|\\(?:[A-Za-z@]+|.)", re.S)
 _SUBSTACK = re.compile(r"\\(?:substack|shortstack)\s*\{")

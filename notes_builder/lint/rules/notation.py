@@ -6,9 +6,10 @@ import re
 
 from notes_builder.content import Document, MathSpan
 from notes_builder.errors import Diagnostic, Location
-from notes_builder.lint.formula import TEXT, RawFinding, clean_body
+from notes_builder.lint.formula import RawFinding
 from notes_builder.lint.located import locate
 from notes_builder.lint.registry import rule
+from notes_builder.tex.mathview import TEXT, math_view
 
 _STYLES = {"mathbf": "mathbf", "bm": "bm", "boldsymbol": "bm", "pmb": "bm"}
 _SYMBOL = re.compile(
@@ -20,7 +21,7 @@ _SYMBOL = re.compile(
 
 def symbol_uses(body: str) -> list[tuple[int, int, str, str, str]]:
     """(start, end, letter, index, style) for each letter-with-subscript in a formula."""
-    clean = clean_body(body)
+    clean = math_view(body)
     uses = []
     for match in _SYMBOL.finditer(body):
         if clean[match.start()] == TEXT:
