@@ -1,11 +1,12 @@
-"""MathJax's and KaTeX's lists of supported TeX commands as a checklist: write tests/mathjax_commands.tsv.
+"""MathJax's and KaTeX's lists of supported TeX commands as a checklist: write tests/render/mathjax_commands.tsv.
 
 Reads MathJax's documentation of its TeX input (`input/tex/macros/index.rst` of github:mathjax/MathJax-docs,
 fetched outside the repository), keeps the commands a default MathJax page knows (the base package, the
 preloaded ams and newcommand packages, and the packages it autoloads), adds the commands KaTeX's support table
 (`docs/support_table.md` of github:KaTeX/KaTeX) marks as supported, writes a formula of our own that uses each
 one, and records what notes does with it: `renders` (lint finds no error and pdflatex sets it) or the code of the
-located error lint reports. tests/test_mathjax_checklist.py checks every row again; `--coverage` prints the figures
+located error lint reports. tests/render/test_mathjax_checklist.py checks every row again; `--coverage` prints
+the figures
 from the table as it stands, and realworld.py prints them beside its corpus figures.
 
     .venv/bin/python benchmarks/mathjax_checklist.py ~/MathJax-docs/input/tex/macros/index.rst --katex \
@@ -25,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-TABLE = REPO / "tests" / "mathjax_commands.tsv"
+TABLE = REPO / "tests" / "render" / "mathjax_commands.tsv"
 
 # Formulas for commands whose use is not `\name{x}` (written here, not copied from any documentation).
 SPECIAL = {

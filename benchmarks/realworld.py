@@ -4,7 +4,7 @@ For each `*.md` file under CORPUS_DIR (one by one, from the corpus root, as a us
 `notes build FILE --pdf` and, side by side, `pandoc FILE -o x.pdf` (pdflatex; for `--lang zh` xelatex with
 a CJK main font). Prints the number of files, how many each tool built, the median seconds per file for each
 and their ratio, the files pandoc built that notes did not, notes' failures grouped by their first error, and the
-coverage of MathJax's and KaTeX's commands (tests/mathjax_commands.tsv, see mathjax_checklist.py).
+coverage of MathJax's and KaTeX's commands (tests/render/mathjax_commands.tsv, see mathjax_checklist.py).
 Not a test: it only measures and prints. The corpora are other people's text: fetch them outside the
 repository and never commit them.
 

@@ -16,7 +16,7 @@ from notes_builder.tex.chars import (
 )
 
 
-# -- moved from tests/test_render.py -------------------------------------------------------------------------
+# -- moved from tests/render/test_render.py -------------------------------------------------------------------------
 def test_escape_latex_covers_each_special():
     assert escape_latex("&%$#_{}") == r"\&\%\$\#\_\{\}"
     assert escape_latex("~^\\") == r"\textasciitilde{}\textasciicircum{}\textbackslash{}"

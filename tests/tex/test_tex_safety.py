@@ -1,5 +1,5 @@
 """The TeX safety policy (notes_builder.tex.safety): which commands notes may not use, and the one wording of
-each problem that config, render and lint report. The adversarial cases come from tests/test_security_hardening.py,
+each problem that config, render and lint report. The adversarial cases come from tests/e2e/test_security_hardening.py,
 where the end-to-end checks (build, lint, notes.yaml) stay."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def names(tex: str) -> list[str]:
     return [name for _, name, _ in find_forbidden(tex)]
 
 
-# -- moved from tests/test_security_hardening.py and tests/test_config_macros.py -----------------------------
+# -- moved from tests/e2e/test_security_hardening.py and tests/config/test_config_macros.py ---------------------------
 @pytest.mark.parametrize(("tex", "offset"), [
     ("^^5cinput{/etc/hostname}", 0),
     ("x ^^5cimmediate^^5copenout5=pwn.txt", 2),

@@ -16,7 +16,7 @@ from notes_builder.render.writers.base import Writer
 from notes_builder.render.writers.latex import LatexWriter
 from notes_builder.render.writers.text import TextWriter
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 LATEX_MARKUP = ("\\emph{", "\\textbf{", "\\begin{itemize}", "\\item", "\\texttt{", "\\href{", "%NB@", "nbformula",
                 "\\hypertarget", "\\section{", "\\footnote{")
 

@@ -149,7 +149,7 @@ def test_placeholder_errors_in_titles_point_at_the_title(tmp_path: Path):
 # -- 6. templates run in the sandbox, with plain data ---------------------------------------------------
 
 def _template_project(folder: Path, template: str) -> Path:
-    shipped = (Path(__file__).resolve().parent.parent / "templates" / "notes.tex.j2").read_text()
+    shipped = (Path(__file__).resolve().parents[2] / "templates" / "notes.tex.j2").read_text()
     return write_project(folder, {
         "notes.yaml": "title: T\noutput: notes\nsections: [a.md]\ntemplate:\n  directory: tpl\n",
         "a.md": "# Heading\n\nText.\n",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from notes_builder.doctor import run_doctor, template_packages
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run_doctor_cli(env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess:

@@ -1,4 +1,4 @@
-"""MathJax's and KaTeX's supported TeX commands as a checklist (tests/mathjax_commands.tsv, written by
+"""MathJax's and KaTeX's supported TeX commands as a checklist (tests/render/mathjax_commands.tsv, written by
 benchmarks/mathjax_checklist.py): every command either renders, or lint stops it with a located error that says
 what to write. None may pass lint and then stop TeX or vanish from the PDF."""
 
