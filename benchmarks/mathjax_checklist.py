@@ -6,8 +6,7 @@ preloaded ams and newcommand packages, and the packages it autoloads), adds the 
 (`docs/support_table.md` of github:KaTeX/KaTeX) marks as supported, writes a formula of our own that uses each
 one, and records what notes does with it: `renders` (lint finds no error and pdflatex sets it) or the code of the
 located error lint reports. tests/render/test_mathjax_checklist.py checks every row again; `--coverage` prints
-the figures
-from the table as it stands, and realworld.py prints them beside its corpus figures.
+the figures from the table as it stands, and realworld.py prints them beside its corpus figures.
 
     .venv/bin/python benchmarks/mathjax_checklist.py ~/MathJax-docs/input/tex/macros/index.rst --katex \
         ~/KaTeX/docs/support_table.md
