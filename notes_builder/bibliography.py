@@ -123,7 +123,8 @@ def _add_entry(bibliography: Bibliography, block: model.Entry, where: Location) 
         if entry_type not in _KNOWN_FIELDS_AS_TYPES:
             bibliography.diagnostics.append(Diagnostic(
                 where, "warning", f"unknown entry type @{entry_type} (biber sets it as @misc)",
-                f"use one of {', '.join('@' + t for t in sorted(REQUIRED)[:8])}, ...", "NB203"))
+                "BibTeX's and biblatex's types: @article, @book, @inproceedings, @incollection, @misc, @online, "
+                "@thesis, @report ...", "NB206"))
         return
     missing = [need.split("|")[0] for need in required
                if not any(fields.get(name, "").strip() for name in need.split("|"))]
@@ -152,7 +153,7 @@ def check_cited(bibliography: Bibliography | None, cited: list[tuple[str, Locati
     for key, where in cited:
         if key not in bibliography.entries:
             close = bibliography.suggest(key)
-            problems.append(_problem(where, f"unknown citation key '{key}'", "NB204",
-                                     f"did you mean '{close}'?" if close else
-                                     f"no entry in {', '.join(p.name for p in bibliography.files)} has this key"))
+            files = ", ".join(path.name for path in bibliography.files)
+            problems.append(_problem(where, f"unknown citation key '{key}'" + (
+                f"; did you mean '{close}'?" if close else ""), "NB204", f"the keys are those of {files}"))
     return problems

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from notes_builder import __version__, plugins
 from notes_builder.config import NotesConfig, TemplateOptions, load_config, templates_dir
-from notes_builder.errors import CompileError, Diagnostic, NotesError, OutputError
+from notes_builder.errors import CompileError, Diagnostic, Location, NotesError, OutputError
 from notes_builder.files import files_below, publish, sha256_file, write_atomic
 
 MANIFEST = "inputs.json"
@@ -155,6 +155,17 @@ def _stage_assets(work: Path, assets: dict[str, Path]) -> None:
         os.utime(target, ns=(wanted.st_atime_ns, wanted.st_mtime_ns))
 
 
+def _in_user_files(problems: list, work: Path, assets: dict[str, Path]) -> None:
+    """A finding at a file staged into the work folder (biber's, at a .bib line) is at the user's own file."""
+    for problem in problems:
+        where = problem.location
+        if where is None or not where.path.is_relative_to(work):
+            continue
+        source = assets.get(where.path.relative_to(work).as_posix())
+        if source is not None:
+            problem.location = Location(source, where.line, where.column)
+
+
 def _locate_in_notes_yaml(error: CompileError, config: NotesConfig) -> None:
     """A missing .sty or font, or a macro name LaTeX already has, is the user's line in notes.yaml, not the
     log's."""
@@ -225,17 +236,20 @@ def _write_outputs(config: NotesConfig, options: BuildOptions, rendered, work: P
     work_tex = work / tex_path.name
     if not work_tex.exists() or work_tex.read_text(encoding="utf-8") != rendered.tex:
         write_atomic(work_tex, rendered.tex)
+    cites = bool(rendered.model and rendered.model.bibliography)  # biber and reruns: latexmk decides them
     if config.template.toc:  # a table of contents from an earlier build's .toc/.aux could outlive its headings
         for stale in (work_tex.with_suffix(".aux"), work_tex.with_suffix(".toc"), work_tex.with_suffix(".out")):
             stale.unlink(missing_ok=True)
     try:
         result = compile_tex(work_tex, config.template.engine, config.compile_timeout,
-                             single_pass=not config.template.toc)
+                             single_pass=not (config.template.toc or cites))
     except CompileError as error:
         _locate_in_notes_yaml(error, config)
+        _in_user_files([error, *error.diagnostics], work, rendered.assets)
         if pdf_path.exists():
             error.hint = (error.hint + "; " if error.hint else "") + f"the previous PDF was kept: {pdf_path}"
         raise
+    _in_user_files(result.warnings, work, rendered.assets)
     warnings = rendered.warnings + result.warnings
     if options.strict and result.warnings:
         first = result.warnings[0]

@@ -27,7 +27,7 @@ class CiteItem:
     prefix: str = ""
     suffix: str = ""
     suppress_author: bool = False
-    offset: int = 0  # of the key's `@` in the inline text, to locate it in the user's file
+    offset: int = 0  # of the key's `@` in the citation's own text (`[see @a]`: 5), to locate it in the file
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def _bracketed_rule(state: StateInline, silent: bool) -> bool:
     end = state.src.find("]", state.pos + 1)
     if end < 0 or "[" in state.src[state.pos + 1:end] or state.src[end + 1:end + 2] in ("(", "[", ":"):
         return False
-    citation = parse_bracketed(state.src[state.pos + 1:end], state.pos + 1)
+    citation = parse_bracketed(state.src[state.pos + 1:end], 1)
     if citation is None:
         return False
     if not silent:
@@ -99,7 +99,7 @@ def _in_text_rule(state: StateInline, silent: bool) -> bool:
         end += locator.end()
     if not silent:
         token = state.push("citation", "", 0)
-        token.meta = {"citation": Citation("textual", (CiteItem(_key_of(match), "", suffix, False, pos),))}
+        token.meta = {"citation": Citation("textual", (CiteItem(_key_of(match), "", suffix, False, 0),))}
         token.content = state.src[pos:end]
     state.pos = end
     return True

@@ -20,7 +20,7 @@ from pathlib import Path
 from notes_builder.config import cache_dir
 from notes_builder.errors import CompileError, Diagnostic, Location, ToolMissingError
 from notes_builder.files import publish
-from notes_builder.texlog import LogReport, SourceMap, last_reached, parse_log, read_log
+from notes_builder.texlog import LogReport, SourceMap, last_reached, parse_blg, parse_log, read_log
 
 ENGINE_FLAGS = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape"]
 
@@ -125,9 +125,10 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
                 single_pass: bool = False) -> CompileResult:
     """Compile `tex_path` inside its own folder; raise CompileError with mapped diagnostics.
 
-    latexmk drives the engine when reruns may be needed (a table of contents). When the document needs no
-    rerun by construction (`single_pass`: references resolved by the renderer, no .aux), the build is exactly
-    one pass, run directly to spare latexmk's own start-up; with the preamble precompiled, a fast one.
+    latexmk drives the engine when reruns may be needed (a table of contents, citations: it runs biber only when
+    the cited keys change). When the document needs no rerun by construction (`single_pass`: references resolved
+    by the renderer, no .aux), the build is exactly one pass, run directly to spare latexmk's own start-up. Either
+    way the engine starts from the precompiled preamble once it exists.
     """
     latexmk = require("latexmk", "latexmk")
     require(engine, "texlive-xetex" if engine == "xelatex" else "texlive-latex-base")
@@ -135,22 +136,21 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     tex = tex_path.read_text(encoding="utf-8")
     preamble = PreambleFormat(tex_path, tex, engine)
     environment = safe_tex_environment()
-    if single_pass and preamble.ready():
-        command = [engine, f"-fmt={preamble.name}", *ENGINE_FLAGS, tex_path.name]
+    fast = [f"-fmt={preamble.name}"] if preamble.ready() else []  # the precompiled preamble, once it exists
+    if fast:
         environment = preamble.environment()
-    elif single_pass:  # one pass by construction: latexmk would only add its own start-up (about 0.2 s)
-        command = [engine, *ENGINE_FLAGS, tex_path.name]
-    else:
-        flags = " ".join(ENGINE_FLAGS)
+    if single_pass:  # one pass by construction: latexmk would only add its own start-up (about 0.2 s)
+        command = [engine, *fast, *ENGINE_FLAGS, tex_path.name]
+    else:  # a table of contents or citations: latexmk runs biber and the passes needed, and no more
+        flags = " ".join([*fast, *ENGINE_FLAGS])
         mode = "-xelatex" if engine == "xelatex" else "-pdf"
         rule = "xelatex" if engine == "xelatex" else "pdflatex"
-        command = [latexmk, "-norc", mode, f"-{rule}={engine} {flags} %O %S", "-g", "-silent", tex_path.name]
+        command = [latexmk, "-norc", mode, f"-{rule}={engine} {flags} %O %S", "-silent", tex_path.name]
     log = work / f"{tex_path.stem}.log"
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=work, env=environment, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    if single_pass:  # only a single-pass build can use the format (with a toc the preamble differs anyway)
-        preamble.start_dump()
+    preamble.start_dump()  # beside the compile: the next build starts from it
     try:
         process.communicate(timeout=timeout)
         preamble.finish(max(0.0, timeout - (time.perf_counter() - started)))
@@ -171,6 +171,14 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     source_map = SourceMap.from_tex(tex)
     report = parse_log(text, source_map, tex_path.name)
     pdf = work / f"{tex_path.stem}.pdf"
+    blg = work / f"{tex_path.stem}.blg"  # biber's log: its findings are about the .bib files (as they are now)
+    bib_findings = parse_blg(blg.read_text(encoding="utf-8", errors="replace"), work) if blg.exists() else []
+    bib_errors = [finding for finding in bib_findings if finding.kind == "error"]
+    if bib_errors:
+        first = bib_errors[0]
+        raise CompileError(first.message, first.location, "biber could not read this entry; `notes lint` checks "
+                           "the .bib files too", diagnostics=bib_errors[1:3], log_path=blg)
+    report.warnings.extend(bib_findings)
     if process.returncode != 0 or report.errors or not pdf.exists():
         first = report.errors[0] if report.errors else Diagnostic(None, "error", "LaTeX failed (see the log)")
         raise CompileError(first.message, first.location, first.hint, diagnostics=report.errors[1:3], log_path=log)

@@ -97,6 +97,8 @@ class NotesConfig:
     symbols: list[Symbol] = field(default_factory=list)
     macros: dict[str, str] = field(default_factory=dict)  # \name -> body with #1..#9
     results: Path | None = None
+    bibliography: list[Path] = field(default_factory=list)  # .bib files the notes cite from (pandoc's key)
+    citation_style: str = "author-year"  # author-year | numeric (biblatex's authoryear and numeric styles)
     compile_timeout: float = 120.0
     template: TemplateOptions = field(default_factory=TemplateOptions)
     allow: AllowOptions = field(default_factory=AllowOptions)
@@ -143,6 +145,7 @@ _SECTIONS: dict[str, type] = {
 }
 _CHOICES: dict[str, tuple[str | int, ...]] = {
     "language": ("en", "zh", "mixed"),
+    "citation_style": ("author-year", "numeric"),
     "template.engine": ("pdflatex", "xelatex"),
     "template.font_size": (10, 11, 12),  # the sizes LaTeX's article class has
     # pasted into \documentclass[...]: only the sizes the article class knows
@@ -498,6 +501,9 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
             elif name == "results":
                 config.results = root / _coerce(value, str, "results", at)
                 results_at = at
+            elif name == "bibliography":  # one file or a list, as pandoc takes it
+                paths = _coerce([value] if isinstance(value, str) else value, list[str], "bibliography", at)
+                config.bibliography = [root / path for path in paths]
             else:
                 if name == "author" and isinstance(value, list):  # Hugo, pandoc: a list of authors
                     value = ", ".join(str(item) for item in value)
@@ -519,6 +525,7 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
     if config.results is not None and not config.inside_project(config.results):
         raise ConfigError(f"results folder {config.results} is outside the notes project ({config.project_root})",
                           results_at, hint=_ROOT_HINT)
+    _check_bibliography(config)
     config.macros = _macros(raw_macros, config)
     _check_symbols(config)
     for index, package in enumerate(config.template.packages):
@@ -543,6 +550,26 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
     if single_file:
         config.sections = [source]
     return config
+
+
+def _check_bibliography(config: NotesConfig) -> None:
+    """Each `.bib` file is there, is a `.bib`, and lies in the project (TeX reads only copies of project files)."""
+    errors = []
+    single = len(config.bibliography) == 1 and isinstance(config.positions.get(("bibliography",)), tuple) \
+        and ("bibliography", 0) not in config.positions
+    for index, path in enumerate(config.bibliography):
+        at = config.location_of("bibliography") if single else config.location_of("bibliography", index)
+        shown = path.relative_to(config.root) if path.is_relative_to(config.root) else path
+        if path.suffix.lower() != ".bib":
+            errors.append(ConfigError(f"bibliography {shown} is not a .bib file", at,
+                                      hint="name BibTeX files (.bib), as biber and pandoc read them"))
+        elif not config.inside_project(path):
+            errors.append(ConfigError(f"bibliography {shown} is outside the notes project ({config.project_root})",
+                                      at, hint=_ROOT_HINT))
+        elif not path.is_file():
+            errors.append(ConfigError(f"bibliography file not found: {shown}", at,
+                                      hint="the path is relative to the notes' folder"))
+    _raise_together(errors)
 
 
 _ROOT_HINT = "files of the notes must lie in the project root; set `root:` in notes.yaml or `--root DIR` to widen it"

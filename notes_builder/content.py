@@ -22,12 +22,13 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.texmath import texmath_plugin
 
+from notes_builder.citations import CiteItem, citations_plugin
 from notes_builder.config import NotesConfig, check_macro, load_config, read_text, split_front_matter
 from notes_builder.errors import ConfigError, ContentError, Diagnostic, Location
 from notes_builder.tex.positions import LineIndex
 from notes_builder.tex.tokens import commands, group_end
 
-CONTAINER_NAMES = ("note", "tip", "warning", "important", "summary", "symbols")
+CONTAINER_NAMES = ("note", "tip", "warning", "important", "summary", "symbols", "references")
 MATH_TOKENS = {"math_inline", "math_inline_double", "math_block", "math_block_label", "math_block_eqno",
                "amsmath"}
 
@@ -163,6 +164,7 @@ class Section:
     # id(token) -> the math span of a math token (two spans may share an offset when not found verbatim)
     math_of: dict[int, MathSpan] = field(default_factory=dict)
     macros: list[FormulaMacro] = field(default_factory=list)  # `\\newcommand`s written in its formulas
+    citations: list[tuple[CiteItem, Location]] = field(default_factory=list)  # each cited key, where it is written
 
     def add_math(self, token: Token, span: MathSpan) -> None:
         self.offsets[id(token)] = span.offset
@@ -191,6 +193,10 @@ class Document:
     def diagnostics(self) -> list[Diagnostic]:
         return [*self.config.warnings, *(d for section in self.sections for d in section.diagnostics)]
 
+    @property
+    def citations(self) -> list[tuple[CiteItem, Location]]:
+        return [cited for section in self.sections for cited in section.citations]
+
 
 def markdown_parser() -> MarkdownIt:
     """The one CommonMark parser configuration used by build and lint alike."""
@@ -205,6 +211,7 @@ def markdown_parser() -> MarkdownIt:
         .use(footnote_plugin)
         .use(amsmath_plugin)
         .use(texmath_plugin, delimiters="brackets")
+        .use(citations_plugin)  # `[@key]`, `@key`, as pandoc reads them
     )
     md.inline.ruler.before("escape", "math_escaped_parens", _escaped_parens)
     for rule in md.block.ruler.__rules__:
@@ -400,6 +407,13 @@ def _walk_inline(section: Section, locator: Locator, token: Token) -> None:
                 raise ContentError(f"unclosed '{fence}': math started here is never closed", at,
                                    hint=f"close the formula with a matching '{fence}', or write \\$ for a "
                                         "dollar sign")
+        elif child.type == "citation":
+            offset = locator.find(child.content, end)
+            if offset is not None:
+                section.offsets[id(child)] = offset
+            for item in child.meta["citation"].items:
+                where = source.location(offset + item.offset) if offset is not None else source.location(start)
+                section.citations.append((item, where))
         elif child.type == "html_inline":
             offset = locator.find(child.content, end)
             at = source.location(offset) if offset is not None else source.location(start)

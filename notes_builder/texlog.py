@@ -247,6 +247,54 @@ def _runaway(lines: list[str], source_map: SourceMap, message: str) -> Location 
     return None
 
 
+_BLG_SOURCE = re.compile(r"Found BibTeX data source '(?P<name>[^']+)'")
+_BLG_PROBLEM = re.compile(r"> (?P<level>WARN|ERROR) - (?P<message>.*)$")
+_BLG_SUBSYSTEM = re.compile(r"BibTeX subsystem: \S+, line (?P<line>\d+), (?:warning: |syntax error: )?(?P<message>.*)$")
+_BLG_ENTRY = re.compile(r"^(?:Entry|Duplicate entry key) '(?P<key>[^']+)'(?: \((?P<name>[^)]+)\))?:? ?(?P<message>.*)$")
+
+
+def parse_blg(text: str, folder: Path) -> list[Diagnostic]:
+    """biber's own findings (its .blg) at the line of the .bib file in `folder` they are about: a syntax error
+    or an undefined macro at biber's line, a bad field at its entry's `@` line. Staged .bib files have the
+    user's text, so their lines are the user's (the build names the user's file)."""
+    found: list[Diagnostic] = []
+    source: str | None = None
+    for raw in text.splitlines():
+        if (named := _BLG_SOURCE.search(raw)) is not None:
+            source = named.group("name")
+            continue
+        problem = _BLG_PROBLEM.search(raw)
+        if problem is None:
+            continue
+        kind = "error" if problem.group("level") == "ERROR" else "warning"
+        message = problem.group("message").strip()
+        location = None
+        if (at := _BLG_SUBSYSTEM.match(message)) is not None and source:
+            location = Location(folder / source, int(at.group("line")), 1)
+            message = at.group("message").strip()
+        elif (entry := _BLG_ENTRY.match(message)) is not None:
+            name = entry.group("name") or source
+            if name:
+                path = folder / name if (folder / name).exists() else folder / (source or name)
+                location = _entry_line(path, entry.group("key"))
+            message = f"entry '{entry.group('key')}': {entry.group('message').strip()}"
+        found.append(Diagnostic(location, kind, f"biber: {message}"))
+    return found
+
+
+def _entry_line(path: Path, key: str) -> Location | None:
+    """The `@type{key,` line of an entry in a .bib file."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    opening = re.compile(r"@\w+\s*[{(]\s*" + re.escape(key) + r"\s*,")
+    for number, line in enumerate(lines, start=1):
+        if opening.search(line):
+            return Location(path, number, 1)
+    return Location(path)
+
+
 def _advice(message: str, log: str) -> str | None:
     missing = _MISSING_FILE.search(message) or _MISSING_FILE.search(log)
     if missing and missing.group("name").endswith(".sty"):

@@ -89,12 +89,29 @@ class RemoteImage:
 
 
 @dataclass(slots=True)
+class CitedWork:
+    """One cited key with the words around it: `see` before, `p. 3` after; `suppress_author` for `-@key`."""
+    key: str
+    prefix: str = ""
+    suffix: str = ""
+    suppress_author: bool = False
+
+
+@dataclass(slots=True)
+class Citation:
+    """`[@a; see @b, p. 3]` (mode "parenthetical") or `@a [p. 3]` (mode "textual"). The keys are checked against the
+    bibliography by lint before the build; the citation style and the reference list are the writer's back end's."""
+    mode: str
+    works: list[CitedWork]
+
+
+@dataclass(slots=True)
 class Footnote:
     blocks: list[Block]
 
 
 Inline = (Text | Reference | Url | Emphasis | Strong | Strikethrough | InlineCode | Link | InlineMath | SoftBreak
-          | HardBreak | InlineImage | RemoteImage | Footnote)
+          | HardBreak | InlineImage | RemoteImage | Footnote | Citation)
 
 
 # --- blocks ---------------------------------------------------------------------------------------
@@ -195,6 +212,12 @@ class Callout:
 
 
 @dataclass(slots=True)
+class Bibliography:
+    """The reference list: where `::: references` stands, else at the end of the notes when they cite."""
+    location: Location
+
+
+@dataclass(slots=True)
 class SymbolRow:
     symbol: str  # TeX math
     meaning: str  # text
@@ -208,7 +231,7 @@ class SymbolTable:
 
 
 Block = (Paragraph | Heading | DisplayMath | Figure | CodeBlock | RawLatex | BulletList | OrderedList | BlockQuote
-         | ThematicBreak | Table | Callout | SymbolTable)
+         | ThematicBreak | Table | Callout | SymbolTable | Bibliography)
 
 
 # --- document -------------------------------------------------------------------------------------
@@ -243,3 +266,5 @@ class NotesDocument:
     assets: dict[str, Path] = field(default_factory=dict)  # name in the build folder -> source file
     inputs: set[Path] = field(default_factory=set)  # files read besides notes.yaml and the sections
     warnings: list[Diagnostic] = field(default_factory=list)
+    bibliography: list[str] = field(default_factory=list)  # staged .bib names (in assets) when the notes cite
+    citation_style: str = "author-year"

@@ -91,6 +91,8 @@ class Resolver:
         self.footnotes: dict[Any, SyntaxTreeNode] = {}  # footnote id -> its definition, in the current section
         self.open_footnotes: set[Any] = set()  # footnotes being set now: one citing itself is not set again
         self.style = self._pygments_style()
+        self.cites = False  # a citation was seen: the notes get biblatex and a reference list
+        self.reference_list = False  # `::: references` places the list; else it closes the notes
 
     # -- document --
     def resolve(self) -> m.NotesDocument:
@@ -103,6 +105,9 @@ class Resolver:
             self.footnotes = {note.meta.get("id"): note for block in tree.children if block.type == "footnote_block"
                               for note in block.children}
             sections.append(m.SectionBody(section.source.path, self.blocks(tree.children)))
+        if self.cites and not self.reference_list and sections:
+            last = self.document.sections[-1].source
+            sections[-1].blocks.append(m.Bibliography(Location(last.path, last.text.count("\n") + 1, 1)))
         for label, location in self.pending_refs:
             if label not in self.references:
                 close = difflib.get_close_matches(label, list(self.references), n=1)
@@ -122,7 +127,21 @@ class Resolver:
             title=self.document_title, author=config.author, date=config.date, language=config.language,
             cjk=self.cjk, code_style=self.style, template=asdict(config.template), macros=macros, sections=sections,
             labels=self.references, missing_glyphs=self.glyphs.missing, substitutes=self.glyphs.substitutes,
-            assets=self.assets, inputs=self.inputs, warnings=self.warnings)
+            assets=self.assets, inputs=self.inputs, warnings=self.warnings, bibliography=self.bibliography(),
+            citation_style=config.citation_style)
+
+    def bibliography(self) -> list[str]:
+        """The notes' `.bib` files staged into the build folder (TeX and biber read only there), when they cite;
+        lint has checked them and every cited key (NB20x) before the build gets here."""
+        if not self.cites:
+            return []
+        names = []
+        for index, path in enumerate(self.config.bibliography):
+            name = f"bibliography/{index}-{tex_safe_stem(path.stem)}.bib"
+            self.assets[name] = path
+            self.inputs.add(path)
+            names.append(name)
+        return names
 
     def symbol_rows(self) -> list[m.SymbolRow]:
         rows = []
@@ -275,6 +294,11 @@ class Resolver:
                 "with no caption or number", "for a figure, put the image on its own line with a blank line "
                 "before and after it"))
             return [m.InlineImage(path)]
+        if kind == "citation":
+            self.cites = True
+            return [m.Citation(node.meta["citation"].mode, [
+                m.CitedWork(item.key, item.prefix, item.suffix, item.suppress_author)
+                for item in node.meta["citation"].items])]
         if kind == "html_inline" or kind == "footnote_anchor":
             return []
         if kind == "footnote_ref":
@@ -488,6 +512,9 @@ class Resolver:
             if not self.config.symbols:
                 raise ContentError("'::: symbols' needs a symbols table in notes.yaml", self.location(node))
             return [m.SymbolTable(self.symbol_rows(), self.location(node))]
+        if kind == "container_references":
+            self.reference_list = True
+            return [m.Bibliography(self.location(node))]
         if kind.startswith("container_"):
             name = kind.removeprefix("container_")
             typed = (node.info or "").strip().removeprefix(name).strip()

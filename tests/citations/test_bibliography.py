@@ -78,15 +78,16 @@ def test_a_missing_required_field_names_the_field_and_its_alternative(tmp_path):
 def test_misc_needs_nothing_and_an_unknown_type_is_a_warning(tmp_path):
     bibliography = load_bibliography([bib(tmp_path, "@misc{a, note = {n}}\n@weird{b, title = {t}}\n")])
     [problem] = bibliography.diagnostics
-    assert (problem.location.line, problem.kind, problem.code) == (2, "warning", "NB203")
+    assert (problem.location.line, problem.kind, problem.code) == (2, "warning", "NB206")
 
 
 def test_unknown_cited_keys_get_a_did_you_mean_and_no_bibliography_is_one_error(tmp_path):
     bibliography = load_bibliography([bib(tmp_path, GOOD)])
     here = Location(tmp_path / "notes.md", 3, 7)
     [problem] = check_cited(bibliography, [("hochreiter1997", here), ("hochreiter97", here)])
-    assert (problem.code, problem.message, problem.hint) == ("NB204", "unknown citation key 'hochreiter97'",
-                                                              "did you mean 'hochreiter1997'?")
+    assert (problem.code, problem.message, problem.hint) == (
+        "NB204", "unknown citation key 'hochreiter97'; did you mean 'hochreiter1997'?",
+        "the keys are those of refs.bib")
     [alone] = check_cited(None, [("a", here), ("b", here)])
     assert alone.code == "NB205" and "bibliography" in alone.hint
     assert check_cited(None, []) == []

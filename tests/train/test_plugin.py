@@ -63,10 +63,10 @@ def test_section_must_be_a_mapping(tmp_path: Path, text: str) -> None:
 
 
 def test_an_unknown_section_says_plugins_must_be_installed_and_doctor_lists_them(tmp_path: Path) -> None:
-    write_project(tmp_path, {"notes.yaml": "title: T\nsections: [a.md]\nbibliography:\n  style: apa\n",
+    write_project(tmp_path, {"notes.yaml": "title: T\nsections: [a.md]\nglossary:\n  style: apa\n",
                              "a.md": "# A\n"})
     error = config_error(tmp_path)
-    assert (where(error), error.message) == ("notes.yaml:3:1", "unknown key 'bibliography'")
+    assert (where(error), error.message) == ("notes.yaml:3:1", "unknown key 'glossary'")
     assert "known keys: " in error.hint and "training" in error.hint
     assert "a plugin's section needs the plugin installed" in error.hint
     listed = [c for c in run_doctor(REPO / "content").checks if c.group == "plugin"]

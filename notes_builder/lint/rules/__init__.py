@@ -4,6 +4,7 @@ from notes_builder.lint.registry import RULES
 from notes_builder.lint.rules import (  # noqa: F401 - imported to register their rules
     accents,
     characters,
+    citations,
     commands,
     compiled,
     delimiters,

@@ -16,7 +16,8 @@ from notes_builder.render import model as m
 from notes_builder.render.sandbox import BoundedOperators
 
 # The words of captions in the document's language; templates read them as `words.figure`, `words.equation`.
-CAPTION_WORDS = {"en": {"equation": "Equation", "figure": "Figure"}, "zh": {"equation": "公式", "figure": "图"}}
+CAPTION_WORDS = {"en": {"equation": "Equation", "figure": "Figure", "references": "References"},
+                 "zh": {"equation": "公式", "figure": "图", "references": "参考文献"}}
 BUILTIN = "builtin"  # templates of the shipped folder under this prefix, even where a template folder overrides them
 
 
@@ -108,6 +109,7 @@ class Writer:
             m.InlineImage: lambda n: macro["inline_image"](n.path),
             m.RemoteImage: lambda n: macro["remote_image"](self.inline(n.alt), n.url, True),
             m.Footnote: lambda n: macro["footnote"](self.blocks(n.blocks)),
+            m.Citation: self.citation,
         }
         self.block_writers: dict[type, Callable[[Any], str]] = {
             m.Paragraph: self.paragraph, m.Heading: self.heading, m.DisplayMath: self.display_math,
@@ -117,6 +119,7 @@ class Writer:
             m.BlockQuote: lambda n: macro["block_quote"](self.blocks(n.blocks)),
             m.ThematicBreak: lambda n: macro["thematic_break"](),
             m.Table: self.table, m.Callout: self.callout, m.SymbolTable: self.symbol_table,
+            m.Bibliography: lambda n: self.located(n.location) + macro["bibliography"](),
         }
 
     # -- what a format decides --
@@ -161,6 +164,11 @@ class Writer:
 
     def reference(self, node: m.Reference) -> str:
         return self.macros["reference"](node.kind, node.label)
+
+    def citation(self, node: m.Citation) -> str:
+        works = [{"key": work.key, "prefix": self.escape(work.prefix), "suffix": self.escape(work.suffix),
+                  "suppress_author": work.suppress_author} for work in node.works]
+        return self.macros["citation"](node.mode, works)
 
     def paragraph(self, node: m.Paragraph) -> str:
         return self.located(node.location) + self.macros["paragraph"](self.inline(node.children))

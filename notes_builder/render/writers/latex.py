@@ -97,6 +97,8 @@ class LatexWriter(Writer):
             "references": [(label, {"number": ref.number}) for label, ref in sorted(document.labels.items())],
             "macros": document.macros,
             "packages": list(document.template["packages"]),
+            "bibliography": list(document.bibliography),
+            "biblatex_style": {"author-year": "authoryear", "numeric": "numeric"}[document.citation_style],
         }  # plain data only: a Path or the config dataclass would hand a template folder their methods
 
     def preamble(self) -> str:
