@@ -1,0 +1,135 @@
+"""Citations end to end through the real tools (biblatex, biber, latexmk, pdflatex/xelatex), read back from the PDF:
+labels, the reference list, links from citation to entry, reruns of biber only when citations change, and each
+mistake at the user's line."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from pdfcheck import REPO, config_error, pdftotext, run_notes, squash, where, write_project
+
+pytestmark = pytest.mark.skipif(shutil.which("biber") is None, reason="biber is not installed (notes doctor)")
+
+BIB = (REPO / "content" / "references.bib").read_text(encoding="utf-8")
+NOTES = """---
+title: Citing
+bibliography: refs.bib
+---
+# Gates
+
+The LSTM [@hochreiter1997] gained a forget gate [see @gers2000, p. 2451; also @reyesortiz2016].
+As @kingma2015 [sec. 2] showed, Adam adapts its steps; the cell itself dates from [-@hochreiter1997].
+"""
+
+
+def build(folder: Path, name: str = "notes.md", *more: str):
+    return run_notes("build", folder / name, "--pdf", "--out", folder / "out", *more)
+
+
+def project(tmp_path: Path, notes: str = NOTES, bib: str = BIB) -> Path:
+    return write_project(tmp_path, {"notes.md": notes, "refs.bib": bib})
+
+
+def test_citations_and_the_reference_list_in_the_pdf(tmp_path):
+    folder = project(tmp_path)
+    result = build(folder)
+    assert result.returncode == 0, result.stderr
+    text = squash(pdftotext(folder / "out" / "notes.pdf"))
+    assert "The LSTM (Hochreiter and Schmidhuber 1997)" in text
+    assert "(see Gers et al. 2000, p. 2451; also Reyes-Ortiz et al. 2016)" in text
+    assert "As Kingma and Ba (2015, sec. 2) showed" in text
+    assert "dates from (1997)." in text  # -@key: the year alone
+    references = text[text.index("References"):]
+    for entry in ("Gers, Felix A., Jürgen Schmidhuber, and Fred Cummins (2000)", "Hochreiter, Sepp and Jürgen "
+                  "Schmidhuber (1997). “Long Short-Term Memory”", "Kingma, Diederik P. and Jimmy Ba (2015)",
+                  "Reyes-Ortiz, Jorge-L. et al. (2016)"):
+        assert entry in references
+    # each citation is a link to its entry (hyperref + biblatex): pdftohtml lists the links with their text
+    html = subprocess.run(["pdftohtml", "-xml", "-i", "-stdout", str(folder / "out" / "notes.pdf")],
+                          capture_output=True, text=True, check=True).stdout
+    linked = re.findall(r'<a href="[^"]*#\d+">([^<]*)</a>', html)
+    assert any("1997" in label for label in linked) and any("2015" in label for label in linked)
+
+
+def test_numeric_style_and_a_placed_reference_list(tmp_path):
+    notes = NOTES.replace("bibliography: refs.bib", "bibliography: [refs.bib]\ncitation_style: numeric") + \
+        "\n::: references\n:::\n\n# After the list\n\nClosing words.\n"
+    folder = project(tmp_path, notes)
+    result = build(folder)
+    assert result.returncode == 0, result.stderr
+    text = squash(pdftotext(folder / "out" / "notes.pdf"))
+    assert re.search(r"The LSTM \[\d\]", text)
+    assert text.index("References") < text.index("After the list")
+
+
+def test_a_prose_edit_reruns_no_biber_and_a_new_citation_does(tmp_path):
+    folder = project(tmp_path, NOTES.replace(" [see @gers2000, p. 2451; also @reyesortiz2016]", ""))
+    assert build(folder).returncode == 0
+    bbl = folder / "out" / ".work-notes" / "notes.bbl"
+    first = bbl.stat().st_mtime_ns
+    (folder / "notes.md").write_text(NOTES.replace(" [see @gers2000, p. 2451; also @reyesortiz2016]", "")
+                                     .replace("showed", "has shown"), encoding="utf-8")
+    assert build(folder).returncode == 0
+    assert bbl.stat().st_mtime_ns == first
+    assert "has shown" in pdftotext(folder / "out" / "notes.pdf")
+    result = build(folder)
+    assert result.returncode == 0 and "up to date" in result.stderr
+    (folder / "notes.md").write_text(NOTES, encoding="utf-8")
+    assert build(folder).returncode == 0
+    assert bbl.stat().st_mtime_ns != first
+    assert "Gers et al." in pdftotext(folder / "out" / "notes.pdf")
+
+
+def test_a_chinese_note_cites_under_pdflatex_and_xelatex(tmp_path):
+    notes = NOTES.replace("title: Citing", "title: 引用\nlanguage: zh") + "\n长短期记忆网络由 @hochreiter1997 提出。\n"
+    folder = project(tmp_path, notes)
+    for engine in ("pdflatex", "xelatex"):
+        (folder / "notes.md").write_text(notes.replace("language: zh", f"language: zh\ntemplate: {{engine: {engine}}}"),
+                                         encoding="utf-8")
+        result = build(folder)
+        assert result.returncode == 0, (engine, result.stderr)
+        text = squash(pdftotext(folder / "out" / "notes.pdf"))
+        assert "长短期记忆网络由 Hochreiter and Schmidhuber (1997) 提出" in text, engine
+        assert "参考文献" in text and "Hochreiter, Sepp" in text, engine
+
+
+@pytest.mark.parametrize(("notes", "bib", "where_", "message"), [
+    (NOTES.replace("@kingma2015", "@kingma15"), BIB, "notes.md:8:4", "NB204 unknown citation key 'kingma15'; "
+     "did you mean 'kingma2015'?"),
+    (NOTES.replace("bibliography: refs.bib\n", ""), BIB, "notes.md:6:11", "NB205 citation @hochreiter1997 but the "
+     "notes name no bibliography"),
+    (NOTES, BIB.replace("  journal = {Neurocomputing},\n", ""), "refs.bib:25:1",
+     "NB203 @article{reyesortiz2016} lacks the required field journal"),
+    (NOTES, BIB + "\n@misc{hochreiter1997, title = {Again}}\n", f"refs.bib:{BIB.count(chr(10)) + 2}:1",
+     "NB202 duplicate key 'hochreiter1997'"),
+    (NOTES, BIB.replace("title   = {Long Short-Term Memory},", "title   = {Long {Short-Term Memory},"),
+     "refs.bib:3:1", "NB201 this entry is not valid BibTeX"),
+])
+def test_each_mistake_stops_the_build_at_its_line(tmp_path, notes, bib, where_, message):
+    folder = project(tmp_path, notes, bib)
+    result = build(folder)
+    assert result.returncode == 1
+    assert f"{where_}: error: {message}" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bibliography_file_that_is_missing_or_not_bib_is_an_error_at_its_line(tmp_path):
+    write_project(tmp_path, {"notes.yaml": "title: T\nsections: [a.md]\nbibliography:\n  - refs.bib\n  - gone.bib\n"
+                                           "  - notes.yaml\n", "a.md": "# A\n", "refs.bib": BIB})
+    error = config_error(tmp_path)
+    assert (where(error), error.message) == ("notes.yaml:5:5", "bibliography file not found: gone.bib")
+    assert [f"{d.location.line}:{d.location.column} {d.message}" for d in error.diagnostics] == [
+        "6:5 bibliography notes.yaml is not a .bib file"]
+
+
+def test_a_biber_warning_is_reported_at_the_bib_line(tmp_path):
+    bib = BIB + "\n@misc{warned,\n  title     = {W},\n  publisher = nosuchmacro,\n  year      = 2001,\n}\n"
+    folder = project(tmp_path, NOTES + "\nAlso [@warned].\n", bib)
+    result = build(folder, "notes.md", "-W")
+    assert result.returncode == 0, result.stderr
+    line = bib.splitlines().index("  publisher = nosuchmacro,") + 1
+    assert f"refs.bib:{line}:1: warning: biber: undefined macro \"nosuchmacro\"" in result.stderr
