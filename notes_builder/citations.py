@@ -70,7 +70,7 @@ def _bracketed_rule(state: StateInline, silent: bool) -> bool:
     if state.src[state.pos] != "[" or "@" not in state.src[state.pos:state.pos + 200]:
         return False
     end = state.src.find("]", state.pos + 1)
-    if end < 0 or "[" in state.src[state.pos + 1:end] or state.src[end + 1:end + 2] in ("(", "[", ":"):
+    if end < 0 or "[" in state.src[state.pos + 1:end] or state.src[end + 1:end + 2] in ("(", "["):
         return False
     citation = parse_bracketed(state.src[state.pos + 1:end], 1)
     if citation is None:

@@ -43,3 +43,8 @@ def test_addresses_code_and_escaped_signs_are_no_citations(text):
 def test_a_bracket_followed_by_a_link_target_stays_a_link():
     tokens = PARSER.parseInline("[@a](https://example.org)")[0].children
     assert tokens[0].type == "link_open"
+
+
+def test_a_bracketed_citation_before_a_colon_is_one():
+    [group] = citations("the data set [@reyesortiz2016]: 30 volunteers")
+    assert (group.mode, group.keys) == ("parenthetical", ["reyesortiz2016"])

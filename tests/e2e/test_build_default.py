@@ -49,6 +49,16 @@ def test_cross_references_resolve_to_numbers(built):
     assert re.search(r"in \(2\): where the forget gate", text)
 
 
+def test_the_notes_cite_their_sources_with_a_reference_list(built):
+    text = built[2]
+    assert "An LSTM cell (Hochreiter and Schmidhuber 1997; the forget gate was added by Gers et al. 2000)" in text
+    assert "(Reyes-Ortiz et al. 2016)" in text and "Adam (Kingma and Ba 2015)" in text
+    references = text[text.rindex("References"):]
+    assert [name for name in ("Gers, Felix A.", "Hochreiter, Sepp", "Kingma, Diederik P.", "Reyes-Ortiz, Jorge-L.")
+            if name in references] == ["Gers, Felix A.", "Hochreiter, Sepp", "Kingma, Diederik P.",
+                                      "Reyes-Ortiz, Jorge-L."]
+
+
 def test_code_box_shows_the_training_module(built):
     text = built[2]
     source = (CONTENT.parent / "notes_builder" / "train" / "model.py").read_text()
