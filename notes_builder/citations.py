@@ -19,6 +19,15 @@ _ITEM = re.compile(r"^(?P<prefix>[^@]*?)\s*(?P<suppress>-)?@" + _KEY + r"(?P<suf
 _IN_TEXT = re.compile(r"@" + _KEY)
 
 
+# pandoc-crossref's references look like citations (`@fig:loss`, `[@eq:forget; @eq:input]`): a key with one of
+# these prefixes names a label of the notes, not a work of the bibliography
+CROSSREF_PREFIXES = ("fig:", "tbl:", "eq:", "sec:")
+
+
+def is_crossref(key: str) -> bool:
+    return key.startswith(CROSSREF_PREFIXES)
+
+
 @dataclass(frozen=True)
 class CiteItem:
     """One cited work: its key, the words before and after it (`see`, `p. 3`), and `-@` (year only)."""

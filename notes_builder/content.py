@@ -22,7 +22,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.texmath import texmath_plugin
 
-from notes_builder.citations import CiteItem, citations_plugin
+from notes_builder.citations import CiteItem, citations_plugin, is_crossref
 from notes_builder.config import NotesConfig, check_macro, load_config, read_text, split_front_matter
 from notes_builder.errors import ConfigError, ContentError, Diagnostic, Location
 from notes_builder.tex.positions import LineIndex
@@ -413,7 +413,8 @@ def _walk_inline(section: Section, locator: Locator, token: Token) -> None:
                 section.offsets[id(child)] = offset
             for item in child.meta["citation"].items:
                 where = source.location(offset + item.offset) if offset is not None else source.location(start)
-                section.citations.append((item, where))
+                if not is_crossref(item.key):  # `@fig:loss` refers to a figure of the notes (render checks it)
+                    section.citations.append((item, where))
         elif child.type == "html_inline":
             offset = locator.find(child.content, end)
             at = source.location(offset) if offset is not None else source.location(start)

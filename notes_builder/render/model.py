@@ -22,7 +22,8 @@ class Text:
 
 @dataclass(slots=True)
 class Reference:
-    """`\\eqref{label}` (kind "eqref": the number in parentheses) or `\\ref{label}` (the number) in prose."""
+    """`\\eqref{label}` (kind "eqref": the number in parentheses), `\\ref{label}` (the number) in prose, or
+    `@fig:label` (kind "named": the number with its kind's word, "Figure 2")."""
     kind: str
     label: str
 
@@ -202,6 +203,9 @@ class Table:
     header: list[list[Inline]]
     rows: list[list[list[Inline]]]  # each as wide as the header
     location: Location
+    caption: list[Inline] = field(default_factory=list)  # `Table: …` beside it: numbered, referenceable
+    number: str = ""
+    anchor: str = ""  # its label: `{#tbl:x}` at the caption's end, else tbl:NUMBER
 
 
 @dataclass(slots=True)

@@ -24,6 +24,7 @@ from pygments.styles import get_style_by_name
 from pygments.util import ClassNotFound
 
 from notes_builder import displaymath
+from notes_builder.citations import is_crossref
 from notes_builder.config import NotesConfig, macro_arguments, split_front_matter
 from notes_builder.content import Document, MathSpan, Section
 from notes_builder.errors import ConfigError, ContentError, Diagnostic, Location, PlaceholderError
@@ -84,7 +85,7 @@ class Resolver:
         self.assets: dict[str, Any] = {}
         self.inputs: set = set()
         self.warnings: list = list(document.diagnostics)
-        self.counters = {"equation": 0, "figure": 0, "section": [0, 0, 0]}
+        self.counters = {"equation": 0, "figure": 0, "table": 0, "section": [0, 0, 0]}
         self.section: Section | None = None
         self.before = ""  # the character before the text being resolved (Resolver.inline, smart_quotes)
         self.glyphs = Glyphs(self.pdflatex, self.cjk, self.config.template.cjk_font, self.warnings)
@@ -295,6 +296,9 @@ class Resolver:
                 "before and after it"))
             return [m.InlineImage(path)]
         if kind == "citation":
+            items = node.meta["citation"].items
+            if all(is_crossref(item.key) for item in items):
+                return self.crossrefs(node)
             self.cites = True
             return [m.Citation(node.meta["citation"].mode, [
                 m.CitedWork(item.key, item.prefix, item.suffix, item.suppress_author)
@@ -312,6 +316,20 @@ class Resolver:
             finally:
                 self.open_footnotes.discard(key)
         raise ContentError(f"unsupported Markdown element '{kind}'", self.location(node))
+
+    def crossrefs(self, node: SyntaxTreeNode) -> list[m.Inline]:
+        """pandoc-crossref's `@fig:loss`, `[@eq:forget; @eq:input]`: "Figure 2", "Equations (4), (5)"... each label
+        checked like a `\\ref`."""
+        assert self.section is not None
+        offset = self.section.offsets.get(id(node.token))
+        out: list[m.Inline] = []
+        for index, item in enumerate(node.meta["citation"].items):
+            where = self.section.source.location(offset + item.offset) if offset is not None else self.location(node)
+            self.pending_refs.append((item.key, where))
+            if index:
+                out.append(m.Text(", "))
+            out.append(m.Reference("named", item.key))
+        return out
 
     def math_span(self, node: SyntaxTreeNode) -> MathSpan:
         assert self.section is not None and node.token is not None
@@ -453,6 +471,15 @@ class Resolver:
                 if following.type == "paragraph" and self._attached(node, following):
                     caption = self.inline(following.children[0])
                     index += 1
+            if node.type == "paragraph" and index + 1 < len(nodes) and nodes[index + 1].type == "table" \
+                    and _table_caption(node):  # `Table: words {#tbl:x}` before its table, as pandoc reads it
+                out.append(self.table(nodes[index + 1], node))
+                index += 2
+                continue
+            if node.type == "table" and index + 1 < len(nodes) and _table_caption(nodes[index + 1]):
+                out.append(self.table(node, nodes[index + 1]))
+                index += 2
+                continue
             out += self.block(node, caption)
             index += 1
         return out
@@ -625,7 +652,7 @@ class Resolver:
             out.append(self.numbered_figure(path, url, caption, src, location))
         return out
 
-    def table(self, node: SyntaxTreeNode) -> m.Table:
+    def table(self, node: SyntaxTreeNode, caption: SyntaxTreeNode | None = None) -> m.Table:
         rows: list[list[list[m.Inline]]] = []
         aligns: list[str] = []
         for part in node.children:
@@ -640,7 +667,26 @@ class Resolver:
         header, body = rows[0], rows[1:]
         width = len(aligns)
         body = [(r + [[] for _ in range(width - len(r))])[:width] for r in body]
-        return m.Table(aligns, header, body, self.location(node))
+        table = m.Table(aligns, header, body, self.location(node))
+        if caption is not None:
+            self.counters["table"] += 1
+            table.number = str(self.counters["table"])
+            table.caption, label = self.table_caption(caption)
+            table.anchor = label or f"tbl:{table.number}"
+            self.add_reference(table.anchor, table.number, self.location(caption))
+        return table
+
+    def table_caption(self, paragraph: SyntaxTreeNode) -> tuple[list[m.Inline], str]:
+        """The words of a `Table: …` or `: …` paragraph, without that opening and its `{#tbl:label}`."""
+        inline = paragraph.children[0]
+        first = inline.children[0]
+        first.token.content = _CAPTION_OPENING.sub("", first.content, count=1)
+        last = inline.children[-1]
+        label = ""
+        if last.type == "text" and (found := _CAPTION_LABEL.search(last.content)):
+            label = found.group(1)
+            last.token.content = last.content[:found.start()].rstrip()
+        return self.inline(inline), label
 
     def code(self, node: SyntaxTreeNode) -> m.CodeBlock | m.RawLatex:
         assert self.section is not None
@@ -700,6 +746,18 @@ class Resolver:
             indent = len(file_line) - len(body_line) if file_line.endswith(body_line) else 0
             return Location(location.path, line, indent + index - line_start + 1)
         return at
+
+
+_CAPTION_OPENING = re.compile(r"^(?:Table)?:[ \t]*")
+_CAPTION_LABEL = re.compile(r"\s*\{#([^{}\s]+)\}\s*$")
+
+
+def _table_caption(paragraph: SyntaxTreeNode) -> bool:
+    """A paragraph that captions the table beside it: `Table: …` or `: …` (pandoc's table captions)."""
+    if paragraph.type != "paragraph" or not paragraph.children or not paragraph.children[0].children:
+        return False
+    first = paragraph.children[0].children[0]
+    return first.type == "text" and _CAPTION_OPENING.match(first.content) is not None
 
 
 def _trailing(nodes: list[m.Inline], default: str = "") -> str:

@@ -16,8 +16,9 @@ from notes_builder.render import model as m
 from notes_builder.render.sandbox import BoundedOperators
 
 # The words of captions in the document's language; templates read them as `words.figure`, `words.equation`.
-CAPTION_WORDS = {"en": {"equation": "Equation", "figure": "Figure", "references": "References"},
-                 "zh": {"equation": "公式", "figure": "图", "references": "参考文献"}}
+CAPTION_WORDS = {"en": {"equation": "Equation", "figure": "Figure", "table": "Table", "section": "Section",
+                        "references": "References"},
+                 "zh": {"equation": "公式", "figure": "图", "table": "表", "section": "节", "references": "参考文献"}}
 BUILTIN = "builtin"  # templates of the shipped folder under this prefix, even where a template folder overrides them
 
 
@@ -199,7 +200,12 @@ class Writer:
     def table(self, node: m.Table) -> str:
         header = [self.inline(cell) for cell in node.header]
         rows = [[self.inline(cell) for cell in row] for row in node.rows]
-        return self.located(node.location) + self.macros["table"](node.aligns, header, rows, self.wide(header, rows))
+        wide = self.wide(header, rows)
+        if not node.number:  # a template folder's table macro of before captions still works
+            return self.located(node.location) + self.macros["table"](node.aligns, header, rows, wide)
+        return self.located(node.location) + self.macros["table"](node.aligns, header, rows, wide,
+                                                                   caption=self.inline(node.caption),
+                                                                   number=node.number, anchor=node.anchor)
 
     def callout(self, node: m.Callout) -> str:
         return self.macros["callout"](node.kind, self.inline(node.title), self.blocks(node.blocks))
