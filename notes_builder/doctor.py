@@ -269,6 +269,8 @@ def check_notes_tex(config: NotesConfig) -> list[Check]:
 
     template = config.template
     wanted = {f"{name}.sty": "template.packages in notes.yaml" for name in template.packages}
+    if config.bibliography:  # the notes cite: biblatex and biber are no longer optional for them
+        wanted["biblatex.sty"] = "bibliography: in notes.yaml"
     if template.engine == "pdflatex" and template.cjk_font != "gbsn" and config.language in ("zh", "mixed"):
         wanted[f"c70{template.cjk_font}.fd"] = f"template.cjk_font: {template.cjk_font}"
     paths = _which_tex_files(list(wanted), shutil.which("kpsewhich"))
@@ -279,6 +281,10 @@ def check_notes_tex(config: NotesConfig) -> list[Check]:
         fix = _apt(package) if package else f"find its Debian package: apt-file search {name}"
         checks.append(Check("notes", name, found is not None, True, found or f"not found by kpsewhich ({why})",
                             "" if found else fix))
+    if config.bibliography:
+        biber = shutil.which("biber")
+        checks.append(Check("notes", "biber", biber is not None, True, biber or "not on PATH (bibliography: in "
+                            "notes.yaml needs it to sort and format the references)", "" if biber else _apt("biber")))
     # The CJK font is loaded for Chinese text only; English notes with Chinese in a section are told by the build.
     chinese = config.language in ("zh", "mixed")
     if template.engine == "xelatex":

@@ -36,6 +36,7 @@ PACKAGE_HINTS = {
     "geometry.sty": "texlive-latex-base", "amsmath.sty": "texlive-latex-base", "amssymb.sty": "texlive-base",
     "bm.sty": "texlive-latex-base", "graphicx.sty": "texlive-latex-base", "float.sty": "texlive-latex-recommended",
     "array.sty": "texlive-latex-base", "xcolor.sty": "texlive-latex-recommended", "hyperref.sty": "texlive-latex-base",
+    "biblatex.sty": "texlive-bibtex-extra",
     "c70gbsn.fd": "latex-cjk-chinese-arphic-gbsn00lp", "c70gkai.fd": "latex-cjk-chinese-arphic-gkai00mp",
 }
 

@@ -126,7 +126,14 @@ def test_doctor_reads_the_notes_template_folder_and_asks_kpsewhich_once(tmp_path
 
 def test_doctor_checks_what_citations_need():
     report = run_doctor()
-    names = {check.name: check for check in report.checks}
+    names = {check.name: check for check in report.checks if check.group != "notes"}  # the tools, not the notes'
     assert {"biber", "biblatex.sty"} <= set(names)
     assert not names["biber"].required and not names["biblatex.sty"].required
     assert names["biber"].ok == (shutil.which("biber") is not None)
+
+
+def test_notes_that_cite_require_biber_and_biblatex():
+    report = run_doctor(REPO / "content")  # the default notes cite (bibliography: references.bib)
+    notes = {check.name: check for check in report.checks if check.group == "notes"}
+    assert notes["biber"].required and notes["biblatex.sty"].required
+    assert notes["biber"].ok == (shutil.which("biber") is not None)
