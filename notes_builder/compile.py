@@ -22,6 +22,9 @@ from notes_builder.errors import CompileError, Diagnostic, Location, ToolMissing
 from notes_builder.files import publish
 from notes_builder.texlog import LogReport, SourceMap, last_reached, parse_blg, parse_log, read_log
 
+# biblatex flips `active=` flags in its .run.xml on the pass after biber, which latexmk would take as a reason for one
+# more full pass: lines with them do not count towards that file's hash (latexmk's own setting for this)
+_IGNORE_RUN_XML_FLAGS = "$hash_calc_ignore_pattern{q/xml/} = q/active=/;"
 ENGINE_FLAGS = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape"]
 
 
@@ -145,7 +148,8 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
         flags = " ".join([*fast, *ENGINE_FLAGS])
         mode = "-xelatex" if engine == "xelatex" else "-pdf"
         rule = "xelatex" if engine == "xelatex" else "pdflatex"
-        command = [latexmk, "-norc", mode, f"-{rule}={engine} {flags} %O %S", "-silent", tex_path.name]
+        command = [latexmk, "-norc", "-e", _IGNORE_RUN_XML_FLAGS, mode, f"-{rule}={engine} {flags} %O %S", "-silent",
+                   tex_path.name]
     log = work / f"{tex_path.stem}.log"
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=work, env=environment, stdin=subprocess.DEVNULL,
