@@ -79,7 +79,19 @@ class PreambleFormat:
         return self.work / f"{self.name}.fmt"
 
     def ready(self) -> bool:
-        return self.usable and ((self.shared / self.path.name).exists() or self.path.exists())
+        """A format exists for this preamble; a cached one is marked as just used, so that another build's
+        trimming of the cache (oldest first) leaves it alone."""
+        if not self.usable:
+            return False
+        with contextlib.suppress(OSError):
+            os.utime(self.shared / self.path.name)
+            return True
+        return self.path.exists()
+
+    def forget(self) -> None:
+        with contextlib.suppress(OSError):
+            (self.shared / self.path.name).unlink()
+        self.path.unlink(missing_ok=True)
 
     def environment(self) -> dict[str, str]:
         """TeX finds formats in the cache, then in its default places (the trailing ':')."""
@@ -152,11 +164,22 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
                    tex_path.name]
     log = work / f"{tex_path.stem}.log"
     started = time.perf_counter()
+    begun = time.time()
     process = subprocess.Popen(command, cwd=work, env=environment, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     preamble.start_dump()  # beside the compile: the next build starts from it
     try:
         process.communicate(timeout=timeout)
+        if fast and process.returncode != 0 and (not log.exists() or log.stat().st_mtime < begun):
+            # the engine stopped before reading the document: the format went away under it (another build
+            # trimmed the cache) or does not load; the same command without it
+            command = [part for part in command if part != fast[0]] if single_pass else \
+                [*(part.replace(f"{fast[0]} ", "") for part in command[:-1]), "-g", command[-1]]  # latexmk
+            # remembers the failed run: -g makes it run again
+            preamble.forget()  # a broken format is made again by the next build
+            process = subprocess.Popen(command, cwd=work, env=safe_tex_environment(), stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+            process.communicate(timeout=max(1.0, timeout - (time.perf_counter() - started)))
         preamble.finish(max(0.0, timeout - (time.perf_counter() - started)))
     except BaseException as interrupted:  # timeout, Ctrl-C: never leave TeX running on its own
         _stop(process)

@@ -23,13 +23,14 @@ import dataclasses
 import functools
 import importlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from notes_builder.errors import UsageError
 
-if TYPE_CHECKING:
-    from notes_builder.build import BuildOptions
-    from notes_builder.config import NotesConfig
+# The config and the build call the plugins, so this module sits below them and names their types only: a plugin
+# receives a config.NotesConfig and a build.BuildOptions.
+NotesConfig = Any
+BuildOptions = Any
 
 ENTRY_POINT_GROUP = "notes_builder.plugins"
 BUILTIN_PLUGINS = {"training": "notes_builder.train.plugin:TrainingPlugin"}

@@ -21,7 +21,7 @@ from notes_builder.content import Document, MathSpan
 from notes_builder.displaymath import whole_environment
 from notes_builder.errors import Diagnostic
 from notes_builder.lint.located import diagnostic
-from notes_builder.lint.rules import RULES
+from notes_builder.lint.registry import RULES
 from notes_builder.render import as_latex_reads, render_preamble
 
 # formulas with an error lint already reports are not compiled: TeX would report the same problem again

@@ -137,3 +137,18 @@ def test_lint_warnings_are_printed_by_every_build(tmp_path):
     (tmp_path / "notes.yaml").write_text("title: W\nsections: [a.md]\nlint:\n  ignore: [NB111]\n")
     result = run_notes("build", tmp_path, "--pdf", "--out", tmp_path / "out", env=cache_of(tmp_path))
     assert result.returncode == 0 and "NB111" not in result.stderr, result.stderr
+
+
+def test_a_broken_precompiled_preamble_in_the_cache_is_not_fatal(tmp_path):
+    # another build may trim the cache under this one, or a format may be cut short: the engine then stops before
+    # reading the document, and the build compiles without the format and drops it for the next build to remake
+    notes = write_project(tmp_path, {"a.md": "# T\n\nHello.\n"})
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    assert run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out", env=env).returncode == 0
+    [fmt] = (tmp_path / "cache" / "notes-builder" / "formats").glob("*.fmt")
+    fmt.write_text("not a format")
+    (notes / "a.md").write_text("# T\n\nHello again.\n")
+    result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Hello again." in pdftotext(tmp_path / "out" / "a.pdf")
+    assert not fmt.exists() or fmt.read_bytes() != b"not a format"
