@@ -1,9 +1,9 @@
 """`notes watch`: rebuild the PDF on save, printing only new diagnostics; Ctrl-C exits cleanly.
 
-No file-system notification library: the watcher polls the files a build reads (notes.yaml, the section
-files, code files they include, figures, the templates folder, the results folder). A changed mtime or size
-only makes it hash the file again; a rebuild needs different content, so saving an unchanged file does
-nothing. Changes are debounced (an editor's save is often several writes), then `build_notes` runs.
+No file-system notification library: the watcher polls the files a build reads (inventory.watched_paths:
+notes.yaml, the sections, code files they include, figures, the templates, the results folder) every 50 ms.
+A changed mtime or size only makes it hash the file again; a rebuild needs different content, so saving an
+unchanged file does nothing. Changes are debounced (an editor's save is often several writes), then `build_notes` runs.
 """
 
 from __future__ import annotations
@@ -15,50 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from notes_builder.build import BuildOptions, build_notes
+from notes_builder.config import load_config
 from notes_builder.errors import NotesError, UsageError
-from notes_builder.files import files_below, sha256_file
+from notes_builder.files import sha256_file
+from notes_builder.inventory import watched_paths
+from notes_builder.report import display_path, forget_sources, print_diagnostic, print_error
 
-_MAX_RESULT_FILES = 2000  # a runaway results folder must not make every poll slow
+__all__ = ["Watcher", "watch_notes", "watched_paths"]
 
-
-def section_dependencies(section_path: Path) -> list[Path]:
-    """Files a section reads besides itself: `{include="..."}` code files and images."""
-    from notes_builder.content import parse_section
-    from notes_builder.render import referenced_files
-
-    try:
-        return referenced_files(parse_section(section_path))
-    except (NotesError, OSError):
-        return []
-
-
-def watched_paths(target: str | Path | None) -> list[Path]:
-    """Everything a build of `target` reads; with a broken config, what can still be found."""
-    from notes_builder.config import CONFIG_NAME, default_notes, load_config, templates_dir
-
-    paths: list[Path] = []
-    root = Path(target) if target else default_notes()
-    try:
-        config = load_config(target)
-    except NotesError:
-        config = None
-    if config is not None:
-        paths.append(config.source)
-        for section in config.sections:
-            paths.append(section)
-            paths.extend(section_dependencies(section))
-        paths.extend(files_below(config.results_dir, _MAX_RESULT_FILES))
-        if config.template_dir is not None:  # template.directory overrides the built-in templates
-            paths.extend(files_below(config.template_dir, _MAX_RESULT_FILES))
-        root = config.root
-    elif root.is_file():
-        paths.append(root)
-        root = root.parent
-    if root.is_dir():  # also sections not listed yet, and notes.yaml while it does not parse
-        paths.append(root / CONFIG_NAME)
-        paths.extend(sorted(root.glob("*.md")))
-    paths.extend(files_below(templates_dir(), _MAX_RESULT_FILES))
-    return list(dict.fromkeys(p.resolve() for p in paths))
+INTERVAL = 0.05  # seconds between polls: a poll stats a few dozen files (well under a millisecond)
+DEBOUNCE = 0.1  # an editor's save is a few writes within milliseconds; a human's next save is seconds away
 
 
 def _stat_key(path: Path) -> tuple[int, int] | None:
@@ -105,7 +72,7 @@ def _warning_key(location, message: str) -> tuple[str, str, str]:
 class Watcher:
     """Polls the notes' files and rebuilds when their content changed (testable one poll at a time)."""
 
-    def __init__(self, target: str | Path | None, out_dir: str | Path | None = None, debounce: float = 0.3,
+    def __init__(self, target: str | Path | None, out_dir: str | Path | None = None, debounce: float = DEBOUNCE,
                  clock: Callable[[], float] = time.monotonic, echo: Callable[[str], None] | None = None):
         self.target = target
         self.out_dir = out_dir
@@ -148,9 +115,6 @@ class Watcher:
     # -- building --
     def build(self) -> BuildOutcome:
         """One build now; prints the PDF path and time, or the diagnostics that are new."""
-        from notes_builder.build import BuildOptions, build_notes
-        from notes_builder.report import display_path, forget_sources, print_diagnostic, print_error
-
         self._record()  # what this build reads: later edits are seen as changes against it
         self.last_change = None
         self._pending_signature = None
@@ -186,6 +150,9 @@ class Watcher:
             verb = "built" if result.compiled else "up to date"
             self.echo(f"{verb}: {display_path(result.pdf_path)} ({seconds:.2f} s)")
             self.last_diagnostics, self.last_ok = keys, True
+            new = [path for path in sorted(result.inputs) if path not in self.files]  # what only the build knew
+            self.paths += new
+            self.files.update((path, self._current(path)) for path in new)
             outcome = BuildOutcome(True, seconds, result.pdf_path, result.compiled, sorted(keys))
         return outcome
 
@@ -208,7 +175,7 @@ class Watcher:
             return self.build()
         return None
 
-    def run(self, interval: float = 0.25, max_builds: int | None = None,
+    def run(self, interval: float = INTERVAL, max_builds: int | None = None,
             sleep: Callable[[float], None] = time.sleep) -> int:
         """Poll until interrupted (exit 0) or `max_builds` builds ran (exit 0 when the last one succeeded)."""
         while True:
@@ -225,11 +192,9 @@ def _raise_keyboard_interrupt(signum, frame) -> None:  # SIGTERM ends the loop l
     raise KeyboardInterrupt
 
 
-def watch_notes(target: str | Path | None, out_dir: str | Path | None = None, interval: float = 0.25,
-                debounce: float = 0.3, max_builds: int | None = None) -> int:
+def watch_notes(target: str | Path | None, out_dir: str | Path | None = None, interval: float = INTERVAL,
+                debounce: float = DEBOUNCE, max_builds: int | None = None) -> int:
     """The `notes watch` command: build now, then on every change; returns the exit code."""
-    from notes_builder.config import load_config
-
     try:
         load_config(target)
     except UsageError:  # a wrong PATH is reported at once, not as a loop of failed builds
