@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 from notes_builder.errors import UsageError
 
 if TYPE_CHECKING:
-    from notes_builder.build import BuildOptions
     from notes_builder.config import NotesConfig
+    from notes_builder.manifest import BuildOptions
 
 ENTRY_POINT_GROUP = "notes_builder.plugins"
 BUILTIN_PLUGINS = {"training": "notes_builder.train.plugin:TrainingPlugin"}
