@@ -1,8 +1,9 @@
 """`notes watch`: rebuild the PDF on save, printing only new diagnostics; Ctrl-C exits cleanly.
 
-No file-system notification library: the watcher polls the files a build reads (inventory.watched_paths:
-notes.yaml, the sections, code files they include, figures, the templates, the results folder) every 50 ms.
-A changed mtime or size only makes it hash the file again; a rebuild needs different content, so saving an
+The watcher checks the files a build reads (inventory.watched_paths: notes.yaml, the sections, code files they
+include, figures, the templates, the results folder) when the file system says one of their folders changed
+(watchfiles, when installed: inotify, FSEvents...; and once a second anyway), else every 50 ms. A changed mtime
+or size only makes it hash the file again; a rebuild needs different content, so saving an
 unchanged file does nothing. Changes are debounced (an editor's save is often several writes), then `build_notes` runs.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,9 +23,16 @@ from notes_builder.files import sha256_file
 from notes_builder.inventory import watched_paths
 from notes_builder.report import display_path, forget_sources, print_diagnostic, print_error
 
+try:  # file-system events when the library is installed; polling otherwise
+    import watchfiles
+except ImportError:
+    watchfiles = None
+
 __all__ = ["Watcher", "watch_notes", "watched_paths"]
 
-INTERVAL = 0.05  # seconds between polls: a poll stats a few dozen files (well under a millisecond)
+INTERVAL = 0.05  # seconds between polls without events: a poll stats a few dozen files (well under a millisecond)
+EVENT_TIMEOUT = 1.0  # with events, a poll at least this often anyway (file systems that send none: NFS, some mounts)
+EVENT_STEP_MS = 10  # watchfiles yields once its folders were quiet this long (an editor's save is a few writes)
 DEBOUNCE = 0.1  # an editor's save is a few writes within milliseconds; a human's next save is seconds away
 
 
@@ -73,7 +81,8 @@ class Watcher:
     """Polls the notes' files and rebuilds when their content changed (testable one poll at a time)."""
 
     def __init__(self, target: str | Path | None, out_dir: str | Path | None = None, debounce: float = DEBOUNCE,
-                 clock: Callable[[], float] = time.monotonic, echo: Callable[[str], None] | None = None):
+                 clock: Callable[[], float] = time.monotonic, echo: Callable[[str], None] | None = None,
+                 events: bool = True):
         self.target = target
         self.out_dir = out_dir
         self.debounce = debounce
@@ -88,6 +97,9 @@ class Watcher:
         self.last_diagnostics: set[tuple[str, str]] = set()
         self.last_ok: bool | None = None
         self._pending_signature: tuple | None = None
+        self.events = events and watchfiles is not None  # wait for file-system events instead of sleeping
+        self._folders: list[Path] = []  # the folders the event stream watches
+        self._stream: Iterator | None = None
 
     # -- file state --
     def _current(self, path: Path) -> str | None:
@@ -177,15 +189,38 @@ class Watcher:
 
     def run(self, interval: float = INTERVAL, max_builds: int | None = None,
             sleep: Callable[[float], None] = time.sleep) -> int:
-        """Poll until interrupted (exit 0) or `max_builds` builds ran (exit 0 when the last one succeeded)."""
-        while True:
-            outcome = self.poll_once()
-            if outcome is not None and max_builds is not None and self.builds >= max_builds:
-                return 0 if outcome.ok else 1
-            wait = interval
-            if self.last_change is not None:  # a change is waiting: wake up when its debounce ends
-                wait = min(interval, max(0.01, self.last_change + self.debounce - self.clock()))
-            sleep(wait)
+        """Check until interrupted (exit 0) or `max_builds` builds ran (exit 0 when the last one succeeded)."""
+        try:
+            while True:
+                outcome = self.poll_once()
+                if outcome is not None and max_builds is not None and self.builds >= max_builds:
+                    return 0 if outcome.ok else 1
+                if self.last_change is not None:  # a change is waiting: wake up when its debounce ends
+                    sleep(min(interval, max(0.01, self.last_change + self.debounce - self.clock())))
+                elif not self.wait_for_event():
+                    sleep(interval)
+        finally:
+            self._close_stream()
+
+    def wait_for_event(self) -> bool:
+        """Block until the file system reports a change in a watched folder, or EVENT_TIMEOUT passed; False
+        without events (no watchfiles), when the caller polls instead."""
+        if not self.events:
+            return False
+        folders = sorted({path.parent for path in self.paths if path.parent.is_dir()})
+        if folders != self._folders or self._stream is None:  # a build named new files: watch their folders too
+            self._close_stream()
+            self._folders = folders
+            self._stream = watchfiles.watch(*folders, watch_filter=None, step=EVENT_STEP_MS, recursive=False,
+                                            rust_timeout=int(EVENT_TIMEOUT * 1000), yield_on_timeout=True,
+                                            ignore_permission_denied=True)
+        next(self._stream)
+        return True
+
+    def _close_stream(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
 
 
 def _raise_keyboard_interrupt(signum, frame) -> None:  # SIGTERM ends the loop like Ctrl-C

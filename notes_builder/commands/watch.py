@@ -14,7 +14,7 @@ from notes_builder.watch import DEBOUNCE, INTERVAL, watch_notes
 @NOTES_PATH
 @click.option("--out", "out_dir", type=click.Path(path_type=str), help="Output folder (default: build/).")
 @click.option("--interval", type=click.FloatRange(min=0.02), default=INTERVAL, show_default=True,
-              help="Seconds between checks for changes.")
+              help="Seconds between checks for changes (without file-system events: watchfiles missing).")
 @click.option("--debounce", type=click.FloatRange(min=0.0), default=DEBOUNCE, show_default=True,
               help="Wait this long after the last change before rebuilding.")
 @click.option("--max-builds", type=click.IntRange(min=1), help="Exit after this many builds (for scripts).")
