@@ -1,5 +1,7 @@
-"""Benchmark `notes lint`: 10,000 formulas (target >= 5,000 formulas/s), chktex on the same formulas, and
-`notes lint --compile` on the default notes (target < 3 s).
+"""Benchmark `notes lint`: 10,000 formulas, the checker alone and end to end (the `notes lint` command, text and JSON
+output, target >= 15,000 formulas/s), chktex on the same formulas; one small file (target <= 80 ms) beside chktex on
+it and `python -c pass`, with and without the package's bytecode (PYTHONDONTWRITEBYTECODE=1 on a copy with no
+__pycache__: Python compiles the package at every run); and `notes lint --compile` on the default notes (< 3 s).
 
 Run: .venv/bin/python benchmarks/lint.py [--count 10000]
 Public tools only: time.perf_counter and subprocess.
@@ -8,8 +10,10 @@ Public tools only: time.perf_counter and subprocess.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,6 +73,53 @@ def bench_chktex(items: list[str], folder: Path) -> float | None:
     return time.perf_counter() - started
 
 
+def wall(command: list[str], env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, capture_output=True, check=False, env={**os.environ, **(env or {})})
+    return time.perf_counter() - started
+
+
+def bench_commands(notes: Path, count: int, runs: int = 3) -> None:
+    """`notes lint` as a user runs it, text and JSON output, on the 10,000-formula file (alternating runs)."""
+    text, json_ = [], []
+    for _ in range(runs):
+        text.append(wall([sys.executable, "-m", "notes_builder", "lint", str(notes)], {"PYTHONPATH": str(REPO)}))
+        json_.append(wall([sys.executable, "-m", "notes_builder", "lint", str(notes), "--format", "json"],
+                          {"PYTHONPATH": str(REPO)}))
+    for label, values in (("text", text), ("JSON", json_)):
+        seconds = statistics.median(values)
+        print(f"notes lint command, {label} output: {count} formulas in {seconds:.3f} s = {count / seconds:,.0f} "
+              f"formulas/s (median of {runs}; target >= 15,000)")
+
+
+def bench_small_file(folder: Path, runs: int = 9) -> None:
+    """One small file, the start-up a user waits for: notes lint beside chktex and `python -c pass`."""
+    small = folder / "small.md"
+    small.write_text("---\ntitle: Small\n---\n\n# Gates\n\nThe forget gate $f_t = \\sigma(W_f x_t + b_f)$ and "
+                     "$\\tilde{c}_t$.\n\n$$h_t = o_t \\odot \\tanh(c_t)$$\n", encoding="utf-8")
+    tex = folder / "small.tex"
+    tex.write_text("\\documentclass{article}\n\\begin{document}\nThe forget gate $f_t = \\sigma(W_f x_t + b_f)$."
+                   "\n\\end{document}\n", encoding="utf-8")
+    bare = folder / "no-bytecode"
+    shutil.copytree(REPO / "notes_builder", bare / "notes_builder", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "templates", bare / "templates")
+    commands = {"python -c pass": ([sys.executable, "-c", "pass"], None),
+                "notes lint small.md, bytecode cached": ([sys.executable, "-m", "notes_builder", "lint", str(small)],
+                                                         {"PYTHONPATH": str(REPO)}),
+                "notes lint small.md, PYTHONDONTWRITEBYTECODE=1, none cached": (
+                    [sys.executable, "-m", "notes_builder", "lint", str(small)],
+                    {"PYTHONPATH": str(bare), "PYTHONDONTWRITEBYTECODE": "1"})}
+    if shutil.which("chktex"):
+        commands["chktex small.tex"] = ([shutil.which("chktex"), "-q", str(tex)], None)
+    times: dict[str, list[float]] = {label: [] for label in commands}
+    for _ in range(runs):
+        for label, (command, env) in commands.items():
+            times[label].append(wall(command, env))
+    for label, values in times.items():
+        print(f"one small file: {label:58s} {1000 * statistics.median(values):6.1f} ms  "
+              f"({1000 * min(values):.0f}-{1000 * max(values):.0f}; target for notes lint <= 80 ms)")
+
+
 _COMPILED = re.compile(r"compiled (\d+) of \d+ formulas? in ([\d.]+) s")
 
 
@@ -100,6 +151,8 @@ def main() -> None:
         seconds, count = bench_end_to_end(items, Path(folder))
         print(f"end to end (Markdown parse + all rules + document rules): {count} formulas in {seconds:.3f} s = "
               f"{count / seconds:,.0f} formulas/s")
+        bench_commands(Path(folder) / "notes", count)
+        bench_small_file(Path(folder))
         chk = bench_chktex(items, Path(folder))
         if chk is None:
             print("chktex: not installed")

@@ -8,6 +8,7 @@ file, in document order; lint and error messages rely on these positions.
 
 from __future__ import annotations
 
+import bisect
 import re
 import urllib.parse
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class SourceFile:
         self.path = path
         self.text = text
         self.lines = LineIndex(text)
+        self._blank_ends: list[int] | None = None  # where each blank line ends, found once (paragraph)
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset; columns count characters."""
@@ -54,9 +56,11 @@ class SourceFile:
     def paragraph(self, start: int, end: int | None = None) -> tuple[int, int]:
         """Offsets of the paragraph (text between blank lines) around `start`…`end`."""
         end = start if end is None else end
-        before = [match.end() for match in _BLANK_LINE.finditer(self.text, 0, start)]
+        if self._blank_ends is None:  # a file's blank lines once, not once per formula (quadratic in a long file)
+            self._blank_ends = [match.end() for match in _BLANK_LINE.finditer(self.text)]
+        before = bisect.bisect_right(self._blank_ends, start)
         after = _BLANK_LINE.search(self.text, end)
-        return (before[-1] if before else 0), (after.start() if after else len(self.text))
+        return (self._blank_ends[before - 1] if before else 0), (after.start() if after else len(self.text))
 
     def line_offset(self, line: int) -> int:
         """Offset of the start of a 0-based line (clamped to the end of the text)."""

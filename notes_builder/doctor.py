@@ -20,14 +20,21 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from notes_builder import plugins
+from notes_builder.config import NotesConfig, TemplateOptions, load_config, templates_dir
+from notes_builder.errors import NotesError, UsageError
 from notes_builder.plugins import Check
 from notes_builder.texlog import PACKAGE_HINTS
 
-if TYPE_CHECKING:
-    from notes_builder.config import NotesConfig
+try:  # packaging is not a dependency; without it only a package's presence is checked
+    from packaging.specifiers import SpecifierSet
+except ImportError:
+    SpecifierSet = None
 
 DIST_NAME = "notes-builder"
 
@@ -99,8 +106,6 @@ def _branch_engines(condition: str, negate: bool) -> set[str] | None:
 
 def template_packages(folder: Path | None = None) -> dict[str, set[str]]:
     """Every package `\\usepackage`d by the templates, in both branches, with the engines that load it."""
-    from notes_builder.config import templates_dir  # lazily, like every import here: doctor checks the dependencies
-
     folder = folder or templates_dir()
     found: dict[str, set[str]] = {}
     for template in sorted(folder.glob("*.tex.j2")):
@@ -240,13 +245,8 @@ def check_python(extra: str | None = None) -> list[Check]:
                                 f"not installed (needs {spec or 'any version'})", fix))
             continue
         ok, detail = True, version
-        try:
-            from packaging.specifiers import SpecifierSet
-
-            if spec and not SpecifierSet(spec).contains(version, prereleases=True):
-                ok, detail = False, f"{version} installed, needs {spec}"
-        except ImportError:  # packaging is not a dependency; without it only presence is checked
-            pass
+        if spec and SpecifierSet is not None and not SpecifierSet(spec).contains(version, prereleases=True):
+            ok, detail = False, f"{version} installed, needs {spec}"
         checks.append(Check("Python", name, ok, extra is None, detail, "" if ok else fix))
     return checks
 
@@ -265,8 +265,6 @@ def _font_families() -> set[str] | None:
 
 def check_notes_tex(config: NotesConfig) -> list[Check]:
     """What these notes ask for beyond the templates: `template.packages`, the CJK font of their engine."""
-    from notes_builder.config import TemplateOptions  # its default font is the one Debian's package installs
-
     template = config.template
     wanted = {f"{name}.sty": "template.packages in notes.yaml" for name in template.packages}
     if config.bibliography:  # the notes cite: biblatex and biber are no longer optional for them
@@ -303,9 +301,6 @@ def check_notes_tex(config: NotesConfig) -> list[Check]:
 
 
 def run_doctor(target: str | os.PathLike | None = None, templates: Path | None = None) -> DoctorReport:
-    from notes_builder.config import load_config
-    from notes_builder.errors import NotesError, UsageError
-
     config, problem = None, None
     try:
         config = load_config(target)
@@ -333,12 +328,7 @@ def run_doctor(target: str | os.PathLike | None = None, templates: Path | None =
 
 
 def print_report(report: DoctorReport) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    from notes_builder.report import stdout
-
+    stdout = Console(highlight=False, soft_wrap=True, emoji=False)
     if not stdout.is_terminal:  # piped or captured: do not squeeze paths into 80 columns
         stdout = Console(highlight=False, soft_wrap=False, width=160)
     table = Table(title="notes doctor", show_lines=False)

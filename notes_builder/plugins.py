@@ -28,7 +28,7 @@ from typing import Any
 from notes_builder.errors import UsageError
 
 # The config and the build call the plugins, so this module sits below them and names their types only: a plugin
-# receives a config.NotesConfig and a build.BuildOptions.
+# receives a config.NotesConfig and a manifest.BuildOptions.
 NotesConfig = Any
 BuildOptions = Any
 

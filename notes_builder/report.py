@@ -1,23 +1,34 @@
 """Printing diagnostics for people: `file:line:col: kind: message`, the source line, a caret, advice.
 
 Shared by every command so that build errors, TeX errors and lint findings look the same. Only the command line
-(cli.py, lint/cli.py, the watch loop) calls it: library code returns diagnostics.
+(cli.py, lint/cli.py, the watch loop) calls it: library code returns diagnostics. Text is built as one string and
+written once (click.echo colours it on a terminal only); no rich here, whose import cost every command 40 ms.
 """
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from rich.console import Console
-from rich.markup import escape
+import click
 
 from notes_builder.errors import Diagnostic, Location, NotesError
 
-# emoji=False: a line of notes such as `:tada:` or `1:x:2` is shown as written, not as an emoji
-stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
-stdout = Console(highlight=False, soft_wrap=True, emoji=False)
+
+class Stream:
+    """stdout or stderr: `print` writes one block of text at once; ANSI styles are dropped off a terminal."""
+
+    def __init__(self, err: bool):
+        self.err = err
+
+    def print(self, text: str) -> None:
+        click.echo(text, err=self.err)
+
+
+stderr = Stream(err=True)
+stdout = Stream(err=False)
 
 
 @lru_cache(maxsize=64)
@@ -35,8 +46,14 @@ def forget_sources() -> None:
 
 def display_path(path: Path) -> str:
     """Paths relative to the working folder when inside it, as compilers print them."""
+    return _relative(path, os.getcwd())
+
+
+@lru_cache(maxsize=1024)
+def _relative(path: Path, cwd: str) -> str:
+    """display_path, remembered per working folder: a file with 1,000 findings is resolved once, not 2,000 times."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(path).resolve().relative_to(Path(cwd).resolve()))
     except (ValueError, OSError):
         return str(path)
 
@@ -76,29 +93,35 @@ def _width(text: str) -> int:
                for char in text)
 
 
-def print_diagnostic(diagnostic: Diagnostic, console: Console = stderr, lint_style: bool = False) -> None:
-    """`file:line:col: kind: [CODE ]message` + excerpt + hint; `lint_style` (`notes lint`): `file:line:col: CODE
-    message`, the excerpt underlining the whole span, no hint."""
+def format_diagnostic(diagnostic: Diagnostic, lint_style: bool = False) -> str:
+    """`file:line:col: kind: [CODE ]message` + excerpt + hint, as one block (styled; click drops the styles off a
+    terminal); `lint_style` (`notes lint`): `file:line:col: CODE message`, the excerpt underlining the whole span,
+    no hint."""
     kind, location, message = diagnostic.severity, diagnostic.location, diagnostic.message
     colour = {"error": "red", "warning": "yellow"}.get(kind, "cyan")
     width = 1
     if lint_style and diagnostic.code:
-        label = f"[bold {colour}]{escape(diagnostic.code)}[/bold {colour}]"
+        label = click.style(diagnostic.code, fg=colour, bold=True)
         if diagnostic.end_line == diagnostic.line:
             width = max(1, diagnostic.end_column - diagnostic.column)
     else:
-        label = f"[{colour}]{kind}:[/{colour}]"
+        label = click.style(f"{kind}:", fg=colour)
         message = f"{diagnostic.code} {message}" if diagnostic.code else message
-    console.print(f"[bold]{escape(format_location(location))}[/bold]{label} {escape(message)}")
+    lines = [f"{click.style(format_location(location), bold=True)}{label} {message}"]
     for line in source_excerpt(location, width):
-        console.print(escape(line), style="dim" if not line.strip().startswith("^") else "green")
+        lines.append(click.style(line, fg="green") if line.strip().startswith("^") else click.style(line, dim=True))
     if diagnostic.hint and not lint_style:
-        console.print(f"  [cyan]hint:[/cyan] {escape(diagnostic.hint)}")
+        lines.append(f"  {click.style('hint:', fg='cyan')} {diagnostic.hint}")
+    return "\n".join(lines)
+
+
+def print_diagnostic(diagnostic: Diagnostic, console: Stream = stderr, lint_style: bool = False) -> None:
+    console.print(format_diagnostic(diagnostic, lint_style))
 
 
 def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
-    for diagnostic in diagnostics:
-        print_diagnostic(diagnostic)
+    if diagnostics:
+        stderr.print("\n".join(format_diagnostic(d) for d in diagnostics))
 
 
 def print_error(error: NotesError, warnings: bool = True) -> None:
@@ -110,11 +133,11 @@ def print_error(error: NotesError, warnings: bool = True) -> None:
     print_diagnostics(error.diagnostics)
     log_path = getattr(error, "log_path", None)
     if log_path:
-        stderr.print(f"  full log: {escape(display_path(log_path))}")
+        stderr.print(f"  full log: {display_path(log_path)}")
 
 
 def info(message: str) -> None:
-    stderr.print(escape(message))
+    stderr.print(message)
 
 
 def print_build(result, quiet: bool = False, show_warnings: bool = False) -> None:

@@ -1,9 +1,10 @@
 """`notes watch`: rebuild the PDF on save, printing only new diagnostics; Ctrl-C exits cleanly.
 
-No file-system notification library: the watcher polls the files a build reads (notes.yaml, the section
-files, code files they include, figures, the templates folder, the results folder). A changed mtime or size
-only makes it hash the file again; a rebuild needs different content, so saving an unchanged file does
-nothing. Changes are debounced (an editor's save is often several writes), then `build_notes` runs.
+The watcher checks the files a build reads (inventory.watched_paths: notes.yaml, the sections, code files they
+include, figures, the templates, the results folder) when the file system says one of their folders changed
+(watchfiles, when installed: inotify, FSEvents...; and once a second anyway), else every 50 ms. A changed mtime
+or size only makes it hash the file again; a rebuild needs different content, so saving an
+unchanged file does nothing. Changes are debounced (an editor's save is often several writes), then `build_notes` runs.
 """
 
 from __future__ import annotations
@@ -11,54 +12,28 @@ from __future__ import annotations
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from notes_builder.build import BuildOptions, build_notes
+from notes_builder.config import load_config
 from notes_builder.errors import NotesError, UsageError
-from notes_builder.files import files_below, sha256_file
+from notes_builder.files import sha256_file
+from notes_builder.inventory import watched_paths
+from notes_builder.report import display_path, forget_sources, print_diagnostic, print_error
 
-_MAX_RESULT_FILES = 2000  # a runaway results folder must not make every poll slow
+try:  # file-system events when the library is installed; polling otherwise
+    import watchfiles
+except ImportError:
+    watchfiles = None
 
+__all__ = ["Watcher", "watch_notes", "watched_paths"]
 
-def section_dependencies(section_path: Path) -> list[Path]:
-    """Files a section reads besides itself: `{include="..."}` code files and images."""
-    from notes_builder.content import parse_section
-    from notes_builder.render import referenced_files
-
-    try:
-        return referenced_files(parse_section(section_path))
-    except (NotesError, OSError):
-        return []
-
-
-def watched_paths(target: str | Path | None) -> list[Path]:
-    """Everything a build of `target` reads; with a broken config, what can still be found."""
-    from notes_builder.config import CONFIG_NAME, default_notes, load_config, templates_dir
-
-    paths: list[Path] = []
-    root = Path(target) if target else default_notes()
-    try:
-        config = load_config(target)
-    except NotesError:
-        config = None
-    if config is not None:
-        paths.append(config.source)
-        for section in config.sections:
-            paths.append(section)
-            paths.extend(section_dependencies(section))
-        paths.extend(files_below(config.results_dir, _MAX_RESULT_FILES))
-        if config.template_dir is not None:  # template.directory overrides the built-in templates
-            paths.extend(files_below(config.template_dir, _MAX_RESULT_FILES))
-        root = config.root
-    elif root.is_file():
-        paths.append(root)
-        root = root.parent
-    if root.is_dir():  # also sections not listed yet, and notes.yaml while it does not parse
-        paths.append(root / CONFIG_NAME)
-        paths.extend(sorted(root.glob("*.md")))
-    paths.extend(files_below(templates_dir(), _MAX_RESULT_FILES))
-    return list(dict.fromkeys(p.resolve() for p in paths))
+INTERVAL = 0.05  # seconds between polls without events: a poll stats a few dozen files (well under a millisecond)
+EVENT_TIMEOUT = 1.0  # with events, a poll at least this often anyway (file systems that send none: NFS, some mounts)
+EVENT_STEP_MS = 10  # watchfiles yields once its folders were quiet this long (an editor's save is a few writes)
+DEBOUNCE = 0.1  # an editor's save is a few writes within milliseconds; a human's next save is seconds away
 
 
 def _stat_key(path: Path) -> tuple[int, int] | None:
@@ -105,8 +80,9 @@ def _warning_key(location, message: str) -> tuple[str, str, str]:
 class Watcher:
     """Polls the notes' files and rebuilds when their content changed (testable one poll at a time)."""
 
-    def __init__(self, target: str | Path | None, out_dir: str | Path | None = None, debounce: float = 0.3,
-                 clock: Callable[[], float] = time.monotonic, echo: Callable[[str], None] | None = None):
+    def __init__(self, target: str | Path | None, out_dir: str | Path | None = None, debounce: float = DEBOUNCE,
+                 clock: Callable[[], float] = time.monotonic, echo: Callable[[str], None] | None = None,
+                 events: bool = True):
         self.target = target
         self.out_dir = out_dir
         self.debounce = debounce
@@ -121,6 +97,9 @@ class Watcher:
         self.last_diagnostics: set[tuple[str, str]] = set()
         self.last_ok: bool | None = None
         self._pending_signature: tuple | None = None
+        self.events = events and watchfiles is not None  # wait for file-system events instead of sleeping
+        self._folders: list[Path] = []  # the folders the event stream watches
+        self._stream: Iterator | None = None
 
     # -- file state --
     def _current(self, path: Path) -> str | None:
@@ -148,9 +127,6 @@ class Watcher:
     # -- building --
     def build(self) -> BuildOutcome:
         """One build now; prints the PDF path and time, or the diagnostics that are new."""
-        from notes_builder.build import BuildOptions, build_notes
-        from notes_builder.report import display_path, forget_sources, print_diagnostic, print_error
-
         self._record()  # what this build reads: later edits are seen as changes against it
         self.last_change = None
         self._pending_signature = None
@@ -186,6 +162,9 @@ class Watcher:
             verb = "built" if result.compiled else "up to date"
             self.echo(f"{verb}: {display_path(result.pdf_path)} ({seconds:.2f} s)")
             self.last_diagnostics, self.last_ok = keys, True
+            new = [path for path in sorted(result.inputs) if path not in self.files]  # what only the build knew
+            self.paths += new
+            self.files.update((path, self._current(path)) for path in new)
             outcome = BuildOutcome(True, seconds, result.pdf_path, result.compiled, sorted(keys))
         return outcome
 
@@ -208,28 +187,49 @@ class Watcher:
             return self.build()
         return None
 
-    def run(self, interval: float = 0.25, max_builds: int | None = None,
+    def run(self, interval: float = INTERVAL, max_builds: int | None = None,
             sleep: Callable[[float], None] = time.sleep) -> int:
-        """Poll until interrupted (exit 0) or `max_builds` builds ran (exit 0 when the last one succeeded)."""
-        while True:
-            outcome = self.poll_once()
-            if outcome is not None and max_builds is not None and self.builds >= max_builds:
-                return 0 if outcome.ok else 1
-            wait = interval
-            if self.last_change is not None:  # a change is waiting: wake up when its debounce ends
-                wait = min(interval, max(0.01, self.last_change + self.debounce - self.clock()))
-            sleep(wait)
+        """Check until interrupted (exit 0) or `max_builds` builds ran (exit 0 when the last one succeeded)."""
+        try:
+            while True:
+                outcome = self.poll_once()
+                if outcome is not None and max_builds is not None and self.builds >= max_builds:
+                    return 0 if outcome.ok else 1
+                if self.last_change is not None:  # a change is waiting: wake up when its debounce ends
+                    sleep(min(interval, max(0.01, self.last_change + self.debounce - self.clock())))
+                elif not self.wait_for_event():
+                    sleep(interval)
+        finally:
+            self._close_stream()
+
+    def wait_for_event(self) -> bool:
+        """Block until the file system reports a change in a watched folder, or EVENT_TIMEOUT passed; False
+        without events (no watchfiles), when the caller polls instead."""
+        if not self.events:
+            return False
+        folders = sorted({path.parent for path in self.paths if path.parent.is_dir()})
+        if folders != self._folders or self._stream is None:  # a build named new files: watch their folders too
+            self._close_stream()
+            self._folders = folders
+            self._stream = watchfiles.watch(*folders, watch_filter=None, step=EVENT_STEP_MS, recursive=False,
+                                            rust_timeout=int(EVENT_TIMEOUT * 1000), yield_on_timeout=True,
+                                            ignore_permission_denied=True)
+        next(self._stream)
+        return True
+
+    def _close_stream(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
 
 
 def _raise_keyboard_interrupt(signum, frame) -> None:  # SIGTERM ends the loop like Ctrl-C
     raise KeyboardInterrupt
 
 
-def watch_notes(target: str | Path | None, out_dir: str | Path | None = None, interval: float = 0.25,
-                debounce: float = 0.3, max_builds: int | None = None) -> int:
+def watch_notes(target: str | Path | None, out_dir: str | Path | None = None, interval: float = INTERVAL,
+                debounce: float = DEBOUNCE, max_builds: int | None = None) -> int:
     """The `notes watch` command: build now, then on every change; returns the exit code."""
-    from notes_builder.config import load_config
-
     try:
         load_config(target)
     except UsageError:  # a wrong PATH is reported at once, not as a loop of failed builds

@@ -19,7 +19,7 @@ def _ask(finding: Diagnostic) -> str:
     assert fix is not None
     # as typed: repr() would show `\sigma` as '\\sigma'
     note = "" if fix.safe else " (unsafe: the formula may mean something else; check it)"
-    stderr.print(f"  fix: replace '{fix.original}' with '{fix.replacement}'{note}", highlight=False, markup=False)
+    stderr.print(f"  fix: replace '{fix.original}' with '{fix.replacement}'{note}")
     try:
         answer = click.prompt("  apply? [y]es/[n]o/[a]ll/[q]uit", default="y", err=True,
                               type=click.Choice(["y", "n", "a", "q", "yes", "no", "all", "quit"]),
@@ -58,8 +58,7 @@ def run_lint(paths, *, fix: bool = False, show_diff: bool = False, interactive: 
             note = (f" ({skipped} with errors already reported {'was' if skipped == 1 else 'were'} not compiled)"
                     if skipped else "")
             stderr.print(f"compiled {report.compiled_formulas} of {report.formulas} "
-                         f"formula{'s' if report.formulas != 1 else ''} in {report.compile_seconds:.2f} s{note}",
-                         highlight=False, markup=False)
+                         f"formula{'s' if report.formulas != 1 else ''} in {report.compile_seconds:.2f} s{note}")
     return report.exit_code
 
 

@@ -20,7 +20,7 @@ import jinja2
 
 from notes_builder.content import Document
 from notes_builder.errors import Location, TemplateError
-from notes_builder.render.assets import convert_svg, referenced_files, svg_as_pdf
+from notes_builder.render.assets import convert_svg, svg_as_pdf
 from notes_builder.render.mathforms import as_latex_reads
 from notes_builder.render.model import Label, NotesDocument
 from notes_builder.render.placeholders import load_metrics
@@ -29,7 +29,7 @@ from notes_builder.render.writers.latex import LatexWriter
 from notes_builder.tex.chars import escape_code, escape_latex
 
 __all__ = ["RenderResult", "as_latex_reads", "convert_svg", "escape_code", "escape_latex", "load_metrics",
-           "referenced_files", "render_document", "render_preamble", "resolve", "svg_as_pdf"]
+           "render_document", "render_preamble", "resolve", "svg_as_pdf"]
 
 
 @dataclass

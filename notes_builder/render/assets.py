@@ -13,12 +13,10 @@ import re
 import shutil
 import subprocess
 import tempfile
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
 from notes_builder.config import NotesConfig, cache_dir, read_text
-from notes_builder.content import Section
 from notes_builder.errors import ContentError, Diagnostic, Location, ToolMissingError
 from notes_builder.tex.chars import tex_safe_stem
 
@@ -112,22 +110,6 @@ def fence_attributes(info: str) -> tuple[str, dict[str, str]]:
     """```python {include="model.py" lines="3-9"}``` -> ("python", {"include": ..., "lines": ...})."""
     language, _, attr_text = info.strip().partition(" ")
     return language.strip(), dict(_INCLUDE_ATTRS.findall(attr_text))
-
-
-def referenced_files(section: Section) -> list[Path]:
-    """Local files a section reads besides itself (included code, images), as the renderer resolves them."""
-    base = section.source.path.parent
-    found = []
-    for token in section.tokens:
-        include = fence_attributes(token.info or "")[1].get("include") if token.type == "fence" else None
-        if include:
-            found.append(base / include)
-        for child in token.children or []:
-            src = urllib.parse.unquote(str(child.attrs.get("src") or "")) if child.type == "image" else ""
-            if src and not REMOTE.match(src):
-                found.append(base / src)
-    return found
-
 
 
 def python_symbol_lines(text: str, name: str, path: Path, location: Location) -> tuple[int, int]:

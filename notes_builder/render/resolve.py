@@ -44,7 +44,7 @@ _REF_OR_URL = re.compile(_REF.pattern + r"|(?P<url>https?://[^\s<>\"'{}\\]+[^\s<
 _LABEL = re.compile(r"[A-Za-z0-9:._-]+")  # labels become TeX names: nothing TeX reads specially
 _SENTENCE_END = (".", "!", "?", "。", "！", "？", ")", "）")
 _CONTINUATIONS = ("其中", "式中", "这里", "此处", "即", "则", "因此", "所以", "那么", "当", "于是", "由此")
-_HTML_IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"'](?P<src>[^\"']+)[\"'][^>]*>", re.I)
+HTML_IMAGE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"'](?P<src>[^\"']+)[\"'][^>]*>", re.I)
 _HTML_ALT = re.compile(r"\balt\s*=\s*[\"']([^\"']*)[\"']", re.I)
 _HTML_TAG = re.compile(r"<[^>]+>")
 _OWN_NUMBER = re.compile(r"^(?:Figure|Fig\.?|图)\s*\d+(?:\.\d+)*\s*[.:：]?\s*", re.I)
@@ -547,7 +547,7 @@ class Resolver:
             typed = (node.info or "").strip().removeprefix(name).strip()
             title = self.title(typed, self._in_line(self.location(node), typed)) or [m.Text(name.capitalize())]
             return [m.Callout(name, title, self.blocks(node.children))]
-        if kind == "html_block" and _HTML_IMG.search(node.content):
+        if kind == "html_block" and HTML_IMAGE.search(node.content):
             return self.html_figures(node)
         if kind in ("html_block", "front_matter", "footnote_block"):
             return []  # a footnote's text is set where it is referenced (inline_node)
@@ -628,8 +628,8 @@ class Resolver:
         is a figure as its Markdown form would be; the block's other text is its caption."""
         location = self.location(node)
         html_text = node.content
-        images = list(_HTML_IMG.finditer(html_text))
-        rest = html.unescape(" ".join(_HTML_TAG.sub(" ", _HTML_IMG.sub(" ", html_text)).split()))
+        images = list(HTML_IMAGE.finditer(html_text))
+        rest = html.unescape(" ".join(_HTML_TAG.sub(" ", HTML_IMAGE.sub(" ", html_text)).split()))
         rest = _OWN_NUMBER.sub("", rest)  # "Figure 1. Different types…": the figure gets its number from us
         out: list[m.Block] = []
         for match in images:

@@ -5,6 +5,7 @@ the same view; commands, comments and braces are found by tex.tokens."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 from notes_builder.tex import macros
@@ -16,6 +17,7 @@ _TEXT_NAMES = "|".join(sorted(macros.TEXT_ARGUMENT, key=len, reverse=True))
 _TEXT_ARG = re.compile(r"\\(" + _TEXT_NAMES + r")\*?(?![A-Za-z])\s*\{")
 
 
+@functools.lru_cache(maxsize=256)  # lint reads each formula's view twice (its Formula, then notation's symbols)
 def math_view(body: str) -> str:
     """`body` with each command's name blanked (its backslash kept), each comment and each text argument's
     content marked as text; the same length, so an index means the same character in both."""

@@ -354,16 +354,6 @@ def test_a_symlinked_figure_that_leaves_the_project_is_refused(tmp_path):
     assert "a.md:3:1: error: figure 'link.png' is outside the notes project" in result.stderr
 
 
-def test_watch_sees_figures_whose_names_markdown_encodes(tmp_path):
-    """`notes watch` rebuilds on a change to each file referenced_files names: `my fig.png`, not `my%20fig.png`."""
-    from notes_builder.content import parse_section
-    from notes_builder.render import referenced_files
-
-    section = tmp_path / "a.md"
-    section.write_text("![c](<my fig.png>)\n\n![d](图1.png)\n")
-    assert referenced_files(parse_section(section)) == [tmp_path / "my fig.png", tmp_path / "图1.png"]
-
-
 def test_the_svg_cache_stays_bounded_and_an_unwritable_cache_leaks_no_folder(tmp_path, monkeypatch):
     from notes_builder.render import assets
 

@@ -12,10 +12,11 @@ import sys
 import threading
 import time
 
+import pytest
 from pdfcheck import REPO, pdftotext
 
 from notes_builder.scaffold import scaffold
-from notes_builder.watch import Watcher, watched_paths
+from notes_builder.watch import EVENT_TIMEOUT, Watcher, watched_paths
 
 
 class Lines:
@@ -166,3 +167,24 @@ def test_a_warning_is_printed_once_across_failed_builds_and_moved_lines(tmp_path
     assert "NB121" not in capsys.readouterr().err  # moved down two lines: the same warning
     assert build_with(good.replace("tanh(x)", "tanh(y)")).ok
     assert capsys.readouterr().err.count("NB121") == 1  # its line changed: shown again
+
+
+def test_a_save_wakes_the_watcher_through_file_system_events(tmp_path):
+    """With watchfiles installed, the watcher sleeps until the file system reports a change, not a poll interval."""
+    pytest.importorskip("watchfiles")
+    project = scaffold("Evented notes", directory=tmp_path / "notes", author="Tester")
+    section = project / "01-introduction.md"
+    watcher = Watcher(project, tmp_path / "out")
+    watcher._record()
+    assert watcher.events and not watcher.changed_files()
+    assert watcher.wait_for_event()  # nothing happens: back after the timeout
+    writer = threading.Timer(0.2, lambda: section.write_text(section.read_text() + "\nMore.\n"))
+    started = time.monotonic()
+    writer.start()
+    while not watcher.changed_files():
+        assert watcher.wait_for_event()
+    waited = time.monotonic() - started
+    writer.join()
+    assert 0.2 <= waited < 0.2 + EVENT_TIMEOUT / 2, waited
+    assert watcher.changed_files() == [section.resolve()]
+    watcher._close_stream()

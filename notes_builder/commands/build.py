@@ -1,0 +1,37 @@
+"""`notes build`, light half: options, then the manifest's "nothing changed" (manifest.py); only a build with
+something to do loads the renderer (build.build_stale), through the command table's `build:stale` entry."""
+
+from __future__ import annotations
+
+import click
+
+from notes_builder.commands import NOTES_PATH, reports_errors
+from notes_builder.manifest import BuildOptions, plan_build, reuse_last_build
+from notes_builder.report import display_path, print_build
+
+
+@click.command()
+@NOTES_PATH
+@click.option("--pdf", is_flag=True, help="Compile the PDF (otherwise only the .tex is written).")
+@click.option("--out", "out_dir", type=click.Path(path_type=str), help="Output folder (default: build/).")
+@click.option("--force", is_flag=True, help="Rebuild even when nothing changed.")
+@click.option("--strict", is_flag=True, help="Treat LaTeX warnings as errors.")
+@click.option("-W", "--warnings", "show_warnings", is_flag=True, help="Print every LaTeX warning.")
+@click.option("--retrain", is_flag=True, help="Retrain when the recorded results are stale.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors and the output path.")
+@click.option("--root", type=click.Path(path_type=str),
+              help="Project root: figures, includes and sections must lie in it (beats `root:` in notes.yaml).")
+@click.pass_context
+@reports_errors
+def build(ctx: click.Context, path: str | None, pdf: bool, out_dir: str | None, force: bool, strict: bool,
+          show_warnings: bool, retrain: bool, quiet: bool, root: str | None) -> None:
+    """Render the notes at PATH (folder with notes.yaml, or one .md file; default content/) to LaTeX/PDF."""
+    options = BuildOptions(pdf=pdf, out_dir=out_dir, force=force, strict=strict, show_warnings=show_warnings,
+                           retrain=retrain, quiet=quiet, root=root)
+    plan = plan_build(path, options)
+    result = reuse_last_build(plan, options)
+    if result is None:
+        build_stale = ctx.find_root().command.load("build:stale")  # type: ignore[attr-defined]
+        result = build_stale(plan, options)
+    print_build(result, quiet, show_warnings)
+    click.echo(display_path(result.output_path))
