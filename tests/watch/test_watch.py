@@ -188,3 +188,27 @@ def test_a_save_wakes_the_watcher_through_file_system_events(tmp_path):
     assert 0.2 <= waited < 0.2 + EVENT_TIMEOUT / 2, waited
     assert watcher.changed_files() == [section.resolve()]
     watcher._close_stream()
+
+
+def test_an_edit_of_the_bibliography_rebuilds(tmp_path):
+    """A .bib file the notes name is an input: editing it rebuilds, and the new entry reaches the PDF."""
+    project = scaffold("Cited notes", directory=tmp_path / "notes", author="Tester")
+    bib = project / "refs.bib"
+    bib.write_text("@misc{first, author = {Ann Author}, title = {A First Work}, year = 2001}\n", encoding="utf-8")
+    config = project / "notes.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "bibliography: refs.bib\n", encoding="utf-8")
+    section = project / "01-introduction.md"
+    section.write_text(section.read_text(encoding="utf-8") + "\nAs shown in [@first].\n", encoding="utf-8")
+    assert bib.resolve() in watched_paths(project)
+    now = [100.0]
+    watcher = Watcher(project, tmp_path / "out", debounce=0.3, clock=lambda: now[0], echo=lambda _: None)
+    outcome = watcher.poll_once()
+    assert outcome is not None and outcome.ok
+    [pdf] = (tmp_path / "out").glob("*.pdf")
+    assert "A First Work" in pdftotext(pdf)
+    bib.write_text("@misc{first, author = {Ann Author}, title = {A Renamed Work}, year = 2001}\n", encoding="utf-8")
+    assert watcher.poll_once() is None  # change seen, debounce running
+    now[0] += 0.5
+    outcome = watcher.poll_once()
+    assert outcome is not None and outcome.ok
+    assert "A Renamed Work" in pdftotext(pdf)
