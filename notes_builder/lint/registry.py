@@ -8,6 +8,7 @@ registered once, in the order the family modules are imported (notes_builder.lin
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -79,6 +80,18 @@ def _add(check: Callable, scope: Scope, exclusive: int) -> None:
         EXCLUSIVE.sort(key=lambda item: item[0])
     elif check not in CHECKS[scope]:
         CHECKS[scope].append(check)
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A check named as "module:function" and imported when it first runs: the compile check (NB191) needs the
+    renderer and pdflatex machinery, which plain `notes lint` must not load (as cli.COMMANDS defers commands)."""
+
+    target: str
+
+    def __call__(self, *args: object) -> object:
+        module, _, function = self.target.partition(":")
+        return getattr(importlib.import_module(module), function)(*args)
 
 
 def also(code: str, *, exclusive: int = 0) -> Callable[[Callable], Callable]:
