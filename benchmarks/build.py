@@ -2,7 +2,8 @@
 
 Prints: cold build (fresh build folder, empty cache) vs `pandoc ... --pdf-engine=pdflatex` (with --citeproc when the
 notes cite) and their ratio (target <= 1.0); the same first build with a warm user cache (the precompiled
-preamble of earlier builds; target <= 0.75x pandoc); a no-op rebuild (no LaTeX run, target <= 0.08 s); a rebuild after a one-line prose edit (target <= 0.7 s);
+preamble of earlier builds; target <= 0.75x pandoc);
+a no-op rebuild (no LaTeX run, target <= 0.08 s); a rebuild after a one-line prose edit (target <= 0.7 s);
 and start-up: `python -c pass` beside `notes --version` and the no-op build, each with the package's bytecode cached
 (a normal install) and without it (a copy of the package with no __pycache__, run with PYTHONDONTWRITEBYTECODE=1, as
 some environments do: Python then compiles the package at every run). Runs alternate between the tools; medians
