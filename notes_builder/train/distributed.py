@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -69,8 +70,10 @@ def launch(notes: str | None, options: TrainOptions, topology: Launch, results_d
             first = reports[0]
             raise TrainingError(f"rank {first['rank']} of the torchrun run failed: {first['message']}",
                                 hint=first.get("hint"))
-        tail = "\n".join(done.stderr.strip().splitlines()[-12:])
-        raise TrainingError(f"torchrun failed (exit {done.returncode}):\n{tail}",
+        lines = done.stderr.strip().splitlines()
+        causes = [line for line in lines if re.search(r"what\(\)|terminate called|Error:|error:", line)][:6]
+        shown = "\n".join(causes + ["..."] + lines[-8:] if causes else lines[-12:])
+        raise TrainingError(f"torchrun failed (exit {done.returncode}):\n{shown}",
                             hint="torchrun's own messages are above; check --nproc, --nnodes and --rdzv-endpoint")
     if topology.node_rank != 0:
         return TrainResult({}, results_dir)
