@@ -46,7 +46,7 @@ notes, mode, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 if mode != "plain":
     runner.tune_malloc()
 torch.set_num_threads(1)
-config = with_training(load_config(notes), seeds=[1], epochs=epochs)
+config = with_training(load_config(notes), seeds=[1], epochs=epochs)  # the first epochs of the notes' run
 options = training.TrainOptions(quiet=True)
 settings = training.effective_training(config, options)
 experiment = training.prepare(config, settings, options, torch.device("cpu"))
@@ -59,7 +59,7 @@ if mode == "tool":
 # the plain loop: what one writes by hand for the same model, data, batches and augmentation
 torch.manual_seed(1)
 model = SimpleLSTM(9, settings.hidden_size, settings.dense_size, 1)
-optimiser = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
+optimiser = torch.optim.Adam(model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
 counts = torch.bincount(experiment.y_fit, minlength=2).double()
 loss_fn = nn.BCEWithLogitsLoss(pos_weight=(counts[0] / counts[1]).float())
 x, y = experiment.x_fit, experiment.y_fit
@@ -68,6 +68,8 @@ for epoch in range(epochs):
     started = time.perf_counter()
     order = torch.from_numpy(np.random.default_rng([1, epoch]).permutation(len(x)))
     noise = torch.Generator().manual_seed(100_003 + epoch)
+    for group in optimiser.param_groups:  # the same cosine schedule
+        group["lr"] = settings.learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / settings.epochs))
     model.train()
     for b in range(0, len(x), settings.batch_size):
         index = order[b:b + settings.batch_size]
@@ -191,7 +193,8 @@ def whole_runs(notes: str, baseline: str) -> None:
         for name, extra, code in (("three seeds", [], ROOT), ("one seed", ["--seed", "1"], ROOT),
                                   (f"one seed, {baseline}", ["--seed", "1"], old),
                                   ("one seed, torchrun 2 gloo", ["--seed", "1", "--nproc", "2"], ROOT)):
-            copy = Path(scratch) / f"notes-{len(runs)}"
+            copy = code / "build" / f"benchmark-notes-{len(runs)}"  # inside the project root, as notes must be
+            shutil.rmtree(copy, ignore_errors=True)
             shutil.copytree(notes_path, copy, ignore=shutil.ignore_patterns("results"))
             yaml = copy / "notes.yaml"
             text = yaml.read_text().replace("root: ..", f"root: {code}")
@@ -203,6 +206,7 @@ def whole_runs(notes: str, baseline: str) -> None:
             accuracy = json.loads((copy / "results" / "metrics.json").read_text())["test_accuracy"]
             runs[name]["accuracy"] = accuracy["mean"] if isinstance(accuracy, dict) else accuracy
             runs[name]["std"] = accuracy.get("std") if isinstance(accuracy, dict) else None
+            shutil.rmtree(copy)
             print(f"   {name:28} wall {runs[name]['wall']:6.1f} s, peak {runs[name]['peak_gib']:.2f} GiB (all "
                   f"processes), test accuracy {100 * runs[name]['accuracy']:.2f}"
                   + (f" ± {100 * runs[name]['std']:.2f}" if runs[name]["std"] else "") + " %", flush=True)
