@@ -107,4 +107,9 @@ def _rank_main(notes: str, spec: dict[str, Any]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_rank_main(sys.argv[1], json.loads(sys.argv[2])))
+    status = _rank_main(sys.argv[1], json.loads(sys.argv[2]))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Leave without the interpreter's teardown: under load, a gloo worker thread still being torn down there
+    # ends the process with "terminate called without an active exception" (SIGABRT) after all work is done.
+    os._exit(status)
