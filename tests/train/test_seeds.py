@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import signal
 import statistics
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -197,3 +203,28 @@ def test_cuda_device_trains(tmp_path: Path) -> None:
     result = train_figures(config, TrainOptions(quiet=True, device="cuda", max_train_windows=500))
     assert result.metrics["provenance"]["device"].startswith("cuda")
     assert result.metrics["test_accuracy"]["mean"] > 0.5
+
+
+def test_ctrl_c_stops_the_seed_processes_and_resume_finishes_each_seed(tmp_path: Path) -> None:
+    """A real SIGINT to the command while two seed processes train: both keep their checkpoints, the printed
+    command resumes them, and the result equals an uninterrupted run's."""
+    settings = {"seeds": "[1, 2]", "epochs": 6, "hidden_size": 8, "batch_size": 256}
+    notes = make_notes(tmp_path / "notes", **settings)
+    process = subprocess.Popen([sys.executable, "-m", "notes_builder", "train-figures", str(notes), "-q"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    checkpoints = [checkpoint_path(notes / "results", seed) for seed in (1, 2)]
+    deadline = time.monotonic() + 120
+    while not all(p.exists() for p in checkpoints) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted: checkpoints saved to" in stderr and all(p.exists() for p in checkpoints)
+    assert not (notes / "results" / "metrics.json").exists()
+    printed = re.search(r"run `(notes train-figures [^`]*)` to continue", stderr)
+    assert printed and printed.group(1).endswith("--resume"), stderr
+    resumed = CliRunner().invoke(cli, [*shlex.split(printed.group(1))[1:], "-q"])
+    assert resumed.exit_code == 0, resumed.output
+    assert not any(p.exists() for p in checkpoints)
+    straight = train_figures(load_config(make_notes(tmp_path / "straight", **settings)), TrainOptions(quiet=True))
+    assert learnt(json.loads((notes / "results" / "metrics.json").read_text())) == learnt(straight.metrics)
