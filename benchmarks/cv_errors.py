@@ -34,7 +34,7 @@ def main() -> None:
     volunteers = sorted(int(v) for v in np.unique(data.train.subject))
     fold = volunteers[k::FOLDS]
     validation = draw_validation([v for v in volunteers if v not in fold], DRAW + k)
-    config = with_training(config, seed=seed, val_volunteers=validation, **overrides)
+    config = with_training(config, seeds=[seed], val_volunteers=validation, **overrides)
     training = training_settings(config)
     with tempfile.TemporaryDirectory() as results:
         result = train_figures(config,

@@ -336,7 +336,12 @@ def _declared(name: str) -> tuple[tuple[Any, ...] | None, tuple[float, float | N
 
 
 def _check_allowed(name: str, value: Any, where: str, at: Location | None) -> None:
-    """The value is one of the declared choices and inside the declared range of `name`, if it has them."""
+    """The value is one of the declared choices and inside the declared range of `name`, if it has them (each
+    item, for a list)."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_allowed(name, item, f"{where}[{index}]", at)
+        return
     choices, declared_range, hint = _declared(name)
     if choices and value not in choices:
         raise ConfigError(f"'{where}' must be one of {', '.join(map(str, choices))}, not {value!r}", at,

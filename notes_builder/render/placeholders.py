@@ -43,12 +43,26 @@ def _finite(value: Any) -> float:
     return number
 
 
+def _spread(value: Any) -> tuple[Any, Any]:
+    """A summary over runs (`{mean, std}`, e.g. metrics.test_accuracy over seeds) is written "mean ± std"; std
+    is None when there was one run, and then only the mean is written."""
+    if isinstance(value, dict) and "mean" in value:
+        return value["mean"], value.get("std")
+    return value, None
+
+
 def _percent(value: Any, digits: int = 1) -> str:
-    return f"{_finite(value) * 100:.{_digits(digits)}f}\u202f%"  # thin space, escaped to \\, later
+    mean, std = _spread(value)
+    shown = f"{_finite(mean) * 100:.{_digits(digits)}f}"
+    if std is not None:
+        shown += f" ± {_finite(std) * 100:.{digits}f}"
+    return shown + "\u202f%"  # thin space, escaped to \\, later
 
 
 def _fixed(value: Any, digits: int = 2) -> str:
-    return f"{_finite(value):.{_digits(digits)}f}"
+    mean, std = _spread(value)
+    shown = f"{_finite(mean):.{_digits(digits)}f}"
+    return shown + (f" ± {_finite(std):.{digits}f}" if std is not None else "")
 
 
 def _thousands(value: Any) -> str:
@@ -81,7 +95,8 @@ class _PlaceholderSandbox(BoundedOperators, ImmutableSandboxedEnvironment):
 
 
 _SANDBOX_HINT = ("a placeholder looks a value up (metrics.NAME, notes.title), may compute with numbers and may "
-                 "apply the filters percent, fixed and thousands")
+                 "apply the filters percent, fixed and thousands (percent and fixed write a {mean, std} summary "
+                 "as mean ± std)")
 
 
 def _shown(expression: str) -> str:

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import signal
 
 from notes_builder.config import cache_dir
 from notes_builder.errors import DataError
@@ -77,12 +76,16 @@ class HarData:
 
 def butter_lowpass(data: np.ndarray, cutoff_hz: float, fs: float = SAMPLE_RATE, order: int = 3) -> np.ndarray:
     """Zero-phase Butterworth low-pass along axis 0."""
+    from scipy import signal  # the extra's slowest import: only when windows are cut, not read from the cache
+
     sos = signal.butter(order, cutoff_hz, btype="low", fs=fs, output="sos")
     return signal.sosfiltfilt(sos, data, axis=0)
 
 
 def preprocess(acc: np.ndarray, gyro: np.ndarray) -> np.ndarray:
     """Raw (n, 3) accelerometer (g) and gyroscope (rad/s) rows to the nine UCI HAR channels, (n, 9)."""
+    from scipy import signal  # see butter_lowpass
+
     acc = butter_lowpass(signal.medfilt(acc, kernel_size=(3, 1)), 20.0)
     gyro = butter_lowpass(signal.medfilt(gyro, kernel_size=(3, 1)), 20.0)
     gravity = butter_lowpass(acc, 0.3)

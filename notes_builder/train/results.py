@@ -1,8 +1,9 @@
 """The results folder's contract for `notes build` and `notes train-figures`: are the recorded results current?
 
 * `check_results(config, data=None, environment=False) -> FreshnessReport`: compare the freeze record with the
-  current config, data, code and the files the run wrote (see freeze); with `environment`, also the torch
-  version (`notes train-figures --check`).
+  current config, data, code and the files the run wrote (see freeze); with `environment`, also what decides
+  whether a rerun here gives the same numbers to the digit: torch, numpy, threads, CPU kernels, device
+  (`notes train-figures --check`).
 * `ensure_results(config, retrain=False, quiet=False) -> FreshnessReport`: for `notes build`: use current
   results, retrain when stale and `retrain`, otherwise raise StaleResultsError naming the change.
 * `train_figures(config, options) -> TrainResult`: train and write metrics.json, the figures and freeze.json
@@ -74,16 +75,18 @@ def require_extra(what: str = "`notes train-figures`") -> None:
 
 
 def train_figures(config: NotesConfig, options: TrainOptions | None = None) -> TrainResult:
-    """Run the notes' experiment and write its results (see notes_builder.train.training)."""
+    """Run the notes' experiment, every seed, and write its results (see notes_builder.train.runner)."""
     require_extra()
-    from notes_builder.train.training import TrainOptions, run  # the optional extra
+    from notes_builder.train.runner import run  # the optional extra
+    from notes_builder.train.training import TrainOptions
 
     return run(config, options or TrainOptions())
 
 
 def check_results(config: NotesConfig, data: str | None = None, environment: bool = False) -> FreshnessReport:
     """Compare the freeze record in the results folder with the current config, data, code and the files the run
-    wrote; with `environment`, also with the installed torch version. Imports nothing heavy."""
+    wrote; with `environment`, also with what a rerun here would run on (torch, numpy, threads, CPU kernels,
+    device). Imports nothing heavy without `environment`."""
     folder = config.results_dir
     record_path = folder / freeze.RECORD_NAME
     if not record_path.exists():
@@ -109,7 +112,14 @@ def check_results(config: NotesConfig, data: str | None = None, environment: boo
     changes += freeze.explain(recorded.inputs, freeze.inputs(training_settings(config), sha))
     if environment:
         require_extra("comparing the torch version")
-        changes += freeze.explain_environment(recorded.environment, freeze.environment())
+        training = training_settings(config)
+        now = freeze.environment(training.threads, training.device, 1)  # what a plain rerun here would use
+        moved = freeze.explain_environment(recorded.environment, now, everything=True)
+        changes += moved
+        if not moved and recorded.seeds:
+            notes.append(f"a rerun here should give the recorded numbers of seeds {', '.join(recorded.seeds)} to the "
+                         "digit: same torch, numpy, threads and CPU kernels")
+    notes += [f"the recorded run: {note}" for note in recorded.notes]
     return FreshnessReport(not changes, folder, changes, notes)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from notes_builder.config import NotesConfig, check_settings
-from notes_builder.errors import Location
+from notes_builder.errors import ConfigError, Location
 from notes_builder.plugins import Section
 
 SECTION_NAME = "training"
@@ -45,7 +45,9 @@ class TrainingConfig:
     augment_rotate: float = 25.0
     augment_scale: float = 0.1  # std of a random gain per window and channel during training
     augment_noise: float = 0.0  # std of added Gaussian noise (normalised units) during training
-    seed: int = 1
+    # each seed trains the model once (in parallel processes where cores allow); the notes quote the mean and
+    # standard deviation over them, and the figures show the spread
+    seeds: list[int] = field(default_factory=lambda: [1, 2, 3])
     # from the 21 training volunteers; drawn at random (numpy default_rng(2026)), not hand-picked
     val_volunteers: list[int] = field(default_factory=lambda: [6, 27])
     threads: int = 1  # 0: torch's default; 1 is fastest on a busy 2-core CPU (small LSTM steps)
@@ -71,7 +73,7 @@ SECTION = Section(
         "augment_scale": (0, None, True),
         "augment_noise": (0, None, True),
         "threads": (0, None, True),
-        "seed": (0, None, True),  # numpy's generators take no negative seeds
+        "seeds": (0, None, True),  # each; numpy's generators take no negative seeds
     },
 )
 
@@ -81,9 +83,16 @@ def training_settings(config: NotesConfig) -> TrainingConfig:
     return config.plugin_sections.get(SECTION_NAME) or TrainingConfig()
 
 
-def check_training(training: TrainingConfig) -> None:
-    """Settings from the command line or a library caller get the checks notes.yaml's get."""
+def check_training(training: TrainingConfig, where: Location | None = None) -> None:
+    """Settings from the command line or a library caller get the checks notes.yaml's get; the seeds must be
+    a list of distinct numbers (`where`: their line in notes.yaml)."""
     check_settings(SECTION_NAME, training)
+    if not training.seeds:
+        raise ConfigError("'training.seeds' must name at least one seed, e.g. [1, 2, 3]", where)
+    if len(set(training.seeds)) != len(training.seeds):
+        twice = sorted({s for s in training.seeds if training.seeds.count(s) > 1})
+        raise ConfigError(f"'training.seeds' names seed {twice[0]} twice: {training.seeds}", where,
+                          hint="each seed trains once; list distinct seeds")
 
 
 def _data_override(override: str | os.PathLike | None) -> str | os.PathLike | None:

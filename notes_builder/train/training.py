@@ -1,11 +1,14 @@
-"""The training run behind the notes' results: data -> SimpleLSTM -> metrics.json, figures, freeze record.
+"""One seed's training run: data -> SimpleLSTM -> the seed's metrics and curves (runner.py runs the seeds).
 
-Reproducible by construction: the model is initialised from `seed`, epoch e shuffles with a generator
+Reproducible by construction: the model is initialised from the seed, epoch e shuffles with a generator
 seeded by (seed, e), and a checkpoint is written after every epoch, so a run resumed after Ctrl-C takes the
-same steps as one that never stopped. Validation windows come from whole volunteers (`val_volunteers`) of
-the training split; `select_epoch` says which epoch is evaluated on the test volunteers, exactly once: the
-last, the one with the lowest validation loss, or the one with the best validation accuracy (ties: lower
-loss). `holdout_volunteers` scores on training volunteers instead, for cross-validation.
+same steps as one that never stopped; with the same thread count and torch, a seed gives the same numbers to
+the digit in any process. Validation windows come from whole volunteers (`val_volunteers`) of the training
+split; `select_epoch` says which epoch is evaluated on the test volunteers, exactly once: the last, the one
+with the lowest validation loss, or the one with the best validation accuracy (ties: lower loss).
+`holdout_volunteers` scores on training volunteers instead, for cross-validation. Under torchrun
+(`Distributed`), every rank trains on its share of each batch (DistributedDataParallel, DistributedSampler) and
+rank 0 alone validates, tests and keeps the checkpoint.
 """
 
 from __future__ import annotations
@@ -26,14 +29,14 @@ from torch import nn
 
 from notes_builder.config import NotesConfig
 from notes_builder.errors import DataError, TrainingError, UsageError
-from notes_builder.files import atomic_file, write_json
+from notes_builder.files import atomic_file
 from notes_builder.train import data as har
 from notes_builder.train import freeze
 from notes_builder.train.model import SimpleLSTM
 from notes_builder.train.settings import TrainingConfig, check_training, data_location, data_path, training_settings
 
-CHECKPOINT_NAME = ".checkpoint.pt"
 EXPLODING_LOSS = 1e3
+TIMING_KEYS = ("seconds_per_epoch", "train_time_s", "windows_per_second", "epoch_seconds")  # vary run to run
 TASKS: dict[str, tuple[str, ...]] = {
     "walking": ("rest", "walking"),  # label 1 vs 2-6
     "dynamic": ("static", "dynamic"),  # labels 1-3 vs 4-6
@@ -47,7 +50,7 @@ class TrainOptions:
 
     data: str | None = None
     epochs: int | None = None
-    seed: int | None = None
+    seeds: list[int] | None = None
     device: str | None = None
     threads: int | None = None
     task: str | None = None
@@ -58,7 +61,8 @@ class TrainOptions:
     # Cross-validation: score on these training volunteers (left out of fitting and validation) instead of
     # the test volunteers, so settings can be compared without ever looking at the test set.
     holdout_volunteers: list[int] | None = None
-    on_epoch_end: Callable[[int, dict[str, Any]], None] | None = None
+    jobs: int | None = None  # seed processes at once (None: as many as seeds, up to twice the cores; 1: in-process)
+    on_epoch_end: Callable[[int, dict[str, Any]], None] | None = None  # in-process runs only
 
 
 @dataclass
@@ -67,8 +71,54 @@ class TrainResult:
     results_dir: Path
     files: list[Path] = field(default_factory=list)
     interrupted: bool = False
-    checkpoint: Path | None = None
-    state_dict: dict[str, torch.Tensor] | None = None  # weights of the tested epoch
+    checkpoints: list[Path] = field(default_factory=list)  # one per seed that saved an epoch
+    state_dicts: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)  # seed -> tested weights
+    notes: list[str] = field(default_factory=list)  # what the CLI should say besides the numbers
+
+    @property
+    def checkpoint(self) -> Path | None:
+        return self.checkpoints[0] if self.checkpoints else None
+
+    @property
+    def state_dict(self) -> dict[str, torch.Tensor] | None:
+        return next(iter(self.state_dicts.values()), None)
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place under torchrun: rank 0 of `world` validates, tests and writes."""
+
+    rank: int
+    world: int
+
+
+@dataclass
+class Experiment:
+    """What every seed trains and is tested on: the splits as tensors, normalised with the fit windows."""
+
+    training: TrainingConfig
+    device: torch.device
+    x_fit: torch.Tensor
+    y_fit: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    following: torch.Tensor
+    scale: tuple[torch.Tensor, torch.Tensor]
+    class_names: list[str]
+    data_sha256: str
+    data_layout: str
+    counts: dict[str, int]
+
+    @property
+    def binary(self) -> bool:
+        return len(self.class_names) == 2
+
+
+def checkpoint_path(results_dir: Path, seed: int) -> Path:
+    """Each seed's own checkpoint, so `--resume` resumes every seed where it stopped."""
+    return Path(results_dir) / f".checkpoint-seed{seed}.pt"
 
 
 def labels_for(task: str, activity: np.ndarray) -> np.ndarray:
@@ -80,18 +130,22 @@ def labels_for(task: str, activity: np.ndarray) -> np.ndarray:
 
 
 def effective_training(config: NotesConfig, options: TrainOptions) -> TrainingConfig:
-    overrides = {k: getattr(options, k) for k in ("epochs", "seed", "device", "threads", "task")
+    overrides = {k: getattr(options, k) for k in ("epochs", "seeds", "device", "threads", "task")
                  if getattr(options, k) is not None}
     training = dataclasses.replace(training_settings(config), **overrides)
-    check_training(training)
+    where = None if options.seeds is not None or ("training", "seeds") not in config.positions else \
+        config.location_of("training", "seeds")
+    check_training(training, where)
     return training
 
 
-def pick_device(choice: str) -> torch.device:
+def pick_device(choice: str, rank: int = 0) -> torch.device:
     if choice == "cuda" and not torch.cuda.is_available():
         raise UsageError("--device cuda: no CUDA device is available", hint="use --device auto or cpu")
     if choice == "auto":
         choice = "cuda" if torch.cuda.is_available() else "cpu"
+    if choice == "cuda" and torch.cuda.device_count() > 1:
+        return torch.device("cuda", rank % torch.cuda.device_count())
     return torch.device(choice)
 
 
@@ -217,61 +271,14 @@ def classification_metrics(truth: np.ndarray, pred: np.ndarray, n_classes: int) 
     }
 
 
-class _Bars:
-    """One rich bar per epoch (batches, loss, validation accuracy, ETA of the run); nothing when quiet."""
-
-    def __init__(self, quiet: bool, epochs: int, first: int, batches: int):
-        self.progress = None
-        if quiet:
-            return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]}  val acc {task.fields[val]}"),
-            TextColumn("ETA"), TimeRemainingColumn(),
-        )
-        self.total = self.progress.add_task("all epochs", total=(epochs - first) * batches, loss="", val="")
-        self.epochs = epochs
-        self.progress.start()
-
-    def epoch(self, epoch: int, batches: int) -> Any:
-        if self.progress is None:
-            return None
-        return self.progress.add_task(f"epoch {epoch}/{self.epochs}", total=batches, loss="…", val="…")
-
-    def step(self, task: Any, loss: float) -> None:
-        if self.progress is not None:
-            self.progress.update(task, advance=1, loss=f"{loss:.4f}")
-            self.progress.update(self.total, advance=1)
-
-    def done(self, task: Any, loss: float, val_accuracy: float) -> None:
-        if self.progress is not None:
-            self.progress.update(task, loss=f"{loss:.4f}", val=f"{100 * val_accuracy:.2f}%")
-            self.progress.update(self.total, loss=f"{loss:.4f}", val=f"{100 * val_accuracy:.2f}%")
-
-    def close(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-
-def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
-    """Train, select on validation, test once, and write metrics, figures and the freeze record."""
-    started = time.perf_counter()
-    training = effective_training(config, options)
-    if training.threads > 0:
-        torch.set_num_threads(training.threads)
-    device = pick_device(training.device)
+def prepare(config: NotesConfig, training: TrainingConfig, options: TrainOptions, device: torch.device) -> Experiment:
+    """Load the data (from the window cache after the first run) and cut the splits; every seed gets the same."""
     try:
         data = har.load_data(har.resolve_data(data_path(config, options.data), training.data_url,
                                               training.data_sha256, options.quiet))
     except DataError as error:
         error.location = error.location or data_location(config, options.data)
         raise
-    results_dir = Path(options.results_dir or config.results_dir)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    inputs = freeze.inputs(training, data.sha256)
-
     # ---- splits: validation volunteers come out of the training volunteers, never random windows
     volunteers = sorted(set(data.train.subject.tolist()))
     strangers = sorted(set(training.val_volunteers) - set(volunteers))
@@ -287,7 +294,8 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
     fit, val = data.train.select(~is_val & ~held), data.train.select(is_val)
     test = data.train.select(held) if options.holdout_volunteers else data.test
     if options.max_train_windows and options.max_train_windows < len(fit):
-        keep = np.random.default_rng(training.seed).permutation(len(fit))[:options.max_train_windows]
+        # the subset is the same for every seed (drawn from the first), so seeds differ only in training
+        keep = np.random.default_rng(training.seeds[0]).permutation(len(fit))[:options.max_train_windows]
         fit = fit.select(np.sort(keep))
     if not len(fit) or not len(val) or not len(test):
         raise TrainingError(f"empty split: {len(fit)} training, {len(val)} validation, {len(test)} test",
@@ -301,68 +309,97 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
         return x, torch.from_numpy(labels_for(training.task, w.activity)).to(device)
 
     (x_fit, y_fit), (x_val, y_val), (x_test, y_test) = tensors(fit), tensors(val), tensors(test)
-    following = torch.from_numpy(following_windows(fit)).to(device)
     scale = (torch.from_numpy(mean.astype(np.float32)).to(device), torch.from_numpy(std.astype(np.float32)).to(device))
-    class_names = list(TASKS[training.task])
-    binary = len(class_names) == 2
+    return Experiment(training, device, x_fit, y_fit, x_val, y_val, x_test, y_test,
+                      torch.from_numpy(following_windows(fit)).to(device), scale, list(TASKS[training.task]),
+                      data.sha256, data.layout, {"fit": len(fit), "val": len(val), "test": len(test)})
 
-    torch.manual_seed(training.seed)
-    n_out = 1 if binary else len(class_names)
-    model = SimpleLSTM(9, training.hidden_size, training.dense_size, n_out).to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=training.learning_rate,
-                                 weight_decay=training.weight_decay)
-    counts = torch.bincount(y_fit, minlength=len(class_names)).double().clamp(min=1).cpu()
+
+def _loss_function(experiment: Experiment) -> nn.Module:
+    training, device = experiment.training, experiment.device
+    counts = torch.bincount(experiment.y_fit, minlength=len(experiment.class_names)).double().clamp(min=1).cpu()
     weights = (counts.sum() / counts / len(counts)).float() if training.balance_classes else None
-    if binary:
-        loss_fn: nn.Module = nn.BCEWithLogitsLoss(pos_weight=None if weights is None else
-                                                  (weights[1] / weights[0]).to(device))
-    else:
-        loss_fn = nn.CrossEntropyLoss(weight=None if weights is None else weights.to(device))
-    history: dict[str, list[float]] = {k: [] for k in ("train_loss", "val_loss", "val_accuracy",
-                                                       "epoch_seconds")}
+    if experiment.binary:
+        return nn.BCEWithLogitsLoss(pos_weight=None if weights is None else (weights[1] / weights[0]).to(device))
+    return nn.CrossEntropyLoss(weight=None if weights is None else weights.to(device))
+
+
+class Stopped(Exception):
+    """The run was asked to stop (Ctrl-C): the seed's last finished epoch is in its checkpoint."""
+
+
+def train_seed(experiment: Experiment, seed: int, results_dir: Path, resume: bool = False,
+               step: Callable[[int, int, float], None] | None = None,
+               epoch_done: Callable[[int, dict[str, Any]], None] | None = None,
+               should_stop: Callable[[], bool] | None = None,
+               distributed: Distributed | None = None) -> dict[str, Any]:
+    """Train one seed, select its epoch on validation, test it once: the seed's metrics, curves and weights
+    (`state`). `step(epoch, batch, loss)` after each batch and `epoch_done(epoch, history)` after each epoch
+    report progress; `should_stop()` (checked every batch) or Ctrl-C raises Stopped, keeping the checkpoint.
+    Raises TrainingError (without a location: the caller knows the notes) when the loss diverges."""
+    training, device = experiment.training, experiment.device
+    x_fit, y_fit, binary = experiment.x_fit, experiment.y_fit, experiment.binary
+    inputs = freeze.inputs(training, experiment.data_sha256)
+    lead = distributed is None or distributed.rank == 0
+    torch.manual_seed(seed)
+    n_out = 1 if binary else len(experiment.class_names)
+    model = SimpleLSTM(9, training.hidden_size, training.dense_size, n_out).to(device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=training.learning_rate, weight_decay=training.weight_decay)
+    loss_fn = _loss_function(experiment)
+    history: dict[str, list[float]] = {k: [] for k in ("train_loss", "val_loss", "val_accuracy", "epoch_seconds")}
     best: dict[str, Any] = {"epoch": 0, "accuracy": -1.0, "loss": math.inf, "state": None}
-    checkpoint = results_dir / CHECKPOINT_NAME
+    checkpoint = checkpoint_path(results_dir, seed)
     first_epoch, elapsed_before = 0, 0.0
-    if options.resume and checkpoint.exists():
+    if resume and checkpoint.exists():
         saved = torch.load(checkpoint, map_location=device, weights_only=False)
         if saved["freeze_hash"] != freeze.digest(inputs):
             changed = "; ".join(freeze.explain(saved["inputs"], inputs)) or "unknown change"
             raise TrainingError(f"the checkpoint {checkpoint} was made from other inputs ({changed})",
                                 hint="resume with the options of the interrupted run (the "
                                      "message it printed repeats them), or run without --resume to start again")
+        if saved.get("result") is not None:  # this seed had finished before the run stopped
+            return saved["result"]
         model.load_state_dict(saved["model"])
         optimiser.load_state_dict(saved["optimiser"])
         history, best, first_epoch = saved["history"], saved["best"], saved["epoch"]
         elapsed_before = saved["elapsed"]
-    elif options.resume and not options.quiet:
-        print(f"no checkpoint at {checkpoint}: starting from epoch 1")
-
-    batches = math.ceil(len(x_fit) / training.batch_size)
-    bars = _Bars(options.quiet, training.epochs, first_epoch, batches)
+    trained: nn.Module = model
+    world, rank = (distributed.world, distributed.rank) if distributed else (1, 0)
+    if distributed is not None:
+        trained = nn.parallel.DistributedDataParallel(model)  # broadcasts rank 0's weights
+    # the global batch stays training.batch_size: each rank takes its share, gradients are averaged
+    batch_size = max(1, training.batch_size // world)
+    sampler = torch.utils.data.DistributedSampler(range(len(x_fit)), num_replicas=world, rank=rank, shuffle=True,
+                                                  seed=seed) if distributed else None
     loop_started = time.perf_counter()
     try:
         for epoch in range(first_epoch, training.epochs):
             epoch_started = time.perf_counter()
-            task = bars.epoch(epoch + 1, batches)
-            order = torch.from_numpy(np.random.default_rng([training.seed, epoch]).permutation(len(x_fit)))
-            noise = torch.Generator().manual_seed(training.seed * 100_003 + epoch)
+            if sampler is not None:
+                sampler.set_epoch(epoch)
+                order = torch.tensor(list(iter(sampler)))
+            else:
+                order = torch.from_numpy(np.random.default_rng([seed, epoch]).permutation(len(x_fit)))
+            noise = torch.Generator().manual_seed(seed * 100_003 + epoch + 7_919 * rank)
             if training.lr_schedule == "cosine":
                 for group in optimiser.param_groups:
                     group["lr"] = training.learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / training.epochs))
             total, count = 0.0, 0
-            model.train()
+            trained.train()
+            batches = math.ceil(len(order) / batch_size)
             for b in range(batches):
-                index = order[b * training.batch_size:(b + 1) * training.batch_size].to(device)
-                batch = _batch(x_fit, following, index, training, noise)
-                logits = model(_augment(batch, training, noise, scale))
+                if should_stop is not None and should_stop():
+                    raise Stopped
+                index = order[b * batch_size:(b + 1) * batch_size].to(device)
+                batch = _batch(x_fit, experiment.following, index, training, noise)
+                logits = trained(_augment(batch, training, noise, experiment.scale))
                 target = y_fit[index]
                 loss = loss_fn(logits[:, 0], target.float()) if binary else loss_fn(logits, target)
                 value = loss.item()
                 if not math.isfinite(value) or value > EXPLODING_LOSS:
                     checkpoint.unlink(missing_ok=True)
                     raise TrainingError(
-                        f"training diverged: loss {value:.4g} at epoch {epoch + 1}, batch {b + 1}",
-                        config.location_of("training", "learning_rate"),
+                        f"training diverged: loss {value:.4g} at epoch {epoch + 1}, batch {b + 1} (seed {seed})",
                         hint=f"lower training.learning_rate (now {training.learning_rate}) or grad_clip")
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
@@ -370,9 +407,12 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
                 optimiser.step()
                 total += value * len(index)
                 count += len(index)
-                bars.step(task, total / count)
-            val_loss, val_pred = _evaluate(model, x_val, y_val, binary)
-            val_accuracy = float((val_pred == y_val.cpu().numpy()).mean())
+                if step is not None:
+                    step(epoch + 1, b + 1, total / count)
+            if not lead:
+                continue
+            val_loss, val_pred = _evaluate(model, experiment.x_val, experiment.y_val, binary)
+            val_accuracy = float((val_pred == experiment.y_val.cpu().numpy()).mean())
             history["train_loss"].append(total / count)
             history["val_loss"].append(val_loss)
             history["val_accuracy"].append(val_accuracy)
@@ -380,66 +420,53 @@ def run(config: NotesConfig, options: TrainOptions) -> TrainResult:
             if _better(training.select_epoch, val_accuracy, val_loss, best):
                 best = {"epoch": epoch + 1, "accuracy": val_accuracy, "loss": val_loss,
                         "state": copy.deepcopy(model.state_dict())}
-            bars.done(task, total / count, val_accuracy)
             with atomic_file(checkpoint, 0o600) as handle:
                 torch.save({"freeze_hash": freeze.digest(inputs), "inputs": inputs, "epoch": epoch + 1,
                             "model": model.state_dict(), "optimiser": optimiser.state_dict(),
                             "history": history, "best": best,
                             "elapsed": elapsed_before + time.perf_counter() - loop_started}, handle)
-            if options.on_epoch_end:
-                options.on_epoch_end(epoch + 1, history)
+            if epoch_done is not None:
+                epoch_done(epoch + 1, history)
     except KeyboardInterrupt:
-        bars.close()
-        return TrainResult({}, results_dir, interrupted=True,
-                           checkpoint=checkpoint if checkpoint.exists() else None)
-    bars.close()
+        raise Stopped from None
+    if not lead:
+        return {}
     train_seconds = elapsed_before + time.perf_counter() - loop_started
-
     model.load_state_dict(best["state"])
-    _, test_pred = _evaluate(model, x_test, y_test, binary)
-    truth = y_test.cpu().numpy()
-    counts = np.bincount(truth, minlength=len(class_names))
+    _, test_pred = _evaluate(model, experiment.x_test, experiment.y_test, binary)
     seconds_per_epoch = float(np.mean(history["epoch_seconds"]))
-    metrics: dict[str, Any] = {
-        **classification_metrics(truth, test_pred, len(class_names)),
-        "class_names": class_names,
-        "class_prior": float(counts[1] / counts.sum()) if binary else (counts / counts.sum()).tolist(),
-        "majority_baseline": float(counts.max() / counts.sum()),
-        "n_train_windows": len(fit),
-        "n_val_windows": len(val),
-        "n_test_windows": len(test),
-        "epochs": training.epochs,
+    result = {
+        "seed": seed,
+        **classification_metrics(experiment.y_test.cpu().numpy(), test_pred, len(experiment.class_names)),
         "chosen_epoch": best["epoch"],
         "best_val_accuracy": best["accuracy"],
         "train_loss": history["train_loss"],
         "val_loss": history["val_loss"],
         "val_accuracy": history["val_accuracy"],
-        "wall_time_s": round(elapsed_before + time.perf_counter() - started, 2),  # data, training, test
         "train_time_s": round(train_seconds, 2),
         "seconds_per_epoch": round(seconds_per_epoch, 3),
-        "windows_per_second": round(len(fit) / seconds_per_epoch, 1),
-        "hidden_size": training.hidden_size,
-        "task": training.task,
-        "data_layout": data.layout,
-        "provenance": {
-            "data_sha256": data.sha256,
-            "config": dataclasses.asdict(training),
-            "seed": training.seed,
-            "torch_version": torch.__version__,
-            "numpy_version": np.__version__,
-            "device": str(device),
-            "threads": torch.get_num_threads(),
-            "git_commit": _git_commit(config.root),
-        },
+        "windows_per_second": round(len(x_fit) / seconds_per_epoch, 1),
+        "state": best["state"],
     }
-    from notes_builder.train.figures import write_figures
+    with atomic_file(checkpoint, 0o600) as handle:  # a finished seed is not trained again by --resume
+        torch.save({"freeze_hash": freeze.digest(inputs), "inputs": inputs, "result": result}, handle)
+    return result
 
-    files = write_figures(metrics, results_dir)
-    write_json(results_dir / freeze.METRICS_NAME, metrics)
-    files.append(results_dir / freeze.METRICS_NAME)
-    outputs = freeze.output_hashes(results_dir, [path.name for path in files])
-    write_json(results_dir / freeze.RECORD_NAME,
-               freeze.record(inputs, freeze.environment(torch.get_num_threads()), outputs))
-    files.append(results_dir / freeze.RECORD_NAME)
-    checkpoint.unlink(missing_ok=True)
-    return TrainResult(metrics, results_dir, files, state_dict=best["state"])
+
+def check_checkpoints(results_dir: Path, inputs: dict[str, Any]) -> None:
+    """Before `--resume`: every checkpoint in the folder must come from these inputs (its seeds included), or the
+    user resumed with other options than the interrupted run's."""
+    for checkpoint in sorted(Path(results_dir).glob(".checkpoint-seed*.pt")):
+        saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        if saved.get("freeze_hash") != freeze.digest(inputs):
+            changed = "; ".join(freeze.explain(saved.get("inputs", {}), inputs)) or "unknown change"
+            raise TrainingError(f"the checkpoint {checkpoint} was made from other inputs ({changed})",
+                                hint="resume with the options of the interrupted run (the "
+                                     "message it printed repeats them), or run without --resume to start again")
+
+
+def result_digest(result: dict[str, Any]) -> str:
+    """What a seed learnt, without the timings and weights: equal digests mean results equal to the digit."""
+    return freeze.digest({k: v for k, v in result.items() if k not in (*TIMING_KEYS, "state")})
+
+

@@ -75,8 +75,11 @@ def test_figures_are_embedded_as_vector_graphics(built):
 
 
 def test_accuracy_sentence_quotes_the_metrics_file(built):
-    expected = f"{METRICS['test_accuracy'] * 100:.2f} %"
+    accuracy = METRICS["test_accuracy"]  # over the seeds: mean ± standard deviation, then each seed's
+    expected = f"{accuracy['mean'] * 100:.2f} ± {accuracy['std'] * 100:.2f} %"
     assert f"test accuracy of {expected}" in built[2]
+    text = " ".join(built[2].split())
+    assert all(f"{value * 100:.2f} %" in text for value in accuracy["per_seed"])
 
 
 def test_no_op_rebuild_runs_no_latex(built):

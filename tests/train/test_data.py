@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -168,3 +170,12 @@ def test_a_zip_of_something_else_is_reported(tmp_path: Path) -> None:
         out.writestr("readme.txt", "hello")
     with pytest.raises(DataError, match="other.zip holds neither layout"):
         har.load_data(other, use_cache=False)
+
+
+@needs_data
+def test_windows_from_the_cache_do_not_import_scipy_signal(hapt: har.HarData) -> None:
+    """scipy.signal costs a noticeable part of a short run's start; cached windows need no filtering."""
+    probe = ("import sys; from notes_builder.train import data; data.load_data(sys.argv[1]); "
+             "print('scipy.signal' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe, str(DATA)], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

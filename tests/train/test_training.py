@@ -24,11 +24,11 @@ from notes_builder.train import data as har
 from notes_builder.train.results import check_results, train_figures
 from notes_builder.train.settings import TrainingConfig
 from notes_builder.train.training import (
-    CHECKPOINT_NAME,
     TrainOptions,
     _batch,
     _better,
     _rotate,
+    checkpoint_path,
     following_windows,
 )
 
@@ -39,13 +39,14 @@ METRIC_KEYS = {
     "test_accuracy", "test_precision", "test_recall", "test_f1", "confusion_matrix", "class_names", "class_prior",
     "majority_baseline", "n_train_windows", "n_val_windows", "n_test_windows", "epochs", "chosen_epoch",
     "train_loss", "val_loss", "val_accuracy", "wall_time_s", "seconds_per_epoch", "windows_per_second",
-    "hidden_size", "task", "provenance",
+    "hidden_size", "task", "provenance", "seeds", "runs", "confusion_matrix_of",
 }
 
 
 def make_notes(folder: Path, **training: object) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     options = {"data": str(DATA), "hidden_size": 16, "batch_size": 64, "threads": 1, **training}
+    options.setdefault("seeds", "[1]")  # one seed unless a test asks for more (the default is three)
     lines = "".join(f"  {k}: {v}\n" for k, v in options.items())
     (folder / "notes.yaml").write_text(f"title: t\nsections: [a.md]\ntraining:\n{lines}")
     (folder / "a.md").write_text("# A\n")
@@ -58,9 +59,9 @@ def test_short_run_beats_the_majority_baseline_and_writes_valid_files(tmp_path: 
     result = train_figures(config, TrainOptions(quiet=True, max_train_windows=3000))
     metrics = json.loads((config.results_dir / "metrics.json").read_text())
     assert set(metrics) >= METRIC_KEYS
-    assert metrics["test_accuracy"] > metrics["majority_baseline"] > 0.8
-    assert metrics["n_train_windows"] == 3000 and len(metrics["val_loss"]) == 4
-    assert 1 <= metrics["chosen_epoch"] <= 4
+    assert metrics["test_accuracy"]["mean"] > metrics["majority_baseline"] > 0.8
+    assert metrics["n_train_windows"] == 3000 and len(metrics["val_loss"]["mean"]) == 4
+    assert 1 <= metrics["chosen_epoch"]["mean"] <= 4
     assert metrics["class_names"] == ["rest", "walking"]
     assert sum(map(sum, metrics["confusion_matrix"])) == metrics["n_test_windows"]
     assert metrics["provenance"]["data_sha256"] == "29d6ec76315de1f759e9f758576396495169f0382cfea9947b1d050961dba4af"
@@ -69,7 +70,7 @@ def test_short_run_beats_the_majority_baseline_and_writes_valid_files(tmp_path: 
         assert pdf.startswith(b"%PDF") and b"CMR10" in pdf.upper()  # Computer Modern, embedded
         image = matplotlib.image.imread(config.results_dir / f"{name}.png")
         assert image.ndim == 3 and image.shape[0] > 100
-    assert not list(config.results_dir.glob("*.tmp")) and not (config.results_dir / CHECKPOINT_NAME).exists()
+    assert not list(config.results_dir.glob("*.tmp")) and not checkpoint_path(config.results_dir, 1).exists()
     assert check_results(config).current
     assert result.state_dict is not None
 
@@ -107,13 +108,14 @@ def test_resume_after_ctrl_c_gives_the_same_weights(tmp_path: Path) -> None:
             raise KeyboardInterrupt
 
     stopped = train_figures(config, TrainOptions(**options, on_epoch_end=ctrl_c))
-    assert stopped.interrupted and stopped.checkpoint == config.results_dir / CHECKPOINT_NAME
+    assert stopped.interrupted and stopped.checkpoint == checkpoint_path(config.results_dir, 1)
     assert not (config.results_dir / "metrics.json").exists()
     resumed = train_figures(config, TrainOptions(**options, resume=True))
     assert not resumed.interrupted
     for name, tensor in expected.state_dict.items():
         assert torch.equal(tensor, resumed.state_dict[name]), name
     assert resumed.metrics["val_loss"] == expected.metrics["val_loss"]
+    assert resumed.metrics["runs"][0]["val_loss"] == expected.metrics["runs"][0]["val_loss"]
     assert resumed.metrics["test_accuracy"] == expected.metrics["test_accuracy"]
 
 
@@ -122,7 +124,7 @@ def test_ctrl_c_prints_a_resume_command_that_repeats_the_overrides(tmp_path: Pat
     notes = make_notes(tmp_path / "notes", epochs=1, hidden_size=4, batch_size=512)
     command = [sys.executable, "-m", "notes_builder", "train-figures", str(notes), "--epochs", "6", "--seed", "2"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    checkpoint = notes / "results" / CHECKPOINT_NAME
+    checkpoint = checkpoint_path(notes / "results", 2)
     deadline = time.monotonic() + 120
     while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -144,7 +146,7 @@ def test_ctrl_c_prints_a_resume_command_that_repeats_the_overrides(tmp_path: Pat
     resumed = runner.invoke(cli, [*words[1:], "-q"])
     assert resumed.exit_code == 0, resumed.output
     metrics = json.loads((notes / "results" / "metrics.json").read_text())
-    assert metrics["epochs"] == 6 and metrics["provenance"]["config"]["seed"] == 2
+    assert metrics["epochs"] == 6 and metrics["provenance"]["config"]["seeds"] == [2]
     assert not checkpoint.exists()
 
 
