@@ -22,9 +22,10 @@ from notes_builder.errors import CompileError, Diagnostic, Location, ToolMissing
 from notes_builder.files import publish
 from notes_builder.texlog import LogReport, SourceMap, last_reached, parse_blg, parse_log, read_log
 
-# biblatex flips `active=` flags in its .run.xml on the pass after biber, which latexmk would take as a reason for one
-# more full pass: lines with them do not count towards that file's hash (latexmk's own setting for this)
-_IGNORE_RUN_XML_FLAGS = "$hash_calc_ignore_pattern{q/xml/} = q/active=/;"
+# biblatex rewrites its .run.xml (for biber's sake) on passes after biber, which latexmk would take as a reason for
+# one more full pass each time: its lines do not count towards a rerun (latexmk's own setting; biber is run when the
+# .bcf changes, which latexmk tracks apart)
+_IGNORE_RUN_XML_FLAGS = "$hash_calc_ignore_pattern{q/xml/} = q/^/;"
 ENGINE_FLAGS = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape"]
 
 
