@@ -157,3 +157,12 @@ def check_cited(bibliography: Bibliography | None, cited: list[tuple[str, Locati
             problems.append(_problem(where, f"unknown citation key '{key}'" + (
                 f"; did you mean '{close}'?" if close else ""), "NB204", f"the keys are those of {files}"))
     return problems
+
+
+def check_document(files: list[Path], cited: list[tuple[str, Location]]) -> list[Diagnostic]:
+    """What lint reports about a document's citations (lint/rules/citations.py): the `.bib` files' own problems,
+    then each cited key they lack."""
+    if not files:
+        return check_cited(None, cited)
+    bibliography = load_bibliography(files)
+    return [*bibliography.diagnostics, *check_cited(bibliography, cited)]

@@ -6,10 +6,12 @@ The `.bib` files are parsed by bibtexparser (notes_builder.bibliography); findin
 
 from __future__ import annotations
 
-from notes_builder.bibliography import check_cited, load_bibliography
 from notes_builder.content import Document, MathSpan
 from notes_builder.errors import Diagnostic
-from notes_builder.lint.registry import rule
+from notes_builder.lint.registry import Deferred, rule
+
+# bibtexparser costs a tenth of `notes lint`'s start-up: loaded only for notes that cite or name a bibliography
+_CHECK = Deferred("notes_builder.bibliography:check_document")
 
 
 @rule('NB201', 'bib-syntax', 'error',
@@ -46,9 +48,6 @@ from notes_builder.lint.registry import rule
       '@article{key, ...}', scope="document")
 def citations(document: Document, table: list[MathSpan]) -> list[Diagnostic]:
     """The `.bib` files' own problems, then each cited key they lack."""
-    config = document.config
-    cited = [(item.key, where) for item, where in document.citations]
-    if not config.bibliography:
-        return check_cited(None, cited)
-    bibliography = load_bibliography(config.bibliography)
-    return [*bibliography.diagnostics, *check_cited(bibliography, cited)]
+    if not document.config.bibliography and not document.citations:
+        return []
+    return _CHECK(document.config.bibliography, [(item.key, where) for item, where in document.citations])
