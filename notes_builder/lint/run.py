@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from notes_builder.content import Document
 from notes_builder.errors import Diagnostic
+from notes_builder.gcpause import no_collection_pauses
 from notes_builder.lint.engine import LintOptions, gather, lint_document, resolve_targets
 from notes_builder.lint.fixes import fix_files
 from notes_builder.lint.registry import CHECKS
@@ -33,20 +32,6 @@ class LintReport:
         return 1 if self.findings else 0
 
 
-@contextlib.contextmanager
-def _no_collection_pauses() -> Iterator[None]:
-    """Parsing and checking allocate hundreds of thousands of short-lived tokens and findings, on which the cyclic
-    garbage collector's full passes cost 11 % of the CPU time of linting 10,000 formulas (benchmarks/lint.py,
-    measured as render_document's were); what little is left in cycles is collected afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def lint_paths(paths: Sequence[str | os.PathLike], options: LintOptions | None = None,
                confirm: Callable[[Diagnostic], str] | None = None, fix: bool = False) -> LintReport:
     """Lint the notes at `paths` (default: content/). With fix=True, apply safe fixes first (see fixes.py)."""
@@ -54,7 +39,7 @@ def lint_paths(paths: Sequence[str | os.PathLike], options: LintOptions | None =
     broken: list[Diagnostic] = []
     targets = resolve_targets(paths, broken)
     report = LintReport(fixed=fix_files(targets, options, confirm) if fix else 0, findings=broken)
-    with _no_collection_pauses():
+    with no_collection_pauses():
         for config, only in targets:
             document, parse_errors = gather(config, only)
             report.documents.append(document)

@@ -10,9 +10,6 @@ resolve -> writers (base, latex, text). No module imports one of a later stage.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +17,7 @@ import jinja2
 
 from notes_builder.content import Document
 from notes_builder.errors import Location, TemplateError
+from notes_builder.gcpause import no_collection_pauses
 from notes_builder.render.assets import convert_svg, svg_as_pdf
 from notes_builder.render.mathforms import as_latex_reads
 from notes_builder.render.model import Label, NotesDocument
@@ -46,7 +44,7 @@ def render_document(document: Document) -> RenderResult:
     """The notes as one LaTeX document: resolve, then the LaTeX writer."""
     metrics, why = load_metrics(document.config)
     try:
-        with _no_collection_pauses():
+        with no_collection_pauses():
             model = resolve(document, metrics, why)
             tex = LatexWriter(model, document.config.template_dir).write()
     except jinja2.TemplateSyntaxError as exc:
@@ -55,20 +53,6 @@ def render_document(document: Document) -> RenderResult:
     except jinja2.TemplateError as exc:  # e.g. an undefined variable used by an overriding template
         raise TemplateError(f"template error: {exc}", _template_frame(exc)) from None
     return RenderResult(tex, model.assets, model.warnings, model.labels, model.inputs, model)
-
-
-@contextlib.contextmanager
-def _no_collection_pauses() -> Iterator[None]:
-    """Rendering allocates tens of thousands of short-lived model nodes and strings, which would trigger the cyclic
-    garbage collector's full passes over every parsed token (a fifth of a large file's render time, measured);
-    what little it leaves in cycles is collected once rendering is done."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def render_preamble(document: Document) -> str:
