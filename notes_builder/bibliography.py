@@ -147,8 +147,9 @@ def check_cited(bibliography: Bibliography | None, cited: list[tuple[str, Locati
         return []
     if bibliography is None:
         key, where = cited[0]
-        return [_problem(where, f"citation @{key} but the notes name no bibliography", "NB205",
-                         "add `bibliography: references.bib` to notes.yaml (or the front matter)")]
+        return [Diagnostic(where, "warning", f"citation @{key} but the notes name no bibliography: it prints as "
+                           "written", "add `bibliography: references.bib` to notes.yaml (or the front matter)",
+                           "NB205")]
     problems = []
     for key, where in cited:
         if key not in bibliography.entries:

@@ -76,7 +76,7 @@ def parse_bracketed(text: str, offset: int = 0) -> Citation | None:
 
 def _bracketed_rule(state: StateInline, silent: bool) -> bool:
     """`[@a; see @b, p. 3]`: a bracket holding only citations, and not a link (`[@a](url)`, `[@a][ref]`)."""
-    if state.src[state.pos] != "[" or "@" not in state.src[state.pos:state.pos + 200]:
+    if state.src[state.pos] != "[" or state.linkLevel or "@" not in state.src[state.pos:state.pos + 200]:
         return False
     end = state.src.find("]", state.pos + 1)
     if end < 0 or "[" in state.src[state.pos + 1:end] or state.src[end + 1:end + 2] in ("(", "["):
@@ -96,6 +96,8 @@ def _in_text_rule(state: StateInline, silent: bool) -> bool:
     """`@key` in running text, with an optional locator right after it: `@key [p. 3]`."""
     pos = state.pos
     if state.src[pos] != "@" or (pos > 0 and (state.src[pos - 1].isalnum() or state.src[pos - 1] in "_\\")):
+        return False
+    if state.linkLevel:  # a link's text: `[@Sm1les](https://github.com/Sm1les)` is a user name, not a citation
         return False
     match = _IN_TEXT.match(state.src, pos)
     if not match:

@@ -40,9 +40,10 @@ def test_addresses_code_and_escaped_signs_are_no_citations(text):
     assert [t for t in parser.parseInline(text)[0].children if t.type == "citation"] == []
 
 
-def test_a_bracket_followed_by_a_link_target_stays_a_link():
+def test_a_bracket_followed_by_a_link_target_stays_a_link_and_its_text_no_citation():
     tokens = PARSER.parseInline("[@a](https://example.org)")[0].children
     assert tokens[0].type == "link_open"
+    assert citations("[@Sm1les](https://github.com/Sm1les) and [see @b](u)") == []
 
 
 def test_a_bracketed_citation_before_a_colon_is_one():

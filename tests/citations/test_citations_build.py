@@ -100,8 +100,6 @@ def test_a_chinese_note_cites_under_pdflatex_and_xelatex(tmp_path):
 @pytest.mark.parametrize(("notes", "bib", "where_", "message"), [
     (NOTES.replace("@kingma2015", "@kingma15"), BIB, "notes.md:8:4", "NB204 unknown citation key 'kingma15'; "
      "did you mean 'kingma2015'?"),
-    (NOTES.replace("bibliography: refs.bib\n", ""), BIB, "notes.md:6:11", "NB205 citation @hochreiter1997 but the "
-     "notes name no bibliography"),
     (NOTES, BIB.replace("  journal = {Neurocomputing},\n", ""), "refs.bib:25:1",
      "NB203 @article{reyesortiz2016} lacks the required field journal"),
     (NOTES, BIB + "\n@misc{hochreiter1997, title = {Again}}\n", f"refs.bib:{BIB.count(chr(10)) + 2}:1",
@@ -115,6 +113,24 @@ def test_each_mistake_stops_the_build_at_its_line(tmp_path, notes, bib, where_, 
     assert result.returncode == 1
     assert f"{where_}: error: {message}" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_citations_without_a_bibliography_print_as_written_with_a_warning(tmp_path):
+    # as pandoc without --citeproc: notes written for other tools (`[@lap_mat]`) still build
+    folder = project(tmp_path, NOTES.replace("bibliography: refs.bib\n", ""))
+    result = build(folder)
+    assert result.returncode == 0, result.stderr
+    assert "notes.md:6:11: warning: NB205 citation @hochreiter1997 but the notes name no bibliography" in \
+        result.stderr
+    text = squash(pdftotext(folder / "out" / "notes.pdf"))
+    assert "The LSTM [@hochreiter1997] gained" in text and "References" not in text
+
+
+def test_a_user_name_in_a_link_is_no_citation(tmp_path):
+    folder = project(tmp_path, NOTES + "\nThanks to [@Sm1les](https://github.com/Sm1les).\n")
+    result = build(folder)
+    assert result.returncode == 0, result.stderr
+    assert "Thanks to @Sm1les." in squash(pdftotext(folder / "out" / "notes.pdf"))
 
 
 def test_a_bibliography_file_that_is_missing_or_not_bib_is_an_error_at_its_line(tmp_path):

@@ -36,9 +36,10 @@ _CHECK = Deferred("notes_builder.bibliography:check_document")
       'biber prints the bare key in bold where the citation should be, and the work is missing from the list.',
       'as shown by [@hochreiter97]',
       'as shown by [@hochreiter1997]', scope="document")
-@rule('NB205', 'citation-without-bibliography', 'error',
+@rule('NB205', 'citation-without-bibliography', 'warning',
       'The notes cite, but name no bibliography.',
-      'Without a `.bib` file nothing can be looked up: add `bibliography:` to notes.yaml or the front matter.',
+      'Without a `.bib` file nothing can be looked up, so the citation prints as written (as pandoc without '
+      '--citeproc does): add `bibliography:` to notes.yaml or the front matter.',
       '[@hochreiter1997] with no bibliography: key',
       'bibliography: references.bib', scope="document")
 @rule('NB206', 'bib-unknown-type', 'warning',
