@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "software": ("author|editor|organization", "title", "year|date"),
     "misc": (),
 }
+_TEX_SPECIAL = re.compile(r"(?<!\\)[&#]")
+_VERBATIM_FIELDS = {"url", "doi", "eprint", "file", "urldate", "verba", "verbb", "verbc", "pdf", "urlraw"}
 _KNOWN_FIELDS_AS_TYPES = {"set", "xdata", "reference", "periodical", "suppbook", "suppcollection", "suppperiodical",
                           "mvcollection", "mvproceedings", "mvreference", "inreference", "bookinbook", "artwork",
                           "audio", "image", "movie", "music", "performance", "video", "letter", "review", "standard"}
@@ -118,27 +121,46 @@ def _add_entry(bibliography: Bibliography, block: model.Entry, where: Location) 
                                                  f"the first is at {first.location}"))
         return
     bibliography.entries[block.key] = BibEntry(block.key, entry_type, fields, where)
-    required = REQUIRED.get(entry_type)
-    if required is None:
-        if entry_type not in _KNOWN_FIELDS_AS_TYPES:
-            bibliography.diagnostics.append(Diagnostic(
-                where, "warning", f"unknown entry type @{entry_type} (biber sets it as @misc)",
-                "BibTeX's and biblatex's types: @article, @book, @inproceedings, @incollection, @misc, @online, "
-                "@thesis, @report ...", "NB206"))
-        return
+    if entry_type not in REQUIRED and entry_type not in _KNOWN_FIELDS_AS_TYPES:
+        bibliography.diagnostics.append(Diagnostic(
+            where, "warning", f"unknown entry type @{entry_type} (biber sets it as @misc)",
+            "BibTeX's and biblatex's types: @article, @book, @inproceedings, @incollection, @misc, @online, "
+            "@thesis, @report ...", "NB206"))
+    for name, value in fields.items():  # TeX reads these fields as text: a bare & or # stops it in the list
+        bare = _TEX_SPECIAL.search(value) if name not in _VERBATIM_FIELDS else None
+        if bare:
+            bibliography.diagnostics.append(_problem(
+                where, f"field '{name}' of '{block.key}' has a bare '{bare.group()}', which stops LaTeX in the "
+                       "reference list", "NB201", f"write \\{bare.group()}"))
+
+
+def missing_fields(bibliography: Bibliography, entry: BibEntry) -> Diagnostic | None:
+    """A cited entry without a field its type requires, counting what it inherits (`crossref`, `xdata`) as biber
+    does. Only cited entries are printed, so only they are checked (a shared .bib may hold stubs)."""
+    required = REQUIRED.get(entry.entry_type)
+    if not required:
+        return None
+    fields = dict(entry.fields)
+    for link in ("crossref", "xdata"):
+        for parent_key in filter(None, (key.strip() for key in fields.get(link, "").split(","))):
+            parent = bibliography.entries.get(parent_key)
+            if parent is not None:
+                fields = {**parent.fields, **fields}
+                if "title" in parent.fields and "booktitle" not in fields:
+                    fields["booktitle"] = parent.fields["title"]  # a proceedings' title is its papers' booktitle
     missing = [need.split("|")[0] for need in required
                if not any(fields.get(name, "").strip() for name in need.split("|"))]
-    if missing:
-        others = {need.split("|")[0]: " or ".join(need.split("|")[1:]) for need in required if "|" in need}
-        others = {name: alternatives for name, alternatives in others.items() if name in missing}
-        if len(others) == 1 and len(missing) == 1:
-            hint = f"add {missing[0]} (or {others[missing[0]]})"
-        else:
-            hint = "add " + ", ".join(missing) + (" (or " + "; ".join(f"{alt} for {name}" for name, alt in
-                                                                        others.items()) + ")" if others else "")
-        bibliography.diagnostics.append(_problem(
-            where, f"@{entry_type}{{{block.key}}} lacks the required field{'s' if len(missing) > 1 else ''} "
-                   f"{', '.join(missing)}", "NB203", hint))
+    if not missing:
+        return None
+    others = {need.split("|")[0]: " or ".join(need.split("|")[1:]) for need in required if "|" in need}
+    others = {name: alternatives for name, alternatives in others.items() if name in missing}
+    if len(others) == 1 and len(missing) == 1:
+        hint = f"add {missing[0]} (or {others[missing[0]]})"
+    else:
+        hint = "add " + ", ".join(missing) + (" (or " + "; ".join(f"{alt} for {name}" for name, alt in
+                                                                    others.items()) + ")" if others else "")
+    return _problem(entry.location, f"@{entry.entry_type}{{{entry.key}}} lacks the required "
+                    f"field{'s' if len(missing) > 1 else ''} {', '.join(missing)}", "NB203", hint)
 
 
 def check_cited(bibliography: Bibliography | None, cited: list[tuple[str, Location]]) -> list[Diagnostic]:
@@ -151,7 +173,13 @@ def check_cited(bibliography: Bibliography | None, cited: list[tuple[str, Locati
                            "written", "add `bibliography: references.bib` to notes.yaml (or the front matter)",
                            "NB205")]
     problems = []
+    checked: set[str] = set()
     for key, where in cited:
+        entry = bibliography.entries.get(key)
+        if entry is not None and key not in checked:
+            checked.add(key)
+            if (lacking := missing_fields(bibliography, entry)) is not None:
+                problems.append(lacking)
         if key not in bibliography.entries:
             close = bibliography.suggest(key)
             files = ", ".join(path.name for path in bibliography.files)

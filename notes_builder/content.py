@@ -412,13 +412,7 @@ def _walk_inline(section: Section, locator: Locator, token: Token) -> None:
                                    hint=f"close the formula with a matching '{fence}', or write \\$ for a "
                                         "dollar sign")
         elif child.type == "citation":
-            offset = locator.find(child.content, end)
-            if offset is not None:
-                section.offsets[id(child)] = offset
-            for item in child.meta["citation"].items:
-                where = source.location(offset + item.offset) if offset is not None else source.location(start)
-                if not is_crossref(item.key):  # `@fig:loss` refers to a figure of the notes (render checks it)
-                    section.citations.append((item, where))
+            _add_citation(section, locator, child, end, start)
         elif child.type == "html_inline":
             offset = locator.find(child.content, end)
             at = source.location(offset) if offset is not None else source.location(start)
@@ -429,12 +423,26 @@ def _walk_inline(section: Section, locator: Locator, token: Token) -> None:
             for part in child.children or []:  # math in the caption (alt text) comes before the src in the file
                 if part.type in MATH_TOKENS:
                     section.add_math(part, _math_span(source, locator, part, end))
+                elif part.type == "citation":
+                    _add_citation(section, locator, part, end, start)
             src = str(child.attrs.get("src", "") or "")
             offset = locator.find(src, end)
             if offset is None:  # markdown-it %-encodes spaces and non-ASCII: the file has them as typed
                 offset = locator.find(urllib.parse.unquote(src), end)
             if offset is not None:
                 section.offsets[id(child)] = offset
+
+
+def _add_citation(section: Section, locator: Locator, token: Token, end: int | None, start: int) -> None:
+    """Each cited key with the location of its `@` (lint checks it against the bibliography)."""
+    source = section.source
+    offset = locator.find(token.content, end)
+    if offset is not None:
+        section.offsets[id(token)] = offset
+    for item in token.meta["citation"].items:
+        where = source.location(offset + item.offset) if offset is not None else source.location(start)
+        if not is_crossref(item.key):  # `@fig:loss` refers to a figure of the notes (render checks it)
+            section.citations.append((item, where))
 
 
 _CLOSING_FENCE = re.compile(r"^[ \t>]*:{3,}[ \t]*$")

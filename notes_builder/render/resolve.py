@@ -78,7 +78,8 @@ class Resolver:
         self.placeholders = Placeholders(metrics, results_error,
                                          {**placeholder_values(self.config), "title": self.document_title})
         self.cjk = self.config.language in ("zh", "mixed") or any(
-            has_cjk(s.source.text) for s in document.sections)
+            has_cjk(s.source.text) for s in document.sections) or any(
+            has_cjk(path.read_text(encoding="utf-8", errors="replace")) for path in self.config.bibliography)
         self.pdflatex = self.config.template.engine == "pdflatex"
         self.references: dict[str, m.Label] = {}
         self.pending_refs: list[tuple[str, Location]] = []
@@ -134,7 +135,7 @@ class Resolver:
     def bibliography(self) -> list[str]:
         """The notes' `.bib` files staged into the build folder (TeX and biber read only there), when they cite;
         lint has checked them and every cited key (NB20x) before the build gets here."""
-        if not self.cites:
+        if not (self.cites or self.reference_list):  # a placed list needs biblatex even before anything is cited
             return []
         names = []
         for index, path in enumerate(self.config.bibliography):
@@ -298,13 +299,15 @@ class Resolver:
         if kind == "citation":
             items = node.meta["citation"].items
             if all(is_crossref(item.key) for item in items):
-                return self.crossrefs(node)
+                return self.crossrefs(node, items)
             if not self.config.bibliography:  # nothing to look keys up in (lint warns, NB205): as written
                 return self.prose(node.token.content, lambda index: self.location(node), self.before)
             self.cites = True
-            return [m.Citation(node.meta["citation"].mode, [
-                m.CitedWork(item.key, item.prefix, item.suffix, item.suppress_author)
-                for item in node.meta["citation"].items])]
+            works = [item for item in items if not is_crossref(item.key)]
+            refs = [item for item in items if is_crossref(item.key)]  # `[@a; @sec:h]`: the works, then the labels
+            citation = m.Citation(node.meta["citation"].mode, [
+                m.CitedWork(item.key, item.prefix, item.suffix, item.suppress_author) for item in works])
+            return [citation, m.Text("; "), *self.crossrefs(node, refs)] if refs else [citation]
         if kind == "html_inline" or kind == "footnote_anchor":
             return []
         if kind == "footnote_ref":
@@ -319,13 +322,13 @@ class Resolver:
                 self.open_footnotes.discard(key)
         raise ContentError(f"unsupported Markdown element '{kind}'", self.location(node))
 
-    def crossrefs(self, node: SyntaxTreeNode) -> list[m.Inline]:
+    def crossrefs(self, node: SyntaxTreeNode, items: list) -> list[m.Inline]:
         """pandoc-crossref's `@fig:loss`, `[@eq:forget; @eq:input]`: "Figure 2", "Equations (4), (5)"... each label
         checked like a `\\ref`."""
         assert self.section is not None
         offset = self.section.offsets.get(id(node.token))
         out: list[m.Inline] = []
-        for index, item in enumerate(node.meta["citation"].items):
+        for index, item in enumerate(items):
             where = self.section.source.location(offset + item.offset) if offset is not None else self.location(node)
             self.pending_refs.append((item.key, where))
             if index:
@@ -542,6 +545,14 @@ class Resolver:
                 raise ContentError("'::: symbols' needs a symbols table in notes.yaml", self.location(node))
             return [m.SymbolTable(self.symbol_rows(), self.location(node))]
         if kind == "container_references":
+            if not self.config.bibliography:
+                self.warnings.append(_warning(self.location(node), "'::: references' but the notes name no "
+                                              "bibliography: no reference list"))
+                return []
+            if self.reference_list:
+                self.warnings.append(_warning(self.location(node), "a second '::: references': the list is "
+                                              "printed once, at the first"))
+                return []
             self.reference_list = True
             return [m.Bibliography(self.location(node))]
         if kind.startswith("container_"):

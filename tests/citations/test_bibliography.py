@@ -66,13 +66,31 @@ def test_an_unbalanced_brace_is_reported_at_its_entry(tmp_path):
     assert "not valid BibTeX" in problems[0][2]
 
 
-def test_a_missing_required_field_names_the_field_and_its_alternative(tmp_path):
-    text = "% a comment\n@article{nojournal,\n  author = {A. Author},\n  title = {T},\n  date = {2001}\n}\n"
+def test_a_missing_required_field_of_a_cited_entry_names_the_field_and_its_alternative(tmp_path):
+    text = "% a comment\n@article{nojournal,\n  author = {A. Author},\n  title = {T},\n  date = {2001}\n}\n" \
+        "@article{stub, title = {Never cited}}\n"
     bibliography = load_bibliography([bib(tmp_path, text)])
-    [problem] = bibliography.diagnostics
+    assert bibliography.diagnostics == []  # an entry nobody cites is not printed: a shared .bib may hold stubs
+    [problem] = check_cited(bibliography, [("nojournal", Location(tmp_path / "n.md", 1, 1))] * 2)
     assert (problem.location.line, problem.code) == (2, "NB203")
     assert problem.message == "@article{nojournal} lacks the required field journal"
     assert problem.hint == "add journal (or journaltitle)"
+
+
+def test_fields_inherited_through_crossref_count_as_biber_counts_them(tmp_path):
+    text = ("@inproceedings{KingmaB14, author = {Kingma, D. P. and Ba, J.}, title = {Adam},\n"
+            "  crossref = {conf/iclr/2015}}\n"
+            "@proceedings{conf/iclr/2015, title = {3rd ICLR}, year = {2015}}\n")
+    bibliography = load_bibliography([bib(tmp_path, text)])
+    assert check_cited(bibliography, [("KingmaB14", Location(tmp_path / "n.md", 1, 1))]) == []
+
+
+def test_a_bare_ampersand_in_a_field_is_reported_but_not_in_a_url(tmp_path):
+    text = "@misc{a, title = {Salt & Pepper}, url = {https://x.org/?a=1&b=2}, year = 2001}\n" \
+        "@misc{b, title = {Salt \\& Pepper}, year = 2001}\n"
+    [problem] = load_bibliography([bib(tmp_path, text)]).diagnostics
+    assert (problem.location.line, problem.code) == (1, "NB201")
+    assert problem.message == "field 'title' of 'a' has a bare '&', which stops LaTeX in the reference list"
 
 
 def test_misc_needs_nothing_and_an_unknown_type_is_a_warning(tmp_path):

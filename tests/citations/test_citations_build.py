@@ -15,6 +15,8 @@ from pdfcheck import REPO, config_error, pdftotext, run_notes, squash, where, wr
 pytestmark = pytest.mark.skipif(shutil.which("biber") is None, reason="biber is not installed (notes doctor)")
 
 BIB = (REPO / "content" / "references.bib").read_text(encoding="utf-8")
+DOT_PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+           b"\x00\x00\x00\x0cIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
 NOTES = """---
 title: Citing
 bibliography: refs.bib
@@ -149,3 +151,31 @@ def test_a_biber_warning_is_reported_at_the_bib_line(tmp_path):
     assert result.returncode == 0, result.stderr
     line = bib.splitlines().index("  publisher = nosuchmacro,") + 1
     assert f"refs.bib:{line}:1: warning: biber: undefined macro \"nosuchmacro\"" in result.stderr
+
+
+def test_review_findings_on_real_bibliographies(tmp_path):
+    # a name in Chinese in the .bib of English notes, a key cited in an image caption, a group mixing a work
+    # and a section, and a stub entry nobody cites (no required fields)
+    bib = BIB + "\n@article{li2020, author = {李雷 and 韩梅梅}, title = {T}, journal = {J}, year = 2020}\n" \
+        "@article{stub, title = {Never cited}}\n"
+    notes = NOTES + "\nAlso [@li2020; @sec:gates].\n\n![A dot, after @kingma15.](dot.png)\n"
+    folder = project(tmp_path, notes.replace("# Gates", "# Gates {#sec:gates}"), bib)
+    (folder / "dot.png").write_bytes(DOT_PNG)
+    lint = run_notes("lint", folder / "notes.md")
+    assert lint.returncode == 1 and "NB204 unknown citation key 'kingma15'; did you mean 'kingma2015'?" in \
+        lint.stdout, lint.stdout
+    assert "stub" not in lint.stdout
+    (folder / "notes.md").write_text(notes.replace("# Gates", "# Gates {#sec:gates}").replace("@kingma15",
+                                                                                               "@kingma2015"))
+    result = build(folder)
+    assert result.returncode == 0, result.stderr
+    text = squash(pdftotext(folder / "out" / "notes.pdf"))
+    assert "Also (李雷 and 韩梅梅 2020); Section 1." in text
+    assert "A dot, after Kingma and Ba (2015)." in text
+
+
+def test_a_placed_list_without_a_bibliography_is_a_warning(tmp_path):
+    folder = project(tmp_path, "# Gates\n\nNo citations.\n\n::: references\n:::\n")
+    result = build(folder)
+    assert result.returncode == 0, result.stderr
+    assert "notes.md:5:1: warning: '::: references' but the notes name no bibliography" in result.stderr
