@@ -202,7 +202,7 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     blg = work / f"{tex_path.stem}.blg"  # biber's log: its findings are about the .bib files (as they are now)
     bib_findings = parse_blg(blg.read_text(encoding="utf-8", errors="replace"), work) if blg.exists() else []
     bib_errors = [finding for finding in bib_findings if finding.kind == "error"]
-    if bib_errors:
+    if bib_errors and not report.errors:  # biber's "malformed .bcf" after a failed LaTeX pass: LaTeX's error first
         first = bib_errors[0]
         raise CompileError(first.message, first.location, "biber could not read this entry; `notes lint` checks "
                            "the .bib files too", diagnostics=bib_errors[1:3], log_path=blg)

@@ -26,6 +26,7 @@ import torch.distributed as dist
 
 from notes_builder.config import load_config
 from notes_builder.errors import NotesError, TrainingError
+from notes_builder.files import write_atomic
 from notes_builder.train.runner import run
 from notes_builder.train.training import Distributed, TrainOptions, TrainResult, effective_training, pick_device
 
@@ -64,7 +65,7 @@ def launch(notes: str | None, options: TrainOptions, topology: Launch, results_d
         done = subprocess.run(torchrun_command(notes, options, topology), stderr=subprocess.PIPE, text=True,
                               env={**os.environ, ERROR_DIR_VARIABLE: errors})
         failures = sorted(Path(errors).glob("rank*.json"), key=lambda p: int(p.stem[4:]))
-        reports = [json.loads(path.read_text(encoding="utf-8")) for path in failures]
+        reports = [report for report in map(_read_report, failures) if report is not None]
     if done.returncode != 0:
         if reports:
             first = reports[0]
@@ -79,6 +80,15 @@ def launch(notes: str | None, options: TrainOptions, topology: Launch, results_d
         return TrainResult({}, results_dir)
     metrics = json.loads((results_dir / "metrics.json").read_text(encoding="utf-8"))
     return TrainResult(metrics, results_dir)
+
+
+def _read_report(path: Path) -> dict[str, Any] | None:
+    """A failed rank's report; None for one it could not finish writing (stopped by torchrun meanwhile)."""
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) and "message" in report else None
 
 
 def _rank_main(notes: str, spec: dict[str, Any]) -> int:
@@ -99,8 +109,9 @@ def _rank_main(notes: str, spec: dict[str, Any]) -> int:
     except NotesError as error:
         folder = os.environ.get(ERROR_DIR_VARIABLE)
         if folder:
-            Path(folder, f"rank{rank}.json").write_text(json.dumps(
-                {"rank": rank, "message": error.message, "hint": error.hint}), encoding="utf-8")
+            # whole or not at all: torchrun stops the other ranks as soon as one fails
+            write_atomic(Path(folder, f"rank{rank}.json"), json.dumps(
+                {"rank": rank, "message": error.message, "hint": error.hint}))
         print(f"rank {rank}: error: {error.message}", file=sys.stderr)
         return 1
     return 0
