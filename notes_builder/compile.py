@@ -155,31 +155,20 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     fast = [f"-fmt={preamble.name}"] if preamble.ready() else []  # the precompiled preamble, once it exists
     if fast:
         environment = preamble.environment()
-    if single_pass:  # one pass by construction: latexmk would only add its own start-up (about 0.2 s)
-        command = [engine, *fast, *ENGINE_FLAGS, tex_path.name]
-    else:  # a table of contents or citations: latexmk runs biber and the passes needed, and no more
-        flags = " ".join([*fast, *ENGINE_FLAGS])
-        mode = "-xelatex" if engine == "xelatex" else "-pdf"
-        rule = "xelatex" if engine == "xelatex" else "pdflatex"
-        command = [latexmk, "-norc", "-e", _IGNORE_RUN_XML_FLAGS, mode, f"-{rule}={engine} {flags} %O %S", "-silent",
-                   tex_path.name]
+    command = _engine_command(engine, latexmk, fast, single_pass, tex_path.name)
     log = work / f"{tex_path.stem}.log"
-    started = time.perf_counter()
+    started = time.perf_counter()  # for the time limit; the log's age is compared with the wall clock below
     begun = time.time()
-    process = subprocess.Popen(command, cwd=work, env=environment, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    process = _start(command, work, environment)
     preamble.start_dump()  # beside the compile: the next build starts from it
     try:
         process.communicate(timeout=timeout)
         if fast and process.returncode != 0 and (not log.exists() or log.stat().st_mtime < begun):
             # the engine stopped before reading the document: the format went away under it (another build
-            # trimmed the cache) or does not load; the same command without it
-            command = [part for part in command if part != fast[0]] if single_pass else \
-                [*(part.replace(f"{fast[0]} ", "") for part in command[:-1]), "-g", command[-1]]  # latexmk
-            # remembers the failed run: -g makes it run again
+            # trimmed the cache) or does not load. Again without it; latexmk remembers the failed run: force it
             preamble.forget()  # a broken format is made again by the next build
-            process = subprocess.Popen(command, cwd=work, env=safe_tex_environment(), stdin=subprocess.DEVNULL,
-                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+            command = _engine_command(engine, latexmk, [], single_pass, tex_path.name, force=True)
+            process = _start(command, work, safe_tex_environment())
             process.communicate(timeout=max(1.0, timeout - (time.perf_counter() - started)))
         preamble.finish(max(0.0, timeout - (time.perf_counter() - started)))
     except BaseException as interrupted:  # timeout, Ctrl-C: never leave TeX running on its own
@@ -216,6 +205,24 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
                            hint="choose a font that has it (template.cjk_main_font) or remove the character",
                            log_path=log)
     return CompileResult(pdf, log, seconds, report, report.warnings)
+
+
+def _engine_command(engine: str, latexmk: str, fast: list[str], single_pass: bool, name: str,
+                    force: bool = False) -> list[str]:
+    """One engine pass (`single_pass`: latexmk would only add its own start-up, about 0.2 s), else latexmk, which
+    runs biber and the passes needed (a table of contents, citations) and no more; `force`: even if it thinks
+    nothing changed."""
+    if single_pass:
+        return [engine, *fast, *ENGINE_FLAGS, name]
+    flags = " ".join([*fast, *ENGINE_FLAGS])
+    mode, rule = ("-xelatex", "xelatex") if engine == "xelatex" else ("-pdf", "pdflatex")
+    return [latexmk, "-norc", "-e", _IGNORE_RUN_XML_FLAGS, mode, f"-{rule}={engine} {flags} %O %S", "-silent",
+            *(["-g"] if force else []), name]
+
+
+def _start(command: list[str], work: Path, environment: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(command, cwd=work, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def _stop(process: subprocess.Popen) -> None:
