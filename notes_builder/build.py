@@ -17,7 +17,7 @@ import os
 import re
 from pathlib import Path
 
-from notes_builder.compile import compile_tex
+from notes_builder.compile import Citations, compile_tex, forget_passes
 from notes_builder.config import NotesConfig, TemplateOptions
 from notes_builder.content import load_document
 from notes_builder.errors import CompileError, Location, NotesError
@@ -145,14 +145,14 @@ def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderR
     work_tex = work / tex_path.name
     if not work_tex.exists() or work_tex.read_text(encoding="utf-8") != rendered.tex:
         write_atomic(work_tex, rendered.tex)
-    cites = bool(rendered.model and rendered.model.bibliography)  # biber and reruns: latexmk decides them
-    if config.template.toc:  # a table of contents from an earlier build's .toc/.aux could outlive its headings
-        for stale in (work_tex.with_suffix(".aux"), work_tex.with_suffix(".toc"), work_tex.with_suffix(".out")):
-            stale.unlink(missing_ok=True)
+    citations = None
+    if rendered.citations_tex is not None and rendered.model is not None:
+        citations = Citations(rendered.citations_tex, [work / name for name in rendered.model.bibliography])
     try:
         result = compile_tex(work_tex, config.template.engine, config.compile_timeout,
-                             single_pass=not (config.template.toc or cites))
+                             single_pass=not (config.template.toc or citations), citations=citations)
     except CompileError as error:
+        forget_passes(work_tex)
         _locate_in_notes_yaml(error, config)
         _in_user_files([error, *error.diagnostics], work, rendered.assets)
         if pdf_path.exists():
@@ -168,4 +168,5 @@ def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderR
     write_atomic(stamp, json.dumps({"digest": digest}))
     write_manifest(work / MANIFEST, inputs, rendered.warnings)
     return BuildResult(pdf_path, tex_path, pdf_path, True, warnings, result.seconds,
-                       latex_warnings=result.warnings, overfull=result.report.overfull, inputs=inputs)
+                       latex_warnings=result.warnings, overfull=result.report.overfull, inputs=inputs,
+                       passes=result.passes, biber_runs=result.biber_runs)

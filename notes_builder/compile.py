@@ -1,8 +1,12 @@
-"""Compile stage: latexmk drives pdflatex (or xelatex) safely, and only a successful run replaces the PDF.
+"""Compile stage: pdflatex (or xelatex), and biber for citations, run safely; only a successful run replaces the PDF.
 
-Safety: `-no-shell-escape`, `-norc` (no latexmkrc can turn shell escape back on), `openout_any=p` and
-`openin_any=p` (TeX may only touch files below the build folder), a wall-clock timeout that kills the
-whole process group. Errors come back mapped to the user's files (see texlog.py).
+Safety: `-no-shell-escape`, `openout_any=p` and `openin_any=p` (TeX may only touch files below the build folder),
+a wall-clock timeout that kills the whole process group. Errors come back mapped to the user's files (see texlog.py).
+
+Passes: the renderer resolves references itself, so notes need one pass, plus one while a table of contents
+changes. Citations need biber, which reads the .bcf biblatex writes in a pass: a short pass over the citations
+alone writes it (not a whole pass of the notes, as latexmk would run), biber runs, and the notes' pass finds the
+.bbl ready. biber runs again only when the citations or a .bib file change.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,14 +24,30 @@ from pathlib import Path
 
 from notes_builder.config import cache_dir
 from notes_builder.errors import CompileError, Diagnostic, Location, ToolMissingError
-from notes_builder.files import publish
+from notes_builder.files import publish, write_atomic
 from notes_builder.texlog import LogReport, SourceMap, last_reached, parse_blg, parse_log, read_log
 
-# biblatex rewrites its .run.xml (for biber's sake) on passes after biber, which latexmk would take as a reason for
-# one more full pass each time: its lines do not count towards a rerun (latexmk's own setting; biber is run when the
-# .bcf changes, which latexmk tracks apart)
-_IGNORE_RUN_XML_FLAGS = "$hash_calc_ignore_pattern{q/xml/} = q/^/;"
 ENGINE_FLAGS = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape"]
+MAX_PASSES = 4  # a table of contents settles in three; a fourth only if LaTeX still asks
+# what LaTeX, hyperref's rerunfilecheck and biblatex print when the next pass would come out different
+_RERUN = re.compile(r"Rerun to get|Please rerun LaTeX|Label\(s\) may have changed")
+
+
+@dataclass
+class Citations:
+    """What biber needs: the citations document (the notes' preamble, their citations in order and the reference
+    list, see the LaTeX writer) and the .bib files staged beside it."""
+
+    tex: str
+    bib_files: list[Path]
+
+    def digest(self) -> str:
+        """Changes exactly when biber's output may: the citations, the style, the .bib files' text."""
+        digest = hashlib.sha256(self.tex.encode())
+        for path in self.bib_files:
+            digest.update(b"\0" + path.name.encode() + b"\0")
+            digest.update(_read_bytes(path) or b"")
+        return digest.hexdigest()
 
 
 @dataclass
@@ -36,6 +57,8 @@ class CompileResult:
     seconds: float
     report: LogReport
     warnings: list[Diagnostic] = field(default_factory=list)
+    passes: int = 1  # engine runs, the citations document's included
+    biber_runs: int = 0
 
 
 def safe_tex_environment() -> dict[str, str]:
@@ -89,6 +112,11 @@ class PreambleFormat:
             return True
         return self.path.exists()
 
+    def adopt(self) -> None:
+        """Take the format dumped beside this build as soon as it is done (a citations build's later passes)."""
+        if self.process is not None and self.process.poll() is not None:
+            self.finish(0.0)
+
     def forget(self) -> None:
         with contextlib.suppress(OSError):
             (self.shared / self.path.name).unlink()
@@ -137,92 +165,172 @@ class PreambleFormat:
             old.unlink(missing_ok=True)
 
 
-def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0,
-                single_pass: bool = False) -> CompileResult:
+def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0, single_pass: bool = False,
+                citations: Citations | None = None) -> CompileResult:
     """Compile `tex_path` inside its own folder; raise CompileError with mapped diagnostics.
 
-    latexmk drives the engine when reruns may be needed (a table of contents, citations: it runs biber only when
-    the cited keys change). When the document needs no rerun by construction (`single_pass`: references resolved
-    by the renderer, no .aux), the build is exactly one pass, run directly to spare latexmk's own start-up. Either
-    way the engine starts from the precompiled preamble once it exists.
+    One pass when the document needs no rerun by construction (`single_pass`: references resolved by the
+    renderer, no .aux); else passes until the table of contents stops changing and LaTeX asks for no rerun.
+    `citations`: biber's .bbl is made first (see `_prepare_bibliography`), so the citations cost no pass of
+    the notes. Every pass starts from the precompiled preamble once it exists.
     """
-    latexmk = require("latexmk", "latexmk")
     require(engine, "texlive-xetex" if engine == "xelatex" else "texlive-latex-base")
+    if citations is not None:
+        require("biber", "biber")
     work = tex_path.parent
     tex = tex_path.read_text(encoding="utf-8")
-    preamble = PreambleFormat(tex_path, tex, engine)
-    environment = safe_tex_environment()
-    fast = [f"-fmt={preamble.name}"] if preamble.ready() else []  # the precompiled preamble, once it exists
-    if fast:
-        environment = preamble.environment()
-    command = _engine_command(engine, latexmk, fast, single_pass, tex_path.name)
-    log = work / f"{tex_path.stem}.log"
-    started = time.perf_counter()  # for the time limit; the log's age is compared with the wall clock below
-    begun = time.time()
-    process = _start(command, work, environment)
-    preamble.start_dump()  # beside the compile: the next build starts from it
+    runs = _Runs(work, engine, PreambleFormat(tex_path, tex, engine), timeout)
+    log, toc = tex_path.with_suffix(".log"), tex_path.with_suffix(".toc")
+    runs.preamble.start_dump()  # beside the first pass: the next one (or the next build) starts from it
     try:
-        process.communicate(timeout=timeout)
-        if fast and process.returncode != 0 and (not log.exists() or log.stat().st_mtime < begun):
-            # the engine stopped before reading the document: the format went away under it (another build
-            # trimmed the cache) or does not load. Again without it; latexmk remembers the failed run: force it
-            preamble.forget()  # a broken format is made again by the next build
-            command = _engine_command(engine, latexmk, [], single_pass, tex_path.name, force=True)
-            process = _start(command, work, safe_tex_environment())
-            process.communicate(timeout=max(1.0, timeout - (time.perf_counter() - started)))
-        preamble.finish(max(0.0, timeout - (time.perf_counter() - started)))
+        bib_findings, bib_failure = _prepare_bibliography(runs, tex_path, citations) if citations else ([], None)
+        for _ in range(1 if single_pass else MAX_PASSES):
+            toc_before = _read_bytes(toc)
+            if runs.engine(tex_path) != 0 or not _needs_rerun(read_log(log), toc_before, _read_bytes(toc)):
+                break
+        runs.preamble.finish(runs.left())
     except BaseException as interrupted:  # timeout, Ctrl-C: never leave TeX running on its own
-        _stop(process)
-        if preamble.process is not None:
-            _stop(preamble.process)
+        runs.stop()
         if not isinstance(interrupted, subprocess.TimeoutExpired):
             raise
-        log_text = read_log(log)
-        where = last_reached(log_text, SourceMap.from_tex(tex))
+        where = last_reached(read_log(log), SourceMap.from_tex(tex))
         raise CompileError(f"LaTeX did not finish within {timeout:g} s (a macro that never ends?); stopped it",
                            where, hint=("look for a recursive definition near this line" if where else
                                         "look for a macro that calls itself (TeX's log names no line)")
                            + "; the limit is compile_timeout in notes.yaml", log_path=log) from None
-    seconds = time.perf_counter() - started
-    text = read_log(log)
     source_map = SourceMap.from_tex(tex)
-    report = parse_log(text, source_map, tex_path.name)
-    pdf = work / f"{tex_path.stem}.pdf"
-    blg = work / f"{tex_path.stem}.blg"  # biber's log: its findings are about the .bib files (as they are now)
-    bib_findings = parse_blg(blg.read_text(encoding="utf-8", errors="replace"), work) if blg.exists() else []
-    bib_errors = [finding for finding in bib_findings if finding.kind == "error"]
-    if bib_errors and not report.errors:  # biber's "malformed .bcf" after a failed LaTeX pass: LaTeX's error first
-        first = bib_errors[0]
-        raise CompileError(first.message, first.location, "biber could not read this entry; `notes lint` checks "
-                           "the .bib files too", diagnostics=bib_errors[1:3], log_path=blg)
-    report.warnings.extend(bib_findings)
-    if process.returncode != 0 or report.errors or not pdf.exists():
+    report = parse_log(read_log(log), source_map, tex_path.name)
+    pdf = tex_path.with_suffix(".pdf")
+    if runs.returncode != 0 or report.errors or not pdf.exists():
         first = report.errors[0] if report.errors else Diagnostic(None, "error", "LaTeX failed (see the log)")
         raise CompileError(first.message, first.location, first.hint, diagnostics=report.errors[1:3], log_path=log)
+    if bib_failure is not None:  # the citations alone failed where the notes did not: say so
+        raise bib_failure
+    report.warnings.extend(bib_findings)
     if report.missing_characters:
         char = report.missing_characters[0]
         raise CompileError(f"no loaded font has the character '{char}'", _find_char(source_map, char),
                            hint="choose a font that has it (template.cjk_main_font) or remove the character",
                            log_path=log)
-    return CompileResult(pdf, log, seconds, report, report.warnings)
+    return CompileResult(pdf, log, runs.seconds(), report, report.warnings, runs.passes, runs.biber_runs)
 
 
-def _engine_command(engine: str, latexmk: str, fast: list[str], single_pass: bool, name: str,
-                    force: bool = False) -> list[str]:
-    """One engine pass (`single_pass`: latexmk would only add its own start-up, about 0.2 s), else latexmk, which
-    runs biber and the passes needed (a table of contents, citations) and no more; `force`: even if it thinks
-    nothing changed."""
-    if single_pass:
-        return [engine, *fast, *ENGINE_FLAGS, name]
-    flags = " ".join([*fast, *ENGINE_FLAGS])
-    mode, rule = ("-xelatex", "xelatex") if engine == "xelatex" else ("-pdf", "pdflatex")
-    return [latexmk, "-norc", "-e", _IGNORE_RUN_XML_FLAGS, mode, f"-{rule}={engine} {flags} %O %S", "-silent",
-            *(["-g"] if force else []), name]
+def forget_passes(tex_path: Path) -> None:
+    """After a failed build: what its passes left (a half-written .toc, a .bbl for other citations) must not
+    feed the next build, which then starts as a first one."""
+    for suffix in (".aux", ".toc", ".out", ".bbl", ".bbl-digest"):
+        tex_path.with_suffix(suffix).unlink(missing_ok=True)
 
 
-def _start(command: list[str], work: Path, environment: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=work, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+class _Runs:
+    """The processes of one compile: engine passes (from the precompiled preamble once it exists) and biber,
+    within one time limit."""
+
+    def __init__(self, work: Path, engine: str, preamble: PreambleFormat, timeout: float):
+        self.work, self.engine_name, self.preamble = work, engine, preamble
+        self.started = time.perf_counter()
+        self.deadline = self.started + timeout
+        self.process: subprocess.Popen | None = None
+        self.returncode = 0
+        self.passes = 0  # engine runs, the citations document's included
+        self.biber_runs = 0
+
+    def left(self) -> float:
+        return max(0.0, self.deadline - time.perf_counter())
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+    def engine(self, tex_path: Path) -> int:
+        """One pass over `tex_path`; again without the precompiled preamble if that did not load."""
+        self.preamble.adopt()  # a dump that finished meanwhile serves this pass already
+        fast = self.preamble.ready()
+        log = tex_path.with_suffix(".log")
+        begun = time.time()  # the log's age is compared with the wall clock
+        self._run([self.engine_name, *([f"-fmt={self.preamble.name}"] if fast else []), *ENGINE_FLAGS,
+                   tex_path.name], self.preamble.environment() if fast else safe_tex_environment())
+        if fast and self.returncode != 0 and (not log.exists() or log.stat().st_mtime < begun):
+            # the engine stopped before reading the document: the format went away under it (another build
+            # trimmed the cache) or does not load. Again without it; a broken format is made again next time
+            self.preamble.forget()
+            self._run([self.engine_name, *ENGINE_FLAGS, tex_path.name], safe_tex_environment())
+        self.passes += 1
+        return self.returncode
+
+    def biber(self, tex_path: Path) -> int:
+        self._run(["biber", tex_path.stem], safe_tex_environment())
+        self.biber_runs += 1
+        return self.returncode
+
+    def _run(self, command: list[str], environment: dict[str, str]) -> None:
+        self.process = subprocess.Popen(command, cwd=self.work, env=environment, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process.communicate(timeout=max(1.0, self.left()))
+        self.returncode = self.process.returncode
+        self.process = None
+
+    def stop(self) -> None:
+        for process in (self.process, self.preamble.process):
+            if process is not None:
+                _stop(process)
+
+
+def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations
+                          ) -> tuple[list[Diagnostic], CompileError | None]:
+    """biber's .bbl before the notes' pass: biblatex writes the .bcf biber reads in any pass over the citations,
+    so a short pass over the citations document does it instead of a whole pass of the notes. The .bbl is kept
+    while the citations document and the .bib files are unchanged (a prose edit runs no biber). Returns biber's
+    findings, and the citations document's own error should the notes' pass not meet it."""
+    work = tex_path.parent
+    job = work / f"{tex_path.stem}-citations.tex"
+    blg, bbl, stamp = job.with_suffix(".blg"), tex_path.with_suffix(".bbl"), tex_path.with_suffix(".bbl-digest")
+    digest = citations.digest()
+    if bbl.exists() and _read_bytes(stamp) == digest.encode():
+        return (parse_blg(read_log(blg), work) if blg.exists() else []), None
+    stamp.unlink(missing_ok=True)
+    write_atomic(job, citations.tex)
+    if runs.engine(job) != 0:  # the notes' own pass meets the same problem, at the user's line
+        report = parse_log(read_log(job.with_suffix(".log")), SourceMap.from_tex(citations.tex), job.name)
+        first = report.errors[0] if report.errors else Diagnostic(None, "error", "LaTeX failed on the citations")
+        return [], CompileError(f"{first.message} (while preparing the citations for biber)", None,
+                                "check the cited keys: letters, digits and - _ : . / only",
+                                log_path=job.with_suffix(".log"))
+    job.with_suffix(".pdf").unlink(missing_ok=True)  # empty: the box is never printed
+    runs.biber(job)
+    findings = parse_blg(read_log(blg), work) if blg.exists() else []
+    errors = [finding for finding in findings if finding.kind == "error"]
+    if runs.returncode != 0 or errors or not job.with_suffix(".bbl").exists():
+        first = errors[0] if errors else Diagnostic(None, "error", "biber failed (see its log)")
+        raise CompileError(first.message, first.location, "biber could not read this entry; `notes lint` checks "
+                           "the .bib files too", diagnostics=errors[1:3], log_path=blg)
+    os.replace(job.with_suffix(".bbl"), bbl)
+    write_atomic(tex_path.with_suffix(".aux"), _after_biber(read_log(job.with_suffix(".aux"))))
+    write_atomic(stamp, digest)
+    return findings, None
+
+
+def _after_biber(aux: str) -> str:
+    """The citations document's .aux as the notes' pass should find it: biblatex's record of what was cited,
+    plus the reference context of each entry, which biblatex records only in a pass after biber (it asks for a
+    rerun when it finds none). Were this ever to differ from what biblatex writes, it would ask for a rerun,
+    and get it: this only spares a pass."""
+    context = re.search(r"^\\abx@aux@refcontext\{(.*)\}$", aux, re.M)
+    if context is None:
+        return aux
+    keys = dict.fromkeys(re.findall(r"^\\abx@aux@cite\{0\}\{(.*)\}$", aux, re.M))
+    return aux + "".join(f"\\abx@aux@defaultrefcontext{{0}}{{{key}}}{{{context.group(1)}}}\n" for key in keys)
+
+
+def _needs_rerun(log: str, toc_before: bytes | None, toc_after: bytes | None) -> bool:
+    """Another pass: the table of contents changed, or LaTeX or a package asks for one."""
+    return toc_before != toc_after or _RERUN.search(log) is not None
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _stop(process: subprocess.Popen) -> None:

@@ -1,6 +1,6 @@
 """`notes doctor`: is everything a build needs installed? Each missing piece comes with its install command.
 
-Checks, in order: the TeX programs (pdflatex, latexmk, kpsewhich; xelatex, rsvg-convert and pdftotext are
+Checks, in order: the TeX programs (pdflatex, kpsewhich; xelatex, rsvg-convert and pdftotext are
 optional), every LaTeX package the templates load (parsed from `templates/*.tex.j2`, both engine branches,
 looked up with one `kpsewhich` call; the notes' own packages take a second), the CJK setup for Chinese notes
 (CJKutf8 and the gbsn font), the
@@ -66,7 +66,6 @@ class DoctorReport:
 # Program -> (Debian package, required, what it is for).
 PROGRAMS: list[tuple[str, str, bool, str]] = [
     ("pdflatex", "texlive-latex-base", True, "the default LaTeX engine"),
-    ("latexmk", "latexmk", True, "drives the LaTeX runs"),
     ("kpsewhich", "texlive-binaries", True, "finds LaTeX packages (used by this check too)"),
     ("xelatex", "texlive-xetex", False, "optional engine (template.engine: xelatex)"),
     ("rsvg-convert", "librsvg2-bin", False, "SVG figures"),

@@ -187,7 +187,7 @@ class CompileError(NotesError):
 
 
 class ToolMissingError(NotesError):
-    """An external program (pdflatex, latexmk, rsvg-convert...) is not installed."""
+    """An external program (pdflatex, biber, rsvg-convert...) is not installed."""
 
 
 class DataError(NotesError):

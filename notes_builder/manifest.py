@@ -47,6 +47,8 @@ class BuildResult:
     latex_warnings: list[Diagnostic] = field(default_factory=list)  # LaTeX's, also at the end of `warnings`
     overfull: int = 0  # overfull boxes among LaTeX's warnings
     inputs: set[Path] = field(default_factory=set)  # every file the build read (inventory.build_inputs)
+    passes: int = 0  # LaTeX runs, the citations document's included (compile.py)
+    biber_runs: int = 0
 
     @property
     def notes_warnings(self) -> list[Diagnostic]:

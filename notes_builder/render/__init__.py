@@ -38,6 +38,7 @@ class RenderResult:
     references: dict[str, Label] = field(default_factory=dict)
     inputs: set[Path] = field(default_factory=set)  # files read besides notes.yaml and the sections
     model: NotesDocument | None = None
+    citations_tex: str | None = None  # for notes that cite: what biber needs compiled (see compile.py)
 
 
 def render_document(document: Document) -> RenderResult:
@@ -46,13 +47,15 @@ def render_document(document: Document) -> RenderResult:
     try:
         with no_collection_pauses():
             model = resolve(document, metrics, why)
-            tex = LatexWriter(model, document.config.template_dir).write()
+            writer = LatexWriter(model, document.config.template_dir)
+            tex = writer.write()
+            citations_tex = writer.citations_document(tex) if model.bibliography else None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error: {exc.message}",
                             Location(Path(exc.filename or exc.name or "template"), exc.lineno)) from None
     except jinja2.TemplateError as exc:  # e.g. an undefined variable used by an overriding template
         raise TemplateError(f"template error: {exc}", _template_frame(exc)) from None
-    return RenderResult(tex, model.assets, model.warnings, model.labels, model.inputs, model)
+    return RenderResult(tex, model.assets, model.warnings, model.labels, model.inputs, model, citations_tex)
 
 
 def render_preamble(document: Document) -> str:

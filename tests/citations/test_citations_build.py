@@ -1,4 +1,4 @@
-"""Citations end to end through the real tools (biblatex, biber, latexmk, pdflatex/xelatex), read back from the PDF:
+"""Citations end to end through the real tools (biblatex, biber, pdflatex/xelatex), read back from the PDF:
 labels, the reference list, links from citation to entry, reruns of biber only when citations change, and each
 mistake at the user's line."""
 

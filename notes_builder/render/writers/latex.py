@@ -46,6 +46,20 @@ class LatexWriter(Writer):
 
     def __init__(self, document: m.NotesDocument, override: Path | None = None):
         super().__init__(latex_environment(override), document)
+        self.citations: list[str] = []  # each citation as written, in order: the citations document's body
+
+    def citation(self, node: m.Citation) -> str:
+        written = super().citation(node)
+        self.citations.append(written)
+        return written
+
+    def citations_document(self, tex: str) -> str:
+        """What biber needs written, for notes that cite (after `write`): their preamble, every citation and the
+        reference list, and nothing to typeset (see compile.py)."""
+        context = self.context("")
+        context.update(preamble=tex.split("\\begin{document}", 1)[0], citations=self.citations,
+                       bibliography=self.macros["bibliography"]())
+        return self.env.get_template("citations.tex.j2").render(context)
 
     def escape(self, text: str) -> str:
         return escape_latex(text)

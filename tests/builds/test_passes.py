@@ -1,0 +1,100 @@
+"""How many LaTeX passes and biber runs a build costs (compile.py), and that the last pass is final: one more
+pass by hand changes nothing and LaTeX asks for none."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from pdfcheck import REPO, pdftotext, squash, write_project
+
+from notes_builder.build import build_notes
+from notes_builder.compile import ENGINE_FLAGS, safe_tex_environment
+from notes_builder.manifest import BuildOptions, BuildResult
+
+BIB = (REPO / "content" / "references.bib").read_text(encoding="utf-8")
+CITING = """---
+title: Passes
+bibliography: refs.bib
+---
+# Gates
+
+The LSTM [@hochreiter1997] gained a forget gate [see @gers2000, p. 2451; also @reyesortiz2016].
+As @kingma2015 [sec. 2] showed, Adam adapts its steps.
+"""
+RERUN_REQUEST = re.compile(r"Rerun to get|Please rerun LaTeX|Please \(re\)run Biber|Label\(s\) may have changed")
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def build(notes: Path, out: Path) -> BuildResult:
+    return build_notes(notes, BuildOptions(pdf=True, out_dir=out))
+
+
+def one_more_pass(work: Path, name: str) -> str:
+    """Another pdflatex pass over the built document, by hand, without the precompiled preamble: its log."""
+    subprocess.run(["pdflatex", *ENGINE_FLAGS, name], cwd=work, env=safe_tex_environment(), capture_output=True,
+                   check=True, timeout=120)
+    return (work / name).with_suffix(".log").read_text(encoding="latin-1")
+
+
+@pytest.mark.skipif(shutil.which("biber") is None, reason="biber is not installed (notes doctor)")
+def test_citations_cost_a_short_pass_and_biber_then_one_final_pass(tmp_path):
+    write_project(tmp_path, {"notes.md": CITING, "refs.bib": BIB})
+    notes, out = tmp_path / "notes.md", tmp_path / "out"
+    first = build(notes, out)
+    assert (first.passes, first.biber_runs) == (2, 1)  # the citations document, biber, the notes once
+    work = out / ".work-notes"
+    log = (work / "notes.log").read_text(encoding="latin-1")
+    assert not RERUN_REQUEST.search(log)
+    text = squash(pdftotext(out / "notes.pdf"))
+    assert "The LSTM (Hochreiter and Schmidhuber 1997)" in text and "Kingma and Ba (2015, sec. 2)" in text
+    shutil.copy(out / "notes.pdf", tmp_path / "first.pdf")
+    assert not RERUN_REQUEST.search(one_more_pass(work, "notes.tex"))
+    assert squash(pdftotext(work / "notes.pdf")) == text  # the pass after biber was final
+
+    notes.write_text(CITING.replace("showed", "has shown"), encoding="utf-8")
+    prose = build(notes, out)
+    assert (prose.passes, prose.biber_runs) == (1, 0)
+    assert "has shown" in pdftotext(out / "notes.pdf")
+
+    bib = tmp_path / "refs.bib"
+    bib.write_text(BIB.replace("Long Short-Term Memory", "Long Short-Term Memory, Revisited"), encoding="utf-8")
+    edited = build(notes, out)
+    assert (edited.passes, edited.biber_runs) == (2, 1)  # the .bib changed: biber again
+    assert "Long Short-Term Memory, Revisited" in squash(pdftotext(out / "notes.pdf"))
+
+    notes.write_text(CITING.replace(" [see @gers2000, p. 2451; also @reyesortiz2016]", ""), encoding="utf-8")
+    fewer = build(notes, out)
+    assert fewer.biber_runs == 1
+    assert not RERUN_REQUEST.search((work / "notes.log").read_text(encoding="latin-1"))
+    assert "Gers" not in pdftotext(out / "notes.pdf")  # the reference list follows the citations
+
+
+def test_a_table_of_contents_settles_and_a_prose_edit_is_one_pass(tmp_path):
+    body = "---\ntitle: Contents\ntemplate: {toc: true}\n---\n\n" + "".join(
+        f"# Part {n}\n\n" + "Words of the part. " * 200 + "\n\n" for n in range(1, 5))
+    write_project(tmp_path, {"notes.md": body})
+    notes, out = tmp_path / "notes.md", tmp_path / "out"
+    first = build(notes, out)
+    assert 2 <= first.passes <= 3 and first.biber_runs == 0
+    work = out / ".work-notes"
+    text = pdftotext(out / "notes.pdf")
+    pages = pdftotext(out / "notes.pdf").split("\f")
+    for n in range(1, 5):  # each entry's page number is the page the part starts on
+        entry = re.search(rf"{n}\s+Part {n}\s*\.*\s*(\d+)", pages[0])
+        assert entry, pages[0]
+        assert f"Part {n}\n" in pages[int(entry.group(1)) - 1]
+    assert not RERUN_REQUEST.search(one_more_pass(work, "notes.tex"))
+    assert pdftotext(work / "notes.pdf") == text
+
+    notes.write_text(body.replace("Words of the part.", "Words of this part.", 1), encoding="utf-8")
+    edit = build(notes, out)
+    assert edit.passes == 1
+    assert "Words of this part." in pdftotext(out / "notes.pdf")
