@@ -31,6 +31,7 @@ ENGINE_FLAGS = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error"
 MAX_PASSES = 4  # a table of contents settles in three; a fourth only if LaTeX still asks
 # what LaTeX, hyperref's rerunfilecheck and biblatex print when the next pass would come out different
 _RERUN = re.compile(r"Rerun to get|Please rerun LaTeX|Label\(s\) may have changed")
+_BIBER_REQUEST = re.compile(r"Please \(re\)run Biber")
 
 
 @dataclass
@@ -180,14 +181,15 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     work = tex_path.parent
     tex = tex_path.read_text(encoding="utf-8")
     runs = _Runs(work, engine, PreambleFormat(tex_path, tex, engine), timeout)
-    log, toc = tex_path.with_suffix(".log"), tex_path.with_suffix(".toc")
+    log = tex_path.with_suffix(".log")
     runs.preamble.start_dump()  # beside the first pass: the next one (or the next build) starts from it
     try:
         bib_findings, bib_failure = _prepare_bibliography(runs, tex_path, citations) if citations else ([], None)
-        for _ in range(1 if single_pass else MAX_PASSES):
-            toc_before = _read_bytes(toc)
-            if runs.engine(tex_path) != 0 or not _needs_rerun(read_log(log), toc_before, _read_bytes(toc)):
-                break
+        _passes(runs, tex_path, single_pass)
+        if citations and runs.returncode == 0 and _BIBER_REQUEST.search(read_log(log)):
+            # cited outside the citations document (a \cite in raw LaTeX): biber on the notes' own .bcf
+            bib_findings = _run_biber(runs, tex_path)
+            _passes(runs, tex_path, single_pass)
         runs.preamble.finish(runs.left())
     except BaseException as interrupted:  # timeout, Ctrl-C: never leave TeX running on its own
         runs.stop()
@@ -258,7 +260,7 @@ class _Runs:
         return self.returncode
 
     def biber(self, tex_path: Path) -> int:
-        self._run(["biber", tex_path.stem], safe_tex_environment())
+        self._run(["biber", "--noconf", tex_path.stem], safe_tex_environment())
         self.biber_runs += 1
         return self.returncode
 
@@ -296,17 +298,33 @@ def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations
                                 "check the cited keys: letters, digits and - _ : . / only",
                                 log_path=job.with_suffix(".log"))
     job.with_suffix(".pdf").unlink(missing_ok=True)  # empty: the box is never printed
+    findings = _run_biber(runs, job)
+    os.replace(job.with_suffix(".bbl"), bbl)
+    write_atomic(tex_path.with_suffix(".aux"), _after_biber(read_log(job.with_suffix(".aux"))))
+    write_atomic(stamp, digest)
+    return findings, None
+
+
+def _passes(runs: _Runs, tex_path: Path, single_pass: bool) -> None:
+    """Passes over the notes until nothing asks for another (one for `single_pass`)."""
+    log, toc = tex_path.with_suffix(".log"), tex_path.with_suffix(".toc")
+    for _ in range(1 if single_pass else MAX_PASSES):
+        toc_before = _read_bytes(toc)
+        if runs.engine(tex_path) != 0 or not _needs_rerun(read_log(log), toc_before, _read_bytes(toc)):
+            return
+
+
+def _run_biber(runs: _Runs, job: Path) -> list[Diagnostic]:
+    """biber on `job`'s .bcf; its findings, or a CompileError with its first error at the user's .bib line."""
     runs.biber(job)
-    findings = parse_blg(read_log(blg), work) if blg.exists() else []
+    blg = job.with_suffix(".blg")
+    findings = parse_blg(read_log(blg), job.parent) if blg.exists() else []
     errors = [finding for finding in findings if finding.kind == "error"]
     if runs.returncode != 0 or errors or not job.with_suffix(".bbl").exists():
         first = errors[0] if errors else Diagnostic(None, "error", "biber failed (see its log)")
         raise CompileError(first.message, first.location, "biber could not read this entry; `notes lint` checks "
                            "the .bib files too", diagnostics=errors[1:3], log_path=blg)
-    os.replace(job.with_suffix(".bbl"), bbl)
-    write_atomic(tex_path.with_suffix(".aux"), _after_biber(read_log(job.with_suffix(".aux"))))
-    write_atomic(stamp, digest)
-    return findings, None
+    return findings
 
 
 def _after_biber(aux: str) -> str:

@@ -98,3 +98,17 @@ def test_a_table_of_contents_settles_and_a_prose_edit_is_one_pass(tmp_path):
     edit = build(notes, out)
     assert edit.passes == 1
     assert "Words of this part." in pdftotext(out / "notes.pdf")
+
+
+@pytest.mark.skipif(shutil.which("biber") is None, reason="biber is not installed (notes doctor)")
+def test_a_citation_in_raw_latex_gets_biber_on_the_notes_own_citations(tmp_path):
+    notes = CITING.replace("bibliography: refs.bib", "bibliography: refs.bib\nallow: {raw_latex: true}") + \
+        "\n```{=latex}\nAs in \\textcite{gers2000}.\n```\n"
+    notes = notes.replace(" [see @gers2000, p. 2451; also @reyesortiz2016]", "")
+    write_project(tmp_path, {"notes.md": notes, "refs.bib": BIB})
+    result = build(tmp_path / "notes.md", tmp_path / "out")
+    assert result.biber_runs == 2  # the citations document's, then the notes' own (with the raw \textcite)
+    text = squash(pdftotext(tmp_path / "out" / "notes.pdf"))
+    assert "As in Gers, Schmidhuber, and Cummins (2000)" in text or "As in Gers et al. (2000)" in text, text
+    assert "Learning to Forget" in text  # in the reference list
+    assert not RERUN_REQUEST.search((tmp_path / "out" / ".work-notes" / "notes.log").read_text(encoding="latin-1"))
