@@ -24,7 +24,7 @@ from pathlib import Path
 
 from notes_builder.config import cache_dir
 from notes_builder.errors import CompileError, Diagnostic, Location, ToolMissingError
-from notes_builder.files import publish, write_atomic
+from notes_builder.files import publish, replace_bytes, write_atomic
 from notes_builder.texlog import LogReport, SourceMap, last_reached, parse_blg, parse_log, read_log
 
 ENGINE_FLAGS = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape"]
@@ -43,8 +43,11 @@ class Citations:
     bib_files: list[Path]
 
     def digest(self) -> str:
-        """Changes exactly when biber's output may: the citations, the style, the .bib files' text."""
+        """Changes exactly when biber's output may: the citations, the style, the .bib files' text, biber."""
         digest = hashlib.sha256(self.tex.encode())
+        with contextlib.suppress(OSError, TypeError):  # a new biber (with its biblatex) may write another .bbl
+            stat = os.stat(shutil.which("biber"))  # type: ignore[arg-type]
+            digest.update(f"\0biber {stat.st_size} {stat.st_mtime_ns}".encode())
         for path in self.bib_files:
             digest.update(b"\0" + path.name.encode() + b"\0")
             digest.update(_read_bytes(path) or b"")
@@ -287,9 +290,13 @@ def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations
     job = work / f"{tex_path.stem}-citations.tex"
     blg, bbl, stamp = job.with_suffix(".blg"), tex_path.with_suffix(".bbl"), tex_path.with_suffix(".bbl-digest")
     digest = citations.digest()
+    made = {bbl: ".bbl", tex_path.with_suffix(".aux"): ".aux", blg: ".blg"}  # what biber's run leaves, for reuse
     if bbl.exists() and _read_bytes(stamp) == digest.encode():
         return (parse_blg(read_log(blg), work) if blg.exists() else []), None
     stamp.unlink(missing_ok=True)
+    if _BIBER_CACHE.restore(digest, made):  # the same citations built in another folder
+        write_atomic(stamp, digest)
+        return (parse_blg(read_log(blg), work) if blg.exists() else []), None
     write_atomic(job, citations.tex)
     if runs.engine(job) != 0:  # the notes' own pass meets the same problem, at the user's line
         report = parse_log(read_log(job.with_suffix(".log")), SourceMap.from_tex(citations.tex), job.name)
@@ -302,7 +309,43 @@ def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations
     os.replace(job.with_suffix(".bbl"), bbl)
     write_atomic(tex_path.with_suffix(".aux"), _after_biber(read_log(job.with_suffix(".aux"))))
     write_atomic(stamp, digest)
+    _BIBER_CACHE.keep(digest, made)
     return findings, None
+
+
+class _SharedResults:
+    """biber's results in the user cache, by the citations' digest: a new build folder of the same notes (or
+    of other notes citing the same works the same way) needs no biber run."""
+
+    KEEP = 32  # digests kept (a few kB each)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def restore(self, digest: str, files: dict[Path, str]) -> bool:
+        folder = cache_dir() / self.name
+        try:
+            texts = {target: (folder / f"{digest}{suffix}").read_bytes() for target, suffix in files.items()}
+        except OSError:
+            return False
+        for target, text in texts.items():
+            replace_bytes(target, text)
+        return True
+
+    def keep(self, digest: str, files: dict[Path, str]) -> None:
+        folder = cache_dir() / self.name
+        try:
+            for source, suffix in files.items():
+                replace_bytes(folder / f"{digest}{suffix}", source.read_bytes())
+            kept = sorted(folder.glob("*.bbl"), key=lambda p: p.stat().st_mtime, reverse=True)
+        except OSError:
+            return  # no writable cache: only the next new folder pays biber again
+        for old in kept[self.KEEP:]:
+            for suffix in set(files.values()):
+                old.with_suffix(suffix).unlink(missing_ok=True)
+
+
+_BIBER_CACHE = _SharedResults("biber")
 
 
 def _passes(runs: _Runs, tex_path: Path, single_pass: bool) -> None:

@@ -59,6 +59,10 @@ def test_citations_cost_a_short_pass_and_biber_then_one_final_pass(tmp_path):
     assert not RERUN_REQUEST.search(one_more_pass(work, "notes.tex"))
     assert squash(pdftotext(work / "notes.pdf")) == text  # the pass after biber was final
 
+    elsewhere = build(notes, tmp_path / "new-folder")  # biber's results come from the user cache
+    assert (elsewhere.passes, elsewhere.biber_runs) == (1, 0)
+    assert squash(pdftotext(tmp_path / "new-folder" / "notes.pdf")) == text
+
     notes.write_text(CITING.replace("showed", "has shown"), encoding="utf-8")
     prose = build(notes, out)
     assert (prose.passes, prose.biber_runs) == (1, 0)
