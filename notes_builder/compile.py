@@ -190,8 +190,9 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
         bib_findings, bib_failure = _prepare_bibliography(runs, tex_path, citations) if citations else ([], None)
         _passes(runs, tex_path, single_pass)
         if citations and runs.returncode == 0 and _BIBER_REQUEST.search(read_log(log)):
-            # cited outside the citations document (a \cite in raw LaTeX): biber on the notes' own .bcf
-            bib_findings = _run_biber(runs, tex_path)
+            # cited outside the citations document (a \cite in raw LaTeX), or that document failed where the
+            # notes do not: biber on the notes' own .bcf, as latexmk would
+            bib_findings, bib_failure = _run_biber(runs, tex_path), None
             _passes(runs, tex_path, single_pass)
         runs.preamble.finish(runs.left())
     except BaseException as interrupted:  # timeout, Ctrl-C: never leave TeX running on its own
