@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from notes_builder.displaymath import SINGLE_LINE, layout, stacked_scripts, top_level, whole_environment
@@ -66,6 +65,8 @@ def environments(formula: Formula) -> None:
             name = match.group("name").strip()
             if match.group("kind") == "begin":
                 if name not in M.KNOWN_ENVIRONMENTS and clean[start] != TEXT:
+                    import difflib  # deliberate, for start-up time: only an unknown environment needs it
+
                     close = difflib.get_close_matches(name, sorted(M.KNOWN_ENVIRONMENTS), n=1)
                     formula.report("NB143", start, match.end(), f"unknown environment {name}" + (
                         f" (did you mean {close[0]}?)" if close else " (LaTeX's math has aligned, gathered, "
