@@ -2,6 +2,8 @@
 output, target >= 15,000 formulas/s), chktex on the same formulas; one small file (target <= 80 ms) beside chktex on
 it and `python -c pass`, with and without the package's bytecode (PYTHONDONTWRITEBYTECODE=1 on a copy with no
 __pycache__: Python compiles the package at every run); and `notes lint --compile` on the default notes (< 3 s).
+The command checks 2,000 or more formulas on two CPUs where it may (FormulaChecker.check_all): the JSON run is
+timed on one CPU too.
 
 Run: .venv/bin/python benchmarks/lint.py [--count 10000]
 Public tools only: time.perf_counter and subprocess.
@@ -73,13 +75,20 @@ def bench_chktex(items: list[str], folder: Path) -> float | None:
     return time.perf_counter() - started
 
 
-def wall(command: list[str], env: dict[str, str | None] | None = None, cwd: Path | None = None) -> float:
+def one_cpu() -> None:
+    """Run on one CPU only (subprocess preexec_fn): lint checks many formulas on two CPUs where it may."""
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
+def wall(command: list[str], env: dict[str, str | None] | None = None, cwd: Path | None = None,
+         cpus: int = 0) -> float:
     """Seconds `command` takes. `env` is added to the environment; a value None removes the variable (a
     PYTHONDONTWRITEBYTECODE=1 inherited from the shell would otherwise make every run compile the package).
-    `cwd` must not be the repository for a run that means to import another copy: `-m` puts it first on sys.path."""
+    `cwd` must not be the repository for a run that means to import another copy: `-m` puts it first on sys.path.
+    `cpus=1`: on one CPU (Linux)."""
     merged = {**os.environ, **(env or {})}
     started = time.perf_counter()
-    subprocess.run(command, capture_output=True, check=False, cwd=cwd,
+    subprocess.run(command, capture_output=True, check=False, cwd=cwd, preexec_fn=one_cpu if cpus == 1 else None,
                    env={name: value for name, value in merged.items() if value is not None})
     return time.perf_counter() - started
 
@@ -90,13 +99,16 @@ CACHED_BYTECODE: dict[str, str | None] = {"PYTHONPATH": str(REPO), "PYTHONDONTWR
 
 def bench_commands(notes: Path, count: int, runs: int = 3) -> None:
     """`notes lint` as a user runs it, text and JSON output, on the 10,000-formula file (alternating runs)."""
-    text, json_ = [], []
+    text, json_, single = [], [], []
     wall([sys.executable, "-m", "notes_builder", "lint", str(notes)], CACHED_BYTECODE, notes)  # writes bytecode
+    lint_json = [sys.executable, "-m", "notes_builder", "lint", str(notes), "--format", "json"]
     for _ in range(runs):
         text.append(wall([sys.executable, "-m", "notes_builder", "lint", str(notes)], CACHED_BYTECODE, notes))
-        json_.append(wall([sys.executable, "-m", "notes_builder", "lint", str(notes), "--format", "json"],
-                          CACHED_BYTECODE, notes))
-    for label, values in (("text", text), ("JSON", json_)):
+        json_.append(wall(lint_json, CACHED_BYTECODE, notes))
+        if hasattr(os, "sched_setaffinity"):
+            single.append(wall(lint_json, CACHED_BYTECODE, notes, cpus=1))
+    figures = [("text", text), ("JSON", json_)] + ([("JSON, one CPU", single)] if single else [])
+    for label, values in figures:
         seconds = statistics.median(values)
         print(f"notes lint command, {label} output: {count} formulas in {seconds:.3f} s = {count / seconds:,.0f} "
               f"formulas/s (median of {runs}; target >= 15,000)")
