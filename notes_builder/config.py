@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 import functools
 import os
 import re
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -276,6 +274,8 @@ def _coerce(value: Any, hint: Any, where: str, at: Location) -> Any:
 
 
 def _unknown_key(key: str, known: list[str], where: str, at: Location) -> ConfigError:
+    import difflib  # deliberate, for start-up time: only a key that is wrong (or another tool's) needs it
+
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(sorted(known))}"
     return ConfigError(f"unknown key '{where}{key}'", at, hint=hint)
@@ -499,6 +499,8 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
                 # front matter written for another tool (Jekyll, Hugo, Obsidian): its keys are ignored with one
                 # warning; in notes.yaml, or close to one of ours, an unknown key is most likely a typo
                 known = _USER_FIELDS + [p.name for p in plugins.installed_plugins() if p.section is not None]
+                import difflib  # deliberate, for start-up time: see _unknown_key
+
                 if single_file and not difflib.get_close_matches(name, known, n=1, cutoff=0.8):
                     foreign.append(key)
                     continue
@@ -719,6 +721,8 @@ def load_pyproject_lint(start: str | os.PathLike) -> tuple[LintConfig, Path] | N
         path = candidate / "pyproject.toml"
         if not path.is_file():
             continue
+        import tomllib  # deliberate, for start-up time: only a pyproject.toml above the notes needs it (2 ms)
+
         try:
             data = tomllib.loads(read_text(path))
         except tomllib.TOMLDecodeError as exc:

@@ -89,6 +89,8 @@ def source_excerpt(location: Location | None, width: int = 1) -> list[str]:
 
 def _width(text: str) -> int:
     """Terminal columns: Chinese and other wide characters take two."""
+    if text.isascii():
+        return len(text)  # every ASCII character takes one column
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 0 if unicodedata.combining(char) else 1
                for char in text)
 

@@ -7,6 +7,7 @@ import sys
 import click
 
 from notes_builder.commands import reports_errors
+from notes_builder.gcpause import no_collection_pauses
 from notes_builder.lint.cli import run_lint
 
 
@@ -27,6 +28,8 @@ def lint(paths: tuple[str, ...], fix: bool, unsafe_fixes: bool, show_diff: bool,
          output_format: str, explain: str | None, compile_: bool, select: tuple[str, ...],
          ignore: tuple[str, ...]) -> None:
     """Check the LaTeX math of the notes at PATHS (default content/): exit 0 clean, 1 findings, 2 usage."""
-    sys.exit(run_lint(paths, fix=fix, show_diff=show_diff, interactive=interactive, output_format=output_format,
-                      explain=explain, compile_=compile_, select=list(select), ignore=list(ignore),
-                      unsafe_fixes=unsafe_fixes))
+    with no_collection_pauses(process_ends=True):
+        code = run_lint(paths, fix=fix, show_diff=show_diff, interactive=interactive, output_format=output_format,
+                        explain=explain, compile_=compile_, select=list(select), ignore=list(ignore),
+                        unsafe_fixes=unsafe_fixes)
+    sys.exit(code)

@@ -6,7 +6,6 @@ import click
 
 from notes_builder.errors import Diagnostic, UsageError
 from notes_builder.lint.engine import LintOptions
-from notes_builder.lint.fixes import diff_files
 from notes_builder.lint.output import print_text, to_json
 from notes_builder.lint.rules import RULES
 from notes_builder.lint.run import lint_paths
@@ -45,6 +44,9 @@ def run_lint(paths, *, fix: bool = False, show_diff: bool = False, interactive: 
         raise UsageError("use either --fix or --diff")
     options = LintOptions(compile=compile_, select=select or [], ignore=ignore or [], unsafe_fixes=unsafe_fixes)
     if show_diff:
+        # deliberate, for start-up time: see lint.run (fixes load file writing and difflib)
+        from notes_builder.lint.fixes import diff_files
+
         text = diff_files(paths, options)
         click.echo(text, nl=False)
         return 1 if text else 0

@@ -200,7 +200,9 @@ def lint_document(document: Document, options: LintOptions | None = None,
     table = symbol_spans(config) if config.symbols else []
     for section in document.sections:
         keep.suppressed[section.source.path] = suppressions(section.source)
-    for span in [*table, *document.math]:
+    spans = [*table, *document.math]
+    checker.check_all([(span.body, _context(span)) for span in spans])
+    for span in spans:
         findings.extend(span_findings(span, checker))
     for check in CHECKS["document"]:
         findings.extend(check(document, table))

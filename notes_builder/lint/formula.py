@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from notes_builder.tex import macros as M
 from notes_builder.tex import tokens
-from notes_builder.tex.mathview import TEXT, math_view
+from notes_builder.tex.mathview import TEXT, view_and_commands
 from notes_builder.tex.safety import FORBIDDEN_COMMANDS, adds_caret_notation, find_forbidden
 
 MACRO = tokens.COMMAND  # one control sequence at an offset: `MACRO.match(body, at)`, group 1 its name
@@ -112,7 +112,7 @@ class Formula:
         self.table = table
         self.body = body
         self.context = context
-        self.clean = math_view(body)
+        self.clean, commands = view_and_commands(body)
         self.out: list[RawFinding] = []
         self._pairs: dict[int, int] | None = None
         self._brackets: dict[int, int] | None = None
@@ -125,11 +125,7 @@ class Formula:
         self.known_commands: list[tuple[str, int, int]] = []
         self.known_names: set[str] = set()
         known, clean, forbidden = table.known, self.clean, self.forbidden
-        for match in tokens.TOKEN.finditer(body):  # control words outside comments
-            name = match.group("command")
-            if not name or not name[0].isalpha():
-                continue
-            start, end = match.span()
+        for name, start, end in commands:  # control words outside comments
             if start in forbidden or name in FORBIDDEN_COMMANDS:
                 continue
             if name not in known:

@@ -28,4 +28,25 @@ def print_text(report: LintReport, console: Stream = stdout) -> None:
 
 
 def to_json(findings: list[Diagnostic]) -> str:
-    return json.dumps([f.to_json(display_path(f.path)) for f in findings], indent=2, ensure_ascii=False)
+    """`json.dumps(..., indent=2, ensure_ascii=False)` of the findings, character for character: written by
+    `_indented`, since json's indenting encoder is pure Python (a third of the output time of 3,000 findings)."""
+    return _indented([f.to_json(display_path(f.path)) for f in findings], 0)
+
+
+_STRING = json.encoder.encode_basestring  # json's own string encoder for ensure_ascii=False (in C)
+
+
+def _indented(value: object, depth: int) -> str:
+    """json.dumps(value, indent=2, ensure_ascii=False) at nesting `depth`, for the dicts, lists, strings, numbers,
+    booleans and None of a finding; keys are strings."""
+    if isinstance(value, str):
+        return _STRING(value)
+    if type(value) is int:
+        return str(value)  # what json writes (int.__repr__); a bool is no int here
+    if isinstance(value, dict | list) and value:
+        pad = "\n" + "  " * (depth + 1)
+        if isinstance(value, dict):
+            items = [f"{pad}{_STRING(key)}: {_indented(item, depth + 1)}" for key, item in value.items()]
+            return "{" + ",".join(items) + "\n" + "  " * depth + "}"
+        return "[" + ",".join(pad + _indented(item, depth + 1) for item in value) + "\n" + "  " * depth + "]"
+    return json.dumps(value)  # None, booleans, floats, and empty containers

@@ -27,6 +27,12 @@ CONTROL_SEQUENCE = r"\\(?P<command>[A-Za-z]+|.?)"
 TOKEN_PATTERN = CONTROL_SEQUENCE + r"|(?P<comment>%[^\n]*)|(?P<open>\{)|(?P<close>\})"
 TOKEN = re.compile(TOKEN_PATTERN, re.S)
 COMMAND = re.compile(CONTROL_SEQUENCE, re.S)  # one control sequence: `COMMAND.match(tex, at)`
+# TOKEN less its braces, for a scan that changes commands and comments only (tex.mathview's view)
+COMMAND_OR_COMMENT = re.compile(CONTROL_SEQUENCE + r"|(?P<comment>%[^\n]*)", re.S)
+# The same reading for the brace matchers, in fewer matches: a backslash before a letter (or any other plain
+# character) starts none, since the letters of a control word are none of backslash, braces and `%`. `\{`, `\}`,
+# `\%` and a doubled backslash are control symbols, as in TOKEN.
+_BRACE_TOKEN = re.compile(r"\\[\\{}%]|%[^\n]*|[{}]")
 # What TeX drops of a comment: the comment, its newline and the next line's indentation (`{in%⏎  put}` is
 # `{input}`).
 _COMMENT_AND_NEWLINE = re.compile(r"%[^\n]*(?:\n[ \t]*)?")
@@ -69,7 +75,7 @@ def brace_pairs(tex: str) -> dict[int, int]:
     """Index of each '{' -> index of its matching '}', in one pass. A brace with no partner is left out."""
     pairs: dict[int, int] = {}
     stack: list[int] = []
-    for match in TOKEN.finditer(tex):
+    for match in _BRACE_TOKEN.finditer(tex):
         char = match.group()
         if char == "{":
             stack.append(match.start())
@@ -81,7 +87,7 @@ def brace_pairs(tex: str) -> dict[int, int]:
 def group_end(tex: str, start: int) -> int:
     """Index of the '}' that closes the group opened by the '{' at `start`, or -1 when it is never closed."""
     depth = 0
-    for match in TOKEN.finditer(tex, start):
+    for match in _BRACE_TOKEN.finditer(tex, start):
         char = match.group()
         if char == "{":
             depth += 1
@@ -98,7 +104,7 @@ def unbalanced_brace(tex: str) -> int | None:
     """Offset of the first brace that has no partner, or None: a '}' that closes nothing, else the outermost
     '{' never closed (`\\sqrt{x + \\frac{1}{2}` reports the brace of `\\sqrt`)."""
     stack: list[int] = []
-    for match in TOKEN.finditer(tex):
+    for match in _BRACE_TOKEN.finditer(tex):
         char = match.group()
         if char == "{":
             stack.append(match.start())

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pylatexenc.latexwalker import LatexMacroNode, LatexWalker, get_default_latex_context_db
-from pylatexenc.macrospec import MacroSpec
-
 from notes_builder.lint.formula import MACRO, Formula, RawFix, skip_space
 from notes_builder.lint.registry import rule
 from notes_builder.tex import macros as M
@@ -133,6 +130,11 @@ def _latex_context(formula: Formula):
     """pylatexenc's default context plus the user's macros with their argument counts (made once per table)."""
     table = formula.table
     if table.latex_context_db is None:
+        # deliberate, for start-up time: pylatexenc (4 ms to import) parses only calls of the user's macros that
+        # take arguments, which most notes never define
+        from pylatexenc.latexwalker import get_default_latex_context_db
+        from pylatexenc.macrospec import MacroSpec
+
         db = get_default_latex_context_db().filter_context()
         db.add_context_category("notes", prepend=True, macros=[
             MacroSpec(name, "{" * count) for name, count in table.argument_macros.items()])
@@ -143,6 +145,8 @@ def _latex_context(formula: Formula):
 def _user_calls(formula: Formula) -> None:
     """User macros called with too few arguments."""
     counts = formula.table.argument_macros
+    from pylatexenc.latexwalker import LatexMacroNode, LatexWalker  # deliberate: see _latex_context
+
     try:
         walker = LatexWalker(formula.body, latex_context=_latex_context(formula), tolerant_parsing=True)
         nodes, _, _ = walker.get_latex_nodes()

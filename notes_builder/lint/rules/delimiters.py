@@ -15,7 +15,7 @@ _CLOSERS = {")", "]", "\\}", "\\rangle", "\\rfloor", "\\rceil", "\\rvert", "\\rV
 _DELIM = re.compile(
     r"\\(?P<macro>left|right|[bB]igg?[lrm]?)(?![A-Za-z])\s*(?P<delim>\\[{}|]|\\[A-Za-z]+|[()\[\]|./<>]|)"
     r"|(?P<plain>\\[{}]|[()\[\]])"
-    r"|(?P<other>\\(?:[A-Za-z@]+|.))", re.S)
+    r"|(?P<other>\\[^A-Za-z])", re.S)  # a control symbol (`\\(`, `\\\\`) is no delimiter; a control word holds none
 _BRACE = re.compile(r"[{}]")
 _DOLLAR = re.compile(r"\$")
 _PROSE = re.compile(r"(?:(?<![\\\x01A-Za-zÀ-ÿ])[A-Za-zÀ-ÿ]{2,}[ ,.;'’]+){6,}")
@@ -135,13 +135,12 @@ def unbalanced_braces(formula: Formula) -> None:
 
 
 def _balanced(clean: str) -> bool:
-    """Fast brace check on the clean body (escapes and comments are already blanked out)."""
-    depth = 0
-    for match in _BRACE.finditer(clean):
-        depth += 1 if match.group() == "{" else -1
-        if depth < 0:
-            return False
-    return depth == 0
+    """Fast brace check on the clean body (escapes and comments are already blanked out): the braces alone, with
+    each innermost pair `{}` taken out until none is left (str.replace, no loop over the braces in Python)."""
+    braces = "".join(_BRACE.findall(clean))
+    while "{}" in braces:
+        braces = braces.replace("{}", "")
+    return not braces
 
 
 @rule('NB135', 'unbalanced-dollar', 'error',

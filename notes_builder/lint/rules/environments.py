@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from notes_builder.displaymath import SINGLE_LINE, layout, stacked_scripts, top_level, whole_environment
@@ -50,15 +49,14 @@ _SUBSTACK = re.compile(r"\\(?:substack|shortstack)\s*\{")
 def environments(formula: Formula) -> None:
     """One walk with a stack of open environments; `\\\\` at the top of display math goes to _line_breaks."""
     body, clean = formula.body, formula.clean
-    if "\\" not in body and "&" not in body:
-        return
+    if "&" not in body and "\\\\" not in body and "\\begin" not in body and "\\end" not in body:
+        return  # nothing this walk reports on: no environment, no `&`, no `\\\\`
     stack: list[tuple[str, int, int]] = []
     display = formula.context != "inline"
     # `$$\begin{align}…\end{align}$$` is one display environment, as MathJax reads it (displaymath.layout)
     whole = whole_environment(body) if formula.context == "display" else None
     outer_display = not formula.context.startswith("env:") and whole is None
-    substacks = [(m.end() - 1, formula.group_end(m.end() - 1)) for m in _SUBSTACK.finditer(body)]
-    substacks += stacked_scripts(body)  # `\\prod_{j=1\\\\j\\neq i}`: set as \\substack by the renderer
+    substacks: list[tuple[int, int]] | None = None  # found at the first `\\\\` (most formulas have none)
     line_breaks: list[tuple[int, int]] = []
     for match in _ENV.finditer(body):
         start = match.start()
@@ -67,6 +65,8 @@ def environments(formula: Formula) -> None:
             name = match.group("name").strip()
             if match.group("kind") == "begin":
                 if name not in M.KNOWN_ENVIRONMENTS and clean[start] != TEXT:
+                    import difflib  # deliberate, for start-up time: only an unknown environment needs it
+
                     close = difflib.get_close_matches(name, sorted(M.KNOWN_ENVIRONMENTS), n=1)
                     formula.report("NB143", start, match.end(), f"unknown environment {name}" + (
                         f" (did you mean {close[0]}?)" if close else " (LaTeX's math has aligned, gathered, "
@@ -90,7 +90,10 @@ def environments(formula: Formula) -> None:
         allowed = M.ALIGNMENT_ENVIRONMENTS if token == "&" else M.LINE_ENVIRONMENTS
         if any(name in allowed for name, _, _ in stack):
             continue
-        if token == "\\\\" and any(a < start < b for a, b in substacks):
+        if token == "\\\\" and substacks is None:
+            substacks = [(m.end() - 1, formula.group_end(m.end() - 1)) for m in _SUBSTACK.finditer(body)]
+            substacks += stacked_scripts(body)  # `\\prod_{j=1\\\\j\\neq i}`: set as \\substack by the renderer
+        if token == "\\\\" and any(a < start < b for a, b in substacks or ()):
             continue
         if token == "\\\\" and display and all(name in SINGLE_LINE for name, _, _ in stack):
             line_breaks.append((start, start + 2))  # MathJax's line break: NB139, checked below

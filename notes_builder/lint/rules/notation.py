@@ -54,8 +54,11 @@ def _style_text(letter: str, index: str, style: str) -> str:
       'symbols: [h_t]  ...  $c_t$',
       'symbols: [h_t, c_t]', scope="document")
 def notation(document: Document, table: list[MathSpan]) -> list[Diagnostic]:
-    """`table`: the symbols table's formulas (YAML spans), read before the document's."""
+    """`table`: the symbols table's formulas (YAML spans), read before the document's. Both rules compare with
+    the table, so notes without one have nothing to report and their formulas are not scanned."""
     findings: list[Diagnostic] = []
+    if not table:
+        return findings
     first: dict[tuple[str, str], tuple[str, Location]] = {}
     table_letters: set[str] = set()
     for span in table:
