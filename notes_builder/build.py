@@ -24,15 +24,8 @@ from notes_builder.errors import CompileError, Location, NotesError
 from notes_builder.files import publish, sha256_file, write_atomic
 from notes_builder.inventory import build_inputs
 from notes_builder.lint import check_document
-from notes_builder.manifest import (
-    MANIFEST,
-    BuildOptions,
-    BuildPlan,
-    BuildResult,
-    plan_build,
-    reuse_last_build,
-    write_manifest,
-)
+from notes_builder.manifest import MANIFEST, BuildOptions, BuildResult, remember_build, write_manifest
+from notes_builder.plan import BuildPlan, plan_and_reuse
 from notes_builder.render import RenderResult, convert_svg, render_document
 
 __all__ = ["BuildOptions", "BuildResult", "build_notes", "build_stale"]
@@ -105,8 +98,11 @@ def _locate_in_notes_yaml(error: CompileError, config: NotesConfig) -> None:
 
 def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult:
     """`notes build`: reuse the last build when nothing it read changed, else render (and compile)."""
-    plan = plan_build(target, options)
-    return reuse_last_build(plan, options) or build_stale(plan, options)
+    plan, result = plan_and_reuse(target, options)
+    result = result or build_stale(plan, options)
+    if result.pdf_path is not None:
+        remember_build(target, options, plan.config.source, plan.work, result)
+    return result
 
 
 def build_stale(plan: BuildPlan, options: BuildOptions) -> BuildResult:
@@ -136,7 +132,7 @@ def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderR
     if not options.force and pdf_path.exists() and stamp.exists():
         try:
             if json.loads(stamp.read_text())["digest"] == digest:
-                write_manifest(work / MANIFEST, inputs, rendered.warnings)
+                write_manifest(work / MANIFEST, config.source, inputs, rendered.warnings)
                 return BuildResult(pdf_path, tex_path, pdf_path, False, rendered.warnings, up_to_date=True,
                                    inputs=inputs)
         except (ValueError, KeyError):
@@ -166,7 +162,7 @@ def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderR
                            first.location, diagnostics=result.warnings[1:5], log_path=result.log)
     publish(result.pdf, pdf_path)
     write_atomic(stamp, json.dumps({"digest": digest}))
-    write_manifest(work / MANIFEST, inputs, rendered.warnings)
+    write_manifest(work / MANIFEST, config.source, inputs, rendered.warnings)
     return BuildResult(pdf_path, tex_path, pdf_path, True, warnings, result.seconds,
                        latex_warnings=result.warnings, overfull=result.report.overfull, inputs=inputs,
                        passes=result.passes, biber_runs=result.biber_runs)

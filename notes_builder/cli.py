@@ -15,7 +15,8 @@ import click
 from notes_builder import __version__
 
 # command name -> "module:attribute". Names with a ':' are not commands: they are the heavy halves a command
-# loads only when it needs them (`build:stale`: parse, render and compile, when the manifest says something changed).
+# loads only when it needs them (`build:plan`: read notes.yaml, when the record of the last build does not answer;
+# `build:stale`: parse, render and compile, when the manifest says something changed).
 COMMANDS = {
     "build": "notes_builder.commands.build:build",
     "lint": "notes_builder.commands.lint:lint",
@@ -23,6 +24,7 @@ COMMANDS = {
     "doctor": "notes_builder.commands.doctor:doctor",
     "new": "notes_builder.commands.new:new",
     "train-figures": "notes_builder.commands.train:train_figures_command",
+    "build:plan": "notes_builder.plan:plan_and_reuse",
     "build:stale": "notes_builder.build:build_stale",
 }
 

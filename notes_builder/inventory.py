@@ -23,6 +23,7 @@ from notes_builder.config import CONFIG_NAME, NotesConfig, default_notes, load_c
 from notes_builder.content import parse_section
 from notes_builder.errors import NotesError
 from notes_builder.files import files_below
+from notes_builder.plugins import plugin_inputs
 from notes_builder.render.assets import REMOTE, fence_attributes
 from notes_builder.render.resolve import HTML_IMAGE
 
@@ -36,6 +37,7 @@ def config_inputs(config: NotesConfig) -> set[Path]:
     for folder in filter(None, [templates_dir(), config.template_dir]):
         files.update(files_below(folder, _MAX_FILES))
     files.update(p for p in (config.results_dir / name for name in RESULT_FILES) if p.exists())
+    files.update(plugin_inputs(config))  # what plugins check before a build (the training data and code)
     return files
 
 

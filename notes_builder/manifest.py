@@ -1,24 +1,28 @@
-"""The light half of `notes build`: options, result, output paths, and the manifest that answers "nothing changed".
+"""The light half of `notes build`: options, result, and the manifest that answers "nothing changed".
 
-A successful build records every input file (inventory.py lists them) with its size, time and digest in
-`<work>/inputs.json`. A build whose inputs are all byte for byte the same reuses the last PDF without parsing,
-rendering or running LaTeX, so this module imports only the configuration: the renderer, Markdown parser and TeX
-driver (build.py) are loaded only when something changed.
+A successful build records every input file (inventory.py lists them, notes.yaml and what plugins check among
+them) with its size, time and digest in `<work>/inputs.json`. A build whose inputs are all byte for byte the same
+reuses the last PDF without parsing, rendering or running LaTeX. The output folder also remembers which work
+folder a build of the same notes (same command line, folder and NOTES_* settings) used last, so that a no-op
+does not even read notes.yaml: this module imports neither the configuration nor YAML (plan.py does, when the
+record does not answer).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from notes_builder import __version__, plugins
-from notes_builder.config import NotesConfig, load_config
-from notes_builder.errors import Diagnostic, OutputError
+from notes_builder import __version__
+from notes_builder.errors import Diagnostic
 from notes_builder.files import sha256_file, write_atomic
 
 MANIFEST = "inputs.json"
+LAST_BUILDS = ".notes-last-builds.json"  # in the output folder: which work folder a command line last used
+_KEEP_LAST = 16
 
 
 @dataclass
@@ -56,58 +60,9 @@ class BuildResult:
         return self.warnings[:len(self.warnings) - len(self.latex_warnings)]
 
 
-@dataclass
-class BuildPlan:
-    """The configuration and where a build of it writes."""
-
-    config: NotesConfig
-    work: Path  # .work-<output>/: where LaTeX runs, with the manifest
-    tex_path: Path
-    pdf_path: Path
-
-    @property
-    def manifest(self) -> Path:
-        return self.work / MANIFEST
-
-
-def build_dir(options: BuildOptions) -> Path:
-    """The output folder, made if missing: a file, an unwritable or impossible place is one clear error."""
-    out = Path(options.out_dir).resolve() if options.out_dir else Path.cwd() / "build"
-    shown = options.out_dir or "build/"
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {shown} is a file, not a folder", hint="name a folder (it is made if missing)")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot make the output folder {shown}: {exc.strerror}") from None
-    if not os.access(out, os.W_OK):
-        raise OutputError(f"the output folder {shown} is not writable", hint="choose another with --out DIR")
-    return out
-
-
-def plan_build(target: str | Path | None, options: BuildOptions) -> BuildPlan:
-    """Read the configuration, make the output folder and run the plugins' pre-build checks (they check what the
-    manifest does not list: training, the data and the training code)."""
-    config = load_config(target, root=options.root)
-    out = build_dir(options)
-    plan = BuildPlan(config, out / f".work-{config.output}", out / f"{config.output}.tex", out / config.pdf_name)
-    plugins.pre_build(config, options)
-    return plan
-
-
-def reuse_last_build(plan: BuildPlan, options: BuildOptions) -> BuildResult | None:
-    """The last build's result when nothing it read changed (a PDF build only, not forced); None otherwise."""
-    if not options.pdf or options.force or not plan.pdf_path.exists():
-        return None
-    remembered = read_unchanged(plan.manifest)
-    if remembered is None:
-        return None
-    warnings, inputs = remembered
-    return BuildResult(plan.pdf_path, plan.tex_path, plan.pdf_path, False, warnings, up_to_date=True, inputs=inputs)
-
-
-def write_manifest(path: Path, files: set[Path], warnings: list[Diagnostic]) -> None:
-    """The inputs of a successful build, and its render warnings, which a build from the manifest repeats."""
+def write_manifest(path: Path, notes: Path, files: set[Path], warnings: list[Diagnostic]) -> None:
+    """The inputs of a successful build of `notes` (its notes.yaml or Markdown file), and its render warnings,
+    which a build from the manifest repeats."""
     try:  # a file whose size and time are as last recorded keeps its digest, as read_unchanged trusts them too
         before = json.loads(path.read_text()).get("files", {})
     except (OSError, ValueError):
@@ -118,18 +73,18 @@ def write_manifest(path: Path, files: set[Path], warnings: list[Diagnostic]) -> 
         known = before.get(str(file))
         same = known is not None and known[:2] == [stat.st_size, stat.st_mtime_ns]
         entries[str(file)] = [stat.st_size, stat.st_mtime_ns, known[2] if same else sha256_file(file)]
-    notes = [w.to_json() for w in warnings]
-    write_atomic(path, json.dumps({"version": __version__, "files": entries, "warnings": notes}))
+    write_atomic(path, json.dumps({"version": __version__, "notes": str(notes), "files": entries,
+                                   "warnings": [w.to_json() for w in warnings]}))
 
 
-def read_unchanged(path: Path) -> tuple[list[Diagnostic], set[Path]] | None:
-    """The render warnings and the inputs of the last successful build when every one of its inputs is still byte
-    for byte the same; None otherwise."""
+def read_unchanged(path: Path, notes: str) -> tuple[list[Diagnostic], set[Path]] | None:
+    """The render warnings and the inputs of the last successful build when it built `notes` and every one of its
+    inputs is still byte for byte the same; None otherwise (other notes with the same output name built since)."""
     try:
         manifest = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if manifest.get("version") != __version__:
+    if manifest.get("version") != __version__ or manifest.get("notes") != notes:
         return None
     files = manifest.get("files", {})
     for name, (size, mtime, sha) in files.items():
@@ -144,3 +99,53 @@ def read_unchanged(path: Path) -> tuple[list[Diagnostic], set[Path]] | None:
         return [Diagnostic.from_json(w) for w in manifest.get("warnings", [])], {Path(name) for name in files}
     except (KeyError, TypeError):  # written in another form: build again
         return None
+
+
+def output_folder(options: BuildOptions) -> Path:
+    """Where a build writes (`--out`, else build/ in the current folder); made and checked by plan.build_dir."""
+    return Path(options.out_dir).resolve() if options.out_dir else Path.cwd() / "build"
+
+
+def _command_key(target: str | Path | None, options: BuildOptions) -> str:
+    """What decides which notes a command line builds: the folder it runs in, the notes, --root, and the NOTES_*
+    settings (a plugin's, such as the training data's path)."""
+    settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("NOTES_"))
+    return json.dumps([os.getcwd(), str(target) if target is not None else None,
+                       str(options.root) if options.root is not None else None, settings])
+
+
+def remember_build(target: str | Path | None, options: BuildOptions, notes: Path, work: Path,
+                   result: BuildResult) -> None:
+    """Note in the output folder which notes (their notes.yaml or Markdown file), work folder and files this
+    command line's build used."""
+    record = output_folder(options) / LAST_BUILDS
+    try:
+        known = json.loads(record.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if not isinstance(known, dict):
+        known = {}
+    key = _command_key(target, options)
+    known.pop(key, None)
+    known[key] = {"notes": str(notes), "work": str(work), "tex": str(result.tex_path), "pdf": str(result.pdf_path)}
+    with contextlib.suppress(OSError):  # an unwritable folder only loses the shortcut
+        write_atomic(record, json.dumps(dict(list(known.items())[-_KEEP_LAST:])))
+
+
+def reuse_remembered_build(target: str | Path | None, options: BuildOptions) -> BuildResult | None:
+    """The last build of this command line, when nothing it read changed (notes.yaml included), found without
+    reading the configuration; None when there is no such record or anything changed (plan.py then decides)."""
+    if not options.pdf or options.force:
+        return None
+    try:
+        last = json.loads((output_folder(options) / LAST_BUILDS).read_text())[_command_key(target, options)]
+        notes, work, tex_path, pdf_path = str(last["notes"]), Path(last["work"]), Path(last["tex"]), Path(last["pdf"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not pdf_path.exists():
+        return None
+    remembered = read_unchanged(work / MANIFEST, notes)
+    if remembered is None:
+        return None
+    warnings, inputs = remembered
+    return BuildResult(pdf_path, tex_path, pdf_path, False, warnings, up_to_date=True, inputs=inputs)

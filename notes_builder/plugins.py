@@ -23,6 +23,7 @@ import dataclasses
 import functools
 import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from notes_builder.errors import UsageError
@@ -84,6 +85,11 @@ class Plugin:
 
     def on_pre_build(self, config: NotesConfig, options: BuildOptions) -> None:
         return None
+
+    def on_inputs(self, config: NotesConfig) -> set[Path]:
+        """The files `on_pre_build` checks: listed in the build's manifest, so that a change to one of them is
+        never taken for "nothing changed"."""
+        return set()
 
     def on_doctor(self, config: NotesConfig | None) -> list[Check]:
         """`config` is None when there are no readable notes (the tools are still checked)."""
@@ -154,6 +160,11 @@ def placeholder_values(config: NotesConfig) -> dict[str, Any]:
     for plugin in active_plugins(config):
         values.update(plugin.on_placeholders(config))
     return values
+
+
+def plugin_inputs(config: NotesConfig) -> set[Path]:
+    """The `on_inputs` event."""
+    return {path for plugin in active_plugins(config) for path in plugin.on_inputs(config)}
 
 
 def pre_build(config: NotesConfig, options: BuildOptions) -> None:

@@ -1,12 +1,13 @@
-"""`notes build`, light half: options, then the manifest's "nothing changed" (manifest.py); only a build with
-something to do loads the renderer (build.build_stale), through the command table's `build:stale` entry."""
+"""`notes build`, light half: options, then the manifest's "nothing changed" (manifest.py, without reading
+notes.yaml; else plan.py, with it); only a build with something to do loads the renderer (build.build_stale),
+through the command table's `build:stale` entry."""
 
 from __future__ import annotations
 
 import click
 
 from notes_builder.commands import NOTES_PATH, reports_errors
-from notes_builder.manifest import BuildOptions, plan_build, reuse_last_build
+from notes_builder.manifest import BuildOptions, remember_build, reuse_remembered_build
 from notes_builder.report import display_path, print_build
 
 
@@ -28,10 +29,13 @@ def build(ctx: click.Context, path: str | None, pdf: bool, out_dir: str | None, 
     """Render the notes at PATH (folder with notes.yaml, or one .md file; default content/) to LaTeX/PDF."""
     options = BuildOptions(pdf=pdf, out_dir=out_dir, force=force, strict=strict, show_warnings=show_warnings,
                            retrain=retrain, quiet=quiet, root=root)
-    plan = plan_build(path, options)
-    result = reuse_last_build(plan, options)
+    result = reuse_remembered_build(path, options)  # nothing changed: not even notes.yaml is read
     if result is None:
-        build_stale = ctx.find_root().command.load("build:stale")  # type: ignore[attr-defined]
-        result = build_stale(plan, options)
+        commands = ctx.find_root().command
+        plan, result = commands.load("build:plan")(path, options)  # type: ignore[attr-defined]
+        if result is None:
+            result = commands.load("build:stale")(plan, options)  # type: ignore[attr-defined]
+        if result.pdf_path is not None:
+            remember_build(path, options, plan.config.source, plan.work, result)
     print_build(result, quiet, show_warnings)
     click.echo(display_path(result.output_path))

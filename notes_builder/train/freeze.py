@@ -70,6 +70,10 @@ def config_section(training: TrainingConfig) -> dict[str, Any]:
     return {k: v for k, v in dataclasses.asdict(training).items() if k not in NOT_INPUTS}
 
 
+def code_files(folder: Path = _HERE) -> list[Path]:
+    return [folder / name for name in CODE_FILES]
+
+
 def code_hashes(folder: Path = _HERE) -> dict[str, str]:
     """SHA-256 of each code file, line endings normalised."""
     return {f"notes_builder/train/{name}": _sha((folder / name).read_bytes().replace(b"\r\n", b"\n"))

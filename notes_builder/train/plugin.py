@@ -8,6 +8,7 @@ settings.py), so importing it must not import torch, numpy, scipy or matplotlib 
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from notes_builder.plugins import Check, Plugin
@@ -31,6 +32,20 @@ class TrainingPlugin(Plugin):
         if not (config.results_dir / freeze.RECORD_NAME).exists():
             return  # notes without a recorded experiment
         ensure_results(config, retrain=options.retrain, quiet=options.quiet)
+
+    def on_inputs(self, config: NotesConfig) -> set[Path]:
+        """What the freshness check reads: the record, the files the run wrote, the training code, the data."""
+        folder = config.results_dir
+        record = folder / freeze.RECORD_NAME
+        if not record.exists():
+            return set()
+        try:
+            outputs = list(freeze.read_record(record).outputs) or list(freeze.EXPECTED_OUTPUTS)
+        except (ValueError, KeyError, TypeError, OSError):
+            outputs = list(freeze.EXPECTED_OUTPUTS)
+        files = {record, *(folder / name for name in outputs), *freeze.code_files()}
+        data = data_path(config)
+        return {path for path in (*files, data) if path.is_file()}
 
     def on_doctor(self, config: NotesConfig | None) -> list[Check]:
         """The data a retraining would read (doctor checks the extra's packages itself)."""

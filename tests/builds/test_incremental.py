@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -152,3 +154,26 @@ def test_a_broken_precompiled_preamble_in_the_cache_is_not_fatal(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Hello again." in pdftotext(tmp_path / "out" / "a.pdf")
     assert not fmt.exists() or fmt.read_bytes() != b"not a format"
+
+
+def test_a_no_op_reads_neither_notes_yaml_nor_yaml(project):
+    """The output folder remembers this command line's last build: nothing changed, nothing is even parsed."""
+    probe = ("import sys\nfrom notes_builder.cli import main\nsys.argv = ['notes', 'build', sys.argv[1], '--pdf', "
+             "'--out', sys.argv[2]]\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print('LOADED', sorted(m for m in ('yaml', 'notes_builder.config', 'markdown_it') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe, str(project), str(project / "out")], capture_output=True,
+                            text=True, env={**os.environ, **cache_of(project)}, timeout=60)
+    assert "up to date" in result.stderr, result.stderr
+    assert "LOADED []" in result.stdout
+
+
+def test_a_changed_notes_yaml_or_another_command_line_is_no_no_op(project):
+    (project / "notes.yaml").write_text(YAML.replace("title: Incremental", "title: Retitled"))
+    compiled, text = rebuild(project)
+    assert compiled and "Retitled" in text
+    other = project / "other.md"
+    other.write_text("---\ntitle: Other notes\noutput: inc\n---\n\nOther text.\n")
+    result = run_notes("build", other, "--pdf", "--out", project / "out", env=cache_of(project))
+    assert result.returncode == 0 and "Other text." in pdftotext(project / "out" / "inc.pdf")
+    compiled, text = rebuild(project)  # same output name, other notes in between: built again, not reused
+    assert compiled and "Retitled" in text
