@@ -146,7 +146,8 @@ def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderR
         citations = Citations(rendered.citations_tex, [work / name for name in rendered.model.bibliography])
     try:
         result = compile_tex(work_tex, config.template.engine, config.compile_timeout,
-                             single_pass=not (config.template.toc or citations), citations=citations)
+                             single_pass=not (config.template.toc or citations), citations=citations,
+                             fresh=options.force)
     except CompileError as error:
         forget_passes(work_tex)
         _locate_in_notes_yaml(error, config)

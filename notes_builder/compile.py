@@ -170,13 +170,14 @@ class PreambleFormat:
 
 
 def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0, single_pass: bool = False,
-                citations: Citations | None = None) -> CompileResult:
+                citations: Citations | None = None, fresh: bool = False) -> CompileResult:
     """Compile `tex_path` inside its own folder; raise CompileError with mapped diagnostics.
 
     One pass when the document needs no rerun by construction (`single_pass`: references resolved by the
     renderer, no .aux); else passes until the table of contents stops changing and LaTeX asks for no rerun.
     `citations`: biber's .bbl is made first (see `_prepare_bibliography`), so the citations cost no pass of
-    the notes. Every pass starts from the precompiled preamble once it exists.
+    the notes. Every pass starts from the precompiled preamble once it exists. `fresh` (`--force`): nothing
+    from earlier passes or biber runs is reused.
     """
     require(engine, "texlive-xetex" if engine == "xelatex" else "texlive-latex-base")
     if citations is not None:
@@ -185,14 +186,18 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     tex = tex_path.read_text(encoding="utf-8")
     runs = _Runs(work, engine, PreambleFormat(tex_path, tex, engine), timeout)
     log = tex_path.with_suffix(".log")
+    if fresh:
+        forget_passes(tex_path)
     runs.preamble.start_dump()  # beside the first pass: the next one (or the next build) starts from it
     try:
-        bib_findings, bib_failure = _prepare_bibliography(runs, tex_path, citations) if citations else ([], None)
+        bib_findings, bib_failure = (_prepare_bibliography(runs, tex_path, citations, fresh) if citations
+                                     else ([], None))
         _passes(runs, tex_path, single_pass)
-        if citations and runs.returncode == 0 and _BIBER_REQUEST.search(read_log(log)):
-            # cited outside the citations document (a \cite in raw LaTeX), or that document failed where the
-            # notes do not: biber on the notes' own .bcf, as latexmk would
+        if citations and runs.returncode == 0 and _biber_missed(tex_path):
+            # cited outside the citations document (a \cite or \nocite{*} in raw LaTeX), or that document failed
+            # where the notes do not: biber on the notes' own .bcf, as latexmk would
             bib_findings, bib_failure = _run_biber(runs, tex_path), None
+            write_atomic(tex_path.with_suffix(".bbl-keys"), cited_keys(read_log(tex_path.with_suffix(".bcf"))))
             _passes(runs, tex_path, single_pass)
         runs.preamble.finish(runs.left())
     except BaseException as interrupted:  # timeout, Ctrl-C: never leave TeX running on its own
@@ -224,7 +229,7 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
 def forget_passes(tex_path: Path) -> None:
     """After a failed build: what its passes left (a half-written .toc, a .bbl for other citations) must not
     feed the next build, which then starts as a first one."""
-    for suffix in (".aux", ".toc", ".out", ".bbl", ".bbl-digest"):
+    for suffix in (".aux", ".toc", ".out", ".bbl", ".bbl-digest", ".bbl-aux", ".bbl-keys"):
         tex_path.with_suffix(suffix).unlink(missing_ok=True)
 
 
@@ -281,21 +286,24 @@ class _Runs:
                 _stop(process)
 
 
-def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations
+def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations, fresh: bool = False
                           ) -> tuple[list[Diagnostic], CompileError | None]:
     """biber's .bbl before the notes' pass: biblatex writes the .bcf biber reads in any pass over the citations,
     so a short pass over the citations document does it instead of a whole pass of the notes. The .bbl is kept
     while the citations document and the .bib files are unchanged (a prose edit runs no biber). Returns biber's
-    findings, and the citations document's own error should the notes' pass not meet it."""
+    findings, and the citations document's own error should the notes' pass not meet it. `fresh`: run biber
+    whatever was kept (`notes build --force`)."""
     work = tex_path.parent
     job = work / f"{tex_path.stem}-citations.tex"
     blg, bbl, stamp = job.with_suffix(".blg"), tex_path.with_suffix(".bbl"), tex_path.with_suffix(".bbl-digest")
+    seed, keys = tex_path.with_suffix(".bbl-aux"), tex_path.with_suffix(".bbl-keys")
     digest = citations.digest()
-    made = {bbl: ".bbl", tex_path.with_suffix(".aux"): ".aux", blg: ".blg"}  # what biber's run leaves, for reuse
-    if bbl.exists() and _read_bytes(stamp) == digest.encode():
+    made = {bbl: ".bbl", seed: ".aux", blg: ".blg", keys: ".keys"}  # what biber's run leaves, for reuse
+    if not fresh and bbl.exists() and _read_bytes(stamp) == digest.encode():
         return (parse_blg(read_log(blg), work) if blg.exists() else []), None
     stamp.unlink(missing_ok=True)
-    if _BIBER_CACHE.restore(digest, made):  # the same citations built in another folder
+    if not fresh and _BIBER_CACHE.restore(digest, made):  # the same citations built in another folder
+        _seed_aux(tex_path, read_log(seed))
         write_atomic(stamp, digest)
         return (parse_blg(read_log(blg), work) if blg.exists() else []), None
     write_atomic(job, citations.tex)
@@ -308,7 +316,9 @@ def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations
     job.with_suffix(".pdf").unlink(missing_ok=True)  # empty: the box is never printed
     findings = _run_biber(runs, job)
     os.replace(job.with_suffix(".bbl"), bbl)
-    write_atomic(tex_path.with_suffix(".aux"), _after_biber(read_log(job.with_suffix(".aux"))))
+    write_atomic(seed, _after_biber(read_log(job.with_suffix(".aux"))))
+    write_atomic(keys, cited_keys(read_log(job.with_suffix(".bcf"))))
+    _seed_aux(tex_path, read_log(seed))
     write_atomic(stamp, digest)
     _BIBER_CACHE.keep(digest, made)
     return findings, None
@@ -349,6 +359,15 @@ class _SharedResults:
 _BIBER_CACHE = _SharedResults("biber")
 
 
+def _biber_missed(tex_path: Path) -> bool:
+    """The notes' pass cited what the .bbl was not made for: biblatex asks for biber, or the notes' .bcf names
+    other keys than the one biber read (`\\nocite{*}` added or removed in raw LaTeX, which biblatex does not
+    notice)."""
+    asked = _BIBER_REQUEST.search(read_log(tex_path.with_suffix(".log"))) is not None
+    notes_keys = cited_keys(read_log(tex_path.with_suffix(".bcf")))
+    return asked or notes_keys != read_log(tex_path.with_suffix(".bbl-keys"))
+
+
 def _passes(runs: _Runs, tex_path: Path, single_pass: bool) -> None:
     """Passes over the notes until nothing asks for another (one for `single_pass`)."""
     log, toc = tex_path.with_suffix(".log"), tex_path.with_suffix(".toc")
@@ -372,15 +391,38 @@ def _run_biber(runs: _Runs, job: Path) -> list[Diagnostic]:
 
 
 def _after_biber(aux: str) -> str:
-    """The citations document's .aux as the notes' pass should find it: biblatex's record of what was cited,
-    plus the reference context of each entry, which biblatex records only in a pass after biber (it asks for a
-    rerun when it finds none). Were this ever to differ from what biblatex writes, it would ask for a rerun,
-    and get it: this only spares a pass."""
+    """biblatex's lines of the citations document's .aux, as the notes' pass should find them: its record of
+    what was cited, plus the reference context of each entry, which biblatex records only in a pass after biber
+    (it asks for a rerun when it finds none). Were this ever to differ from what biblatex writes, it would ask
+    for a rerun, and get it: this only spares a pass."""
+    lines = "".join(line + "\n" for line in aux.splitlines() if line.startswith("\\abx@aux@"))
     context = re.search(r"^\\abx@aux@refcontext\{(.*)\}$", aux, re.M)
     if context is None:
-        return aux
+        return lines
     keys = dict.fromkeys(re.findall(r"^\\abx@aux@cite\{0\}\{(.*)\}$", aux, re.M))
-    return aux + "".join(f"\\abx@aux@defaultrefcontext{{0}}{{{key}}}{{{context.group(1)}}}\n" for key in keys)
+    return lines + "".join(f"\\abx@aux@defaultrefcontext{{0}}{{{key}}}{{{context.group(1)}}}\n" for key in keys)
+
+
+def _seed_aux(tex_path: Path, biblatex_lines: str) -> None:
+    """The notes' .aux with biblatex's lines replaced by `biblatex_lines`; the others (hyperref's page labels
+    under xelatex, for one) stay as the last pass wrote them, so that nothing else asks for a rerun."""
+    aux = tex_path.with_suffix(".aux")
+    kept = [line for line in read_log(aux).splitlines() if not line.startswith("\\abx@aux@")] if aux.exists() else []
+    write_atomic(aux, "".join(line + "\n" for line in kept) + biblatex_lines)
+
+
+_BCF_KEY = re.compile(r'<bcf:section number="(\d+)">|<bcf:citekey[^>]*>([^<]*)</bcf:citekey>')
+
+
+def cited_keys(bcf: str) -> str:
+    """What a .bcf asks biber for: each reference section's keys in order (`*` for `\\nocite{*}`)."""
+    section, keys = "0", []
+    for match in _BCF_KEY.finditer(bcf):
+        if match.group(1) is not None:
+            section = match.group(1)
+        else:
+            keys.append(f"{section} {match.group(2)}")
+    return "\n".join(dict.fromkeys(keys))
 
 
 def _needs_rerun(log: str, toc_before: bytes | None, toc_after: bytes | None) -> bool:

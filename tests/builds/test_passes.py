@@ -116,3 +116,37 @@ def test_a_citation_in_raw_latex_gets_biber_on_the_notes_own_citations(tmp_path)
     assert "As in Gers, Schmidhuber, and Cummins (2000)" in text or "As in Gers et al. (2000)" in text, text
     assert "Learning to Forget" in text  # in the reference list
     assert not RERUN_REQUEST.search((tmp_path / "out" / ".work-notes" / "notes.log").read_text(encoding="latin-1"))
+
+
+@pytest.mark.skipif(shutil.which("biber") is None, reason="biber is not installed (notes doctor)")
+def test_nocite_all_in_raw_latex_lists_every_entry_and_removing_it_drops_them(tmp_path):
+    """biblatex does not ask for biber after a `\\nocite{*}`: the keys its .bcf names are compared instead."""
+    plain = CITING.replace("bibliography: refs.bib", "bibliography: refs.bib\nallow: {raw_latex: true}")
+    plain = plain.replace(" [see @gers2000, p. 2451; also @reyesortiz2016]", "")
+    write_project(tmp_path, {"notes.md": plain + "\n```{=latex}\n\\nocite{*}\n```\n", "refs.bib": BIB})
+    notes, out = tmp_path / "notes.md", tmp_path / "out"
+    everything = build(notes, out)
+    assert everything.biber_runs == 2
+    assert "Learning to Forget" in squash(pdftotext(out / "notes.pdf"))  # gers2000: cited by \nocite{*} only
+    notes.write_text(plain.replace("showed", "has shown") + "\n```{=latex}\n\\nocite{*}\n```\n", encoding="utf-8")
+    prose = build(notes, out)
+    assert (prose.passes, prose.biber_runs) == (1, 0)
+    notes.write_text(plain, encoding="utf-8")
+    fewer = build(notes, out)
+    assert fewer.biber_runs == 1
+    assert "Learning to Forget" not in squash(pdftotext(out / "notes.pdf"))
+
+
+@pytest.mark.skipif(shutil.which("biber") is None, reason="biber is not installed (notes doctor)")
+def test_force_runs_biber_again_and_xelatex_sets_a_new_citation_once(tmp_path):
+    xe = CITING.replace("title: Passes", "title: Passes\ntemplate: {engine: xelatex}")
+    write_project(tmp_path, {"notes.md": xe, "refs.bib": BIB})
+    notes, out = tmp_path / "notes.md", tmp_path / "out"
+    build(notes, out)
+    forced = build_notes(notes, BuildOptions(pdf=True, out_dir=out, force=True))
+    assert forced.biber_runs == 1  # nothing kept is trusted
+    notes.write_text(xe + "\nAlso [@gers2000].\n", encoding="utf-8")
+    cited = build(notes, out)
+    assert (cited.passes, cited.biber_runs) == (2, 1)  # the citations document, biber, the notes once
+    log = (out / ".work-notes" / "notes.log").read_text(encoding="utf-8", errors="replace")
+    assert not RERUN_REQUEST.search(log)
