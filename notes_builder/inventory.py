@@ -36,6 +36,8 @@ def config_inputs(config: NotesConfig) -> set[Path]:
     files = {config.source, *config.sections, *config.bibliography}
     for folder in filter(None, [templates_dir(), config.template_dir]):
         files.update(files_below(folder, _MAX_FILES))
+    if config.template_dir is not None and config.template_dir.is_dir():  # a template added there counts too
+        files.update({config.template_dir, *(path.parent for path in files_below(config.template_dir, _MAX_FILES))})
     files.update(p for p in (config.results_dir / name for name in RESULT_FILES) if p.exists())
     files.update(plugin_inputs(config))  # what plugins check before a build (the training data and code)
     return files

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat as stat_module
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from notes_builder.errors import Diagnostic
 from notes_builder.files import sha256_file, write_atomic
 
 MANIFEST = "inputs.json"
+FOLDER = "folder"  # a manifest entry for a folder (its time only) instead of a file's digest
 LAST_BUILDS = ".notes-last-builds.json"  # in the output folder: which work folder a command line last used
 _KEEP_LAST = 16
 
@@ -70,6 +72,9 @@ def write_manifest(path: Path, notes: Path, files: set[Path], warnings: list[Dia
     entries = {}
     for file in sorted(files):
         stat = file.stat()
+        if stat_module.S_ISDIR(stat.st_mode):  # a folder of templates: a file added to it changes its time
+            entries[str(file)] = [0, stat.st_mtime_ns, FOLDER]
+            continue
         known = before.get(str(file))
         same = known is not None and known[:2] == [stat.st_size, stat.st_mtime_ns]
         entries[str(file)] = [stat.st_size, stat.st_mtime_ns, known[2] if same else sha256_file(file)]
@@ -92,6 +97,10 @@ def read_unchanged(path: Path, notes: str) -> tuple[list[Diagnostic], set[Path]]
             stat = os.stat(name)
         except OSError:
             return None
+        if sha == FOLDER:
+            if stat.st_mtime_ns != mtime:
+                return None
+            continue
         touched = (stat.st_size, stat.st_mtime_ns) != (size, mtime)
         if touched and (stat.st_size != size or sha256_file(Path(name)) != sha):
             return None

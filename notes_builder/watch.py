@@ -45,7 +45,10 @@ def _stat_key(path: Path) -> tuple[int, int] | None:
 
 
 def _digest(path: Path) -> str | None:
+    """A file's content digest; a folder's (of templates) is the list of its names, so a new file counts."""
     try:
+        if path.is_dir():
+            return "\n".join(sorted(entry.name for entry in path.iterdir()))
         return sha256_file(path)
     except OSError:
         return None

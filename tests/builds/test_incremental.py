@@ -177,3 +177,10 @@ def test_a_changed_notes_yaml_or_another_command_line_is_no_no_op(project):
     assert result.returncode == 0 and "Other text." in pdftotext(project / "out" / "inc.pdf")
     compiled, text = rebuild(project)  # same output name, other notes in between: built again, not reused
     assert compiled and "Retitled" in text
+
+
+def test_a_template_added_to_the_template_folder_rebuilds(project):
+    (project / "tpl" / "notes.tex.j2").write_text((REPO / "templates" / "notes.tex.j2").read_text()
+                                                  .replace("\\maketitle", "\\maketitle\nADDED-TEMPLATE-MARK"))
+    compiled, text = rebuild(project)
+    assert compiled and "ADDED-TEMPLATE-MARK" in text
