@@ -69,6 +69,7 @@ class Bibliography:
     files: list[Path]
     entries: dict[str, BibEntry] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    unread: list[Path] = field(default_factory=list)  # files that could not be read: their keys are unknown
 
     def suggest(self, key: str) -> str | None:
         close = difflib.get_close_matches(key, list(self.entries), n=1, cutoff=0.6)
@@ -90,10 +91,21 @@ def load_bibliography(paths: list[Path]) -> Bibliography:
     bibliography = Bibliography(list(paths))
     for path in paths:
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            bibliography.diagnostics.append(_problem(Location(path), f"cannot read this bibliography: {exc}",
-                                                     "NB201"))
+            raw = path.read_bytes()
+            text = raw.decode("utf-8")
+        except OSError as exc:
+            bibliography.diagnostics.append(_problem(Location(path), f"cannot read this bibliography: "
+                                                     f"{exc.strerror or exc}", "NB201"))
+            bibliography.unread.append(path)
+            continue
+        except UnicodeDecodeError as exc:  # biber reads UTF-8: say where the first other byte is
+            line_start = raw.rfind(b"\n", 0, exc.start) + 1
+            where = Location(path, raw.count(b"\n", 0, exc.start) + 1,
+                             len(raw[line_start:exc.start].decode("utf-8", "replace")) + 1)
+            bibliography.diagnostics.append(_problem(
+                where, f"this bibliography is not UTF-8 (byte 0x{raw[exc.start]:02x})", "NB201",
+                "save the file as UTF-8 (biber reads UTF-8; an editor's 'save with encoding' does it)"))
+            bibliography.unread.append(path)
             continue
         library = bibtexparser.parse_string(text)
         for block in library.blocks:
@@ -180,7 +192,7 @@ def check_cited(bibliography: Bibliography | None, cited: list[tuple[str, Locati
             checked.add(key)
             if (lacking := missing_fields(bibliography, entry)) is not None:
                 problems.append(lacking)
-        if key not in bibliography.entries:
+        if key not in bibliography.entries and not bibliography.unread:  # else it may be in an unread file
             close = bibliography.suggest(key)
             files = ", ".join(path.name for path in bibliography.files)
             problems.append(_problem(where, f"unknown citation key '{key}'" + (

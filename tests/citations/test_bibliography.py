@@ -109,3 +109,13 @@ def test_unknown_cited_keys_get_a_did_you_mean_and_no_bibliography_is_one_error(
     [alone] = check_cited(None, [("a", here), ("b", here)])
     assert alone.code == "NB205" and "bibliography" in alone.hint
     assert check_cited(None, []) == []
+
+
+def test_a_file_that_is_not_utf8_is_one_finding_at_its_byte_and_no_key_is_called_unknown(tmp_path):
+    path = tmp_path / "latin1.bib"
+    path.write_bytes("@book{caf,\n  author = {José Café},\n  title = {T}, publisher = {P}, year = {2000},\n}\n"
+                     .encode("latin-1"))
+    bibliography = load_bibliography([path])
+    assert [(d.location.line, d.location.column, d.code) for d in bibliography.diagnostics] == [(2, 16, "NB201")]
+    assert "not UTF-8 (byte 0xe9)" in bibliography.diagnostics[0].message
+    assert check_cited(bibliography, [("caf", Location(tmp_path / "a.md", 3, 1))]) == []
