@@ -1,12 +1,12 @@
 """`notes build`: gather, check, render, then write (the mkdocs order), reusing what has not changed.
 
-The light half (options, output paths, the manifest's "nothing changed") is manifest.py, which the command line
-runs first; this module, with the Markdown parser, the renderer and the TeX driver, is loaded when something
-changed. The build folder holds the published `<output>.pdf` and `<output>.tex`, and a work folder
-`.work-<output>/` where LaTeX runs (aux files, copied figures, the precompiled preamble). Two caches
-keep rebuilds cheap: a manifest of every input file of the last successful build (nothing changed: no
-parsing, no rendering, no LaTeX), and a digest of the generated LaTeX and figures (a change that does
-not reach the PDF, e.g. in a comment: no LaTeX run).
+The light halves run first: manifest.py (options, the order of a build, the record of the last build and its
+manifest: "nothing changed" without reading notes.yaml), then plan.py (notes.yaml and where the build writes).
+This module, with the Markdown parser, the renderer and the TeX driver, is loaded when something changed. The
+build folder holds the published `<output>.pdf` and `<output>.tex`, and a work folder `.work-<output>/` where
+LaTeX runs (aux files, copied figures, the precompiled preamble). Two caches keep rebuilds cheap: a manifest of
+every input file of the last successful build (nothing changed: no parsing, no rendering, no LaTeX), and a digest
+of the generated LaTeX and figures (a change that does not reach the PDF, e.g. in a comment: no LaTeX run).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from notes_builder.errors import CompileError, Location, NotesError
 from notes_builder.files import publish, sha256_file, write_atomic
 from notes_builder.inventory import build_inputs
 from notes_builder.lint import check_document
-from notes_builder.manifest import MANIFEST, BuildOptions, BuildResult, remember_build, write_manifest
+from notes_builder.manifest import MANIFEST, BuildOptions, BuildResult, run_build, write_manifest
 from notes_builder.plan import BuildPlan, plan_and_reuse
 from notes_builder.render import RenderResult, convert_svg, render_document
 
@@ -98,11 +98,7 @@ def _locate_in_notes_yaml(error: CompileError, config: NotesConfig) -> None:
 
 def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult:
     """`notes build`: reuse the last build when nothing it read changed, else render (and compile)."""
-    plan, result = plan_and_reuse(target, options)
-    result = result or build_stale(plan, options)
-    if result.pdf_path is not None:
-        remember_build(target, options, plan.config.source, plan.work, result)
-    return result
+    return run_build(target, options, plan_and_reuse, build_stale)
 
 
 def build_stale(plan: BuildPlan, options: BuildOptions) -> BuildResult:

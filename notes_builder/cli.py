@@ -8,6 +8,7 @@ place in the package that loads code by name (besides the optional training extr
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -43,6 +44,10 @@ class LazyGroup(click.Group):
     def load(self, name: str) -> Any:
         module, _, attribute = COMMANDS[name].partition(":")
         return getattr(importlib.import_module(module), attribute)
+
+    def deferred(self, name: str) -> Callable[..., Any]:
+        """`name`'s function, imported only when it is called."""
+        return lambda *args: self.load(name)(*args)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

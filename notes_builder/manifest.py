@@ -14,8 +14,10 @@ import contextlib
 import json
 import os
 import stat as stat_module
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from notes_builder import __version__
 from notes_builder.errors import Diagnostic
@@ -151,10 +153,32 @@ def reuse_remembered_build(target: str | Path | None, options: BuildOptions) -> 
         notes, work, tex_path, pdf_path = str(last["notes"]), Path(last["work"]), Path(last["tex"]), Path(last["pdf"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not pdf_path.exists():
+    return reuse_unchanged(options, notes, work, tex_path, pdf_path)
+
+
+def reuse_unchanged(options: BuildOptions, notes: str, work: Path, tex_path: Path, pdf_path: Path
+                    ) -> BuildResult | None:
+    """The last build's result when it built `notes` into `work` and nothing it read changed (a PDF build only,
+    not forced); None otherwise."""
+    if not options.pdf or options.force or not pdf_path.exists():
         return None
     remembered = read_unchanged(work / MANIFEST, notes)
     if remembered is None:
         return None
     warnings, inputs = remembered
     return BuildResult(pdf_path, tex_path, pdf_path, False, warnings, up_to_date=True, inputs=inputs)
+
+
+def run_build(target: str | Path | None, options: BuildOptions,
+              plan_and_reuse: Callable[[str | Path | None, BuildOptions], tuple[Any, BuildResult | None]],
+              build_stale: Callable[[Any, BuildOptions], BuildResult]) -> BuildResult:
+    """The order of every build: the record of the last one (no notes.yaml read), else the plan and its
+    manifest, else a real build. The heavier halves are passed in, so that the command line loads them only
+    when it needs them (plan.plan_and_reuse, build.build_stale)."""
+    result = reuse_remembered_build(target, options)
+    if result is None:
+        plan, result = plan_and_reuse(target, options)
+        result = result or build_stale(plan, options)
+        if result.pdf_path is not None:
+            remember_build(target, options, plan.config.source, plan.work, result)
+    return result

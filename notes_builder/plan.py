@@ -10,7 +10,7 @@ from pathlib import Path
 from notes_builder import plugins
 from notes_builder.config import NotesConfig, load_config
 from notes_builder.errors import OutputError
-from notes_builder.manifest import MANIFEST, BuildOptions, BuildResult, output_folder, read_unchanged
+from notes_builder.manifest import BuildOptions, BuildResult, output_folder, reuse_unchanged
 
 
 @dataclass
@@ -21,10 +21,6 @@ class BuildPlan:
     work: Path  # .work-<output>/: where LaTeX runs, with the manifest
     tex_path: Path
     pdf_path: Path
-
-    @property
-    def manifest(self) -> Path:
-        return self.work / MANIFEST
 
 
 def build_dir(options: BuildOptions) -> Path:
@@ -54,13 +50,7 @@ def plan_build(target: str | Path | None, options: BuildOptions) -> BuildPlan:
 
 def reuse_last_build(plan: BuildPlan, options: BuildOptions) -> BuildResult | None:
     """The last build's result when nothing it read changed (a PDF build only, not forced); None otherwise."""
-    if not options.pdf or options.force or not plan.pdf_path.exists():
-        return None
-    remembered = read_unchanged(plan.manifest, str(plan.config.source))
-    if remembered is None:
-        return None
-    warnings, inputs = remembered
-    return BuildResult(plan.pdf_path, plan.tex_path, plan.pdf_path, False, warnings, up_to_date=True, inputs=inputs)
+    return reuse_unchanged(options, str(plan.config.source), plan.work, plan.tex_path, plan.pdf_path)
 
 
 def plan_and_reuse(target: str | Path | None, options: BuildOptions) -> tuple[BuildPlan, BuildResult | None]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import click
 
 from notes_builder.commands import NOTES_PATH, reports_errors
-from notes_builder.manifest import BuildOptions, remember_build, reuse_remembered_build
+from notes_builder.manifest import BuildOptions, run_build
 from notes_builder.report import display_path, print_build
 
 
@@ -29,13 +29,8 @@ def build(ctx: click.Context, path: str | None, pdf: bool, out_dir: str | None, 
     """Render the notes at PATH (folder with notes.yaml, or one .md file; default content/) to LaTeX/PDF."""
     options = BuildOptions(pdf=pdf, out_dir=out_dir, force=force, strict=strict, show_warnings=show_warnings,
                            retrain=retrain, quiet=quiet, root=root)
-    result = reuse_remembered_build(path, options)  # nothing changed: not even notes.yaml is read
-    if result is None:
-        commands = ctx.find_root().command
-        plan, result = commands.load("build:plan")(path, options)  # type: ignore[attr-defined]
-        if result is None:
-            result = commands.load("build:stale")(plan, options)  # type: ignore[attr-defined]
-        if result.pdf_path is not None:
-            remember_build(path, options, plan.config.source, plan.work, result)
+    commands = ctx.find_root().command
+    result = run_build(path, options, commands.deferred("build:plan"),  # type: ignore[attr-defined]
+                       commands.deferred("build:stale"))  # type: ignore[attr-defined]
     print_build(result, quiet, show_warnings)
     click.echo(display_path(result.output_path))
