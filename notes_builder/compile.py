@@ -28,6 +28,7 @@ from notes_builder.files import publish, replace_bytes, write_atomic
 from notes_builder.texlog import LogReport, SourceMap, last_reached, parse_blg, parse_log, read_log
 
 ENGINE_FLAGS = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape"]
+BIBER_RUNS_KEPT = 32  # biber runs the user cache keeps (a few kB each)
 MAX_PASSES = 4  # a table of contents settles in three; a fourth only if LaTeX still asks
 # what LaTeX, hyperref's rerunfilecheck and biblatex print when the next pass would come out different
 _RERUN = re.compile(r"Rerun to get|Please rerun LaTeX|Label\(s\) may have changed")
@@ -164,9 +165,7 @@ class PreambleFormat:
         except OSError:
             return  # no writable cache: the format stays usable in this work folder
         self.path.unlink(missing_ok=True)
-        formats = sorted(self.shared.glob("nbpreamble-*.fmt"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in formats[self.KEEP:]:
-            old.unlink(missing_ok=True)
+        _keep_newest(self.shared, "nbpreamble-*.fmt", self.KEEP)
 
 
 def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0, single_pass: bool = False,
@@ -197,7 +196,7 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
             # cited outside the citations document (a \cite or \nocite{*} in raw LaTeX), or that document failed
             # where the notes do not: biber on the notes' own .bcf, as latexmk would
             bib_findings, bib_failure = _run_biber(runs, tex_path), None
-            write_atomic(tex_path.with_suffix(".bbl-keys"), cited_keys(read_log(tex_path.with_suffix(".bcf"))))
+            write_atomic(_BiberFiles(tex_path).keys, cited_keys(read_log(tex_path.with_suffix(".bcf"))))
             _passes(runs, tex_path, single_pass)
         runs.preamble.finish(runs.left())
     except BaseException as interrupted:  # timeout, Ctrl-C: never leave TeX running on its own
@@ -229,8 +228,10 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
 def forget_passes(tex_path: Path) -> None:
     """After a failed build: what its passes left (a half-written .toc, a .bbl for other citations) must not
     feed the next build, which then starts as a first one."""
-    for suffix in (".aux", ".toc", ".out", ".bbl", ".bbl-digest", ".bbl-aux", ".bbl-keys"):
-        tex_path.with_suffix(suffix).unlink(missing_ok=True)
+    biber = _BiberFiles(tex_path)
+    for path in (*(tex_path.with_suffix(suffix) for suffix in (".aux", ".toc", ".out")),
+                 biber.bbl, biber.digest, biber.seed, biber.keys):
+        path.unlink(missing_ok=True)
 
 
 class _Runs:
@@ -286,77 +287,107 @@ class _Runs:
                 _stop(process)
 
 
+@dataclass(frozen=True)
+class _BiberFiles:
+    """Where one document's biber state lives in its work folder: the citations document, the .bbl, the digest
+    of what it was made from, biblatex's .aux lines for the notes' pass, the keys biber read."""
+
+    tex_path: Path
+
+    @property
+    def job(self) -> Path:
+        return self.tex_path.with_name(f"{self.tex_path.stem}-citations.tex")
+
+    @property
+    def blg(self) -> Path:
+        return self.job.with_suffix(".blg")
+
+    @property
+    def bbl(self) -> Path:
+        return self.tex_path.with_suffix(".bbl")
+
+    @property
+    def digest(self) -> Path:
+        return self.tex_path.with_suffix(".bbl-digest")
+
+    @property
+    def seed(self) -> Path:
+        return self.tex_path.with_suffix(".bbl-aux")
+
+    @property
+    def keys(self) -> Path:
+        return self.tex_path.with_suffix(".bbl-keys")
+
+    def shared(self) -> dict[Path, str]:
+        """What the user cache keeps of a biber run, with the suffix it keeps each under."""
+        return {self.bbl: ".bbl", self.seed: ".aux", self.blg: ".blg", self.keys: ".keys"}
+
+    def findings(self) -> list[Diagnostic]:
+        """biber's own findings in the .blg of the run that made the .bbl, at the .bib lines."""
+        return parse_blg(read_log(self.blg), self.tex_path.parent) if self.blg.exists() else []
+
+
 def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations, fresh: bool = False
                           ) -> tuple[list[Diagnostic], CompileError | None]:
     """biber's .bbl before the notes' pass: biblatex writes the .bcf biber reads in any pass over the citations,
     so a short pass over the citations document does it instead of a whole pass of the notes. The .bbl is kept
-    while the citations document and the .bib files are unchanged (a prose edit runs no biber). Returns biber's
-    findings, and the citations document's own error should the notes' pass not meet it. `fresh`: run biber
-    whatever was kept (`notes build --force`)."""
-    work = tex_path.parent
-    job = work / f"{tex_path.stem}-citations.tex"
-    blg, bbl, stamp = job.with_suffix(".blg"), tex_path.with_suffix(".bbl"), tex_path.with_suffix(".bbl-digest")
-    seed, keys = tex_path.with_suffix(".bbl-aux"), tex_path.with_suffix(".bbl-keys")
+    while the citations document and the .bib files are unchanged (a prose edit runs no biber), in the work
+    folder and, by digest, in the user cache. Returns biber's findings, and the citations document's own error
+    should the notes' pass not meet it. `fresh`: run biber whatever was kept (`notes build --force`)."""
+    files = _BiberFiles(tex_path)
     digest = citations.digest()
-    made = {bbl: ".bbl", seed: ".aux", blg: ".blg", keys: ".keys"}  # what biber's run leaves, for reuse
-    if not fresh and bbl.exists() and _read_bytes(stamp) == digest.encode():
-        return (parse_blg(read_log(blg), work) if blg.exists() else []), None
-    stamp.unlink(missing_ok=True)
-    if not fresh and _BIBER_CACHE.restore(digest, made):  # the same citations built in another folder
-        _seed_aux(tex_path, read_log(seed))
-        write_atomic(stamp, digest)
-        return (parse_blg(read_log(blg), work) if blg.exists() else []), None
-    write_atomic(job, citations.tex)
-    if runs.engine(job) != 0:  # the notes' own pass meets the same problem, at the user's line
-        report = parse_log(read_log(job.with_suffix(".log")), SourceMap.from_tex(citations.tex), job.name)
-        first = report.errors[0] if report.errors else Diagnostic(None, "error", "LaTeX failed on the citations")
-        return [], CompileError(f"{first.message} (while preparing the citations for biber)", None,
-                                "check the cited keys: letters, digits and - _ : . / only",
-                                log_path=job.with_suffix(".log"))
-    job.with_suffix(".pdf").unlink(missing_ok=True)  # empty: the box is never printed
-    findings = _run_biber(runs, job)
-    os.replace(job.with_suffix(".bbl"), bbl)
-    write_atomic(seed, _after_biber(read_log(job.with_suffix(".aux"))))
-    write_atomic(keys, cited_keys(read_log(job.with_suffix(".bcf"))))
-    _seed_aux(tex_path, read_log(seed))
-    write_atomic(stamp, digest)
-    _BIBER_CACHE.keep(digest, made)
-    return findings, None
+    if not fresh and files.bbl.exists() and _read_bytes(files.digest) == digest.encode():
+        return files.findings(), None
+    files.digest.unlink(missing_ok=True)
+    shared = cache_dir() / "biber"
+    if fresh or not _restore(shared, digest, files.shared()):  # else: the same citations, built in another folder
+        job = files.job
+        write_atomic(job, citations.tex)
+        if runs.engine(job) != 0:  # the notes' own pass meets the same problem, at the user's line
+            report = parse_log(read_log(job.with_suffix(".log")), SourceMap.from_tex(citations.tex), job.name)
+            first = report.errors[0] if report.errors else Diagnostic(None, "error", "LaTeX failed on the citations")
+            return [], CompileError(f"{first.message} (while preparing the citations for biber)", None,
+                                    "check the cited keys: letters, digits and - _ : . / only",
+                                    log_path=job.with_suffix(".log"))
+        job.with_suffix(".pdf").unlink(missing_ok=True)  # empty: the box is never printed
+        _run_biber(runs, job)
+        os.replace(job.with_suffix(".bbl"), files.bbl)
+        write_atomic(files.seed, _after_biber(read_log(job.with_suffix(".aux"))))
+        write_atomic(files.keys, cited_keys(read_log(job.with_suffix(".bcf"))))
+        _keep(shared, digest, files.shared())
+    _seed_aux(tex_path, read_log(files.seed))
+    write_atomic(files.digest, digest)
+    return files.findings(), None
 
 
-class _SharedResults:
-    """biber's results in the user cache, by the citations' digest: a new build folder of the same notes (or
-    of other notes citing the same works the same way) needs no biber run."""
-
-    KEEP = 32  # digests kept (a few kB each)
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def restore(self, digest: str, files: dict[Path, str]) -> bool:
-        folder = cache_dir() / self.name
-        try:
-            texts = {target: (folder / f"{digest}{suffix}").read_bytes() for target, suffix in files.items()}
-        except OSError:
-            return False
-        for target, text in texts.items():
-            replace_bytes(target, text)
-        return True
-
-    def keep(self, digest: str, files: dict[Path, str]) -> None:
-        folder = cache_dir() / self.name
-        try:
-            for source, suffix in files.items():
-                replace_bytes(folder / f"{digest}{suffix}", source.read_bytes())
-            kept = sorted(folder.glob("*.bbl"), key=lambda p: p.stat().st_mtime, reverse=True)
-        except OSError:
-            return  # no writable cache: only the next new folder pays biber again
-        for old in kept[self.KEEP:]:
-            for suffix in set(files.values()):
-                old.with_suffix(suffix).unlink(missing_ok=True)
+def _restore(folder: Path, digest: str, files: dict[Path, str]) -> bool:
+    """Copy a kept biber run's files into place; False when the cache does not have them all."""
+    try:
+        texts = {target: (folder / f"{digest}{suffix}").read_bytes() for target, suffix in files.items()}
+    except OSError:
+        return False
+    for target, text in texts.items():
+        replace_bytes(target, text)
+    return True
 
 
-_BIBER_CACHE = _SharedResults("biber")
+def _keep(folder: Path, digest: str, files: dict[Path, str]) -> None:
+    """Keep a biber run's files in the user cache by digest (the newest BIBER_RUNS_KEPT runs)."""
+    try:
+        for source, suffix in files.items():
+            replace_bytes(folder / f"{digest}{suffix}", source.read_bytes())
+    except OSError:
+        return  # no writable cache: only the next new folder pays biber again
+    _keep_newest(folder, "*.bbl", BIBER_RUNS_KEPT, tuple(set(files.values())))
+
+
+def _keep_newest(folder: Path, pattern: str, keep: int, siblings: tuple[str, ...] = ()) -> None:
+    """Trim a cache folder to its `keep` newest `pattern` files, each with its files of the `siblings` suffixes."""
+    with contextlib.suppress(OSError):  # another build trims the same folder: what it removed is gone anyway
+        found = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in found[keep:]:
+            for path in (old, *(old.with_suffix(suffix) for suffix in siblings)):
+                path.unlink(missing_ok=True)
 
 
 def _biber_missed(tex_path: Path) -> bool:
@@ -365,7 +396,7 @@ def _biber_missed(tex_path: Path) -> bool:
     notice)."""
     asked = _BIBER_REQUEST.search(read_log(tex_path.with_suffix(".log"))) is not None
     notes_keys = cited_keys(read_log(tex_path.with_suffix(".bcf")))
-    return asked or notes_keys != read_log(tex_path.with_suffix(".bbl-keys"))
+    return asked or notes_keys != read_log(_BiberFiles(tex_path).keys)
 
 
 def _passes(runs: _Runs, tex_path: Path, single_pass: bool) -> None:
