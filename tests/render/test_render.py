@@ -294,10 +294,14 @@ def test_svg_figure_is_converted_once_and_cached(tmp_path, monkeypatch):
     """The renderer converts an SVG (to report a broken one at its line); staging it copies that result."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     write_project(tmp_path, {"note.md": "![A drawing](box.svg)\n", "box.svg": SVG})
+    converted = []
     for _ in range(2):
         result = run_notes("build", tmp_path / "note.md", "--pdf", "--force", "--out", tmp_path / "out")
         assert result.returncode == 0, result.stderr
-    assert len(list((tmp_path / "cache" / "notes-builder" / "svg").glob("*.pdf"))) == 1
+        converted.append({path: path.stat().st_mtime_ns
+                          for path in (tmp_path / "cache" / "notes-builder" / "svg").glob("*.pdf")})
+    assert len(converted[0]) == 1
+    assert converted[1] == converted[0]  # the second build reused the PDF: no new conversion rewrote it
     assert "Figure 1. A drawing" in squash(pdftotext(tmp_path / "out" / "note.pdf"))
 
 
