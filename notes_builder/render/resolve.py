@@ -503,7 +503,6 @@ class Resolver:
             return False
         # Notes written for MathJax go on after a formula with "where …" or "其中，": a caption is one line, a
         # whole sentence, that does not start in lower case
-        text = self.section.source.text
         line = text[self.section.source.line_offset(start[0]):self.section.source.line_offset(start[0] + 1)].strip()
         return (start[1] - start[0] == 1 and not line[:1].islower() and line.endswith(_SENTENCE_END)
                 and not line.startswith(_CONTINUATIONS))
