@@ -18,6 +18,7 @@ from pathlib import Path
 
 from notes_builder.config import NotesConfig, cache_dir, read_text
 from notes_builder.errors import ContentError, Diagnostic, Location, ToolMissingError
+from notes_builder.files import publish
 from notes_builder.tex.chars import tex_safe_stem
 
 IMAGE_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".svg"}
@@ -230,7 +231,4 @@ def _scratch_svg_folder() -> Path:
 
 def convert_svg(source: Path, target: Path) -> None:
     """SVG figures become PDF (vector) with rsvg-convert; the renderer has usually converted it already."""
-    converted = svg_as_pdf(source)
-    tmp = target.with_suffix(".tmp.pdf")
-    shutil.copyfile(converted, tmp)
-    tmp.replace(target)
+    publish(svg_as_pdf(source), target)

@@ -44,7 +44,6 @@ def math_unicode(body: str) -> str:
 
 
 _DISPLAYLINES = re.compile(r"\\displaylines\s*\{")
-_BLANK_LINE = re.compile(r"\n[ \t]*(?=\n)")
 _SCRIPT_COMMAND = re.compile(r"([_^])\s*\\([A-Za-z]+)(?![A-Za-z])")
 _SIZE_IN_MATH = re.compile(r"\\(?:tiny|scriptsize|footnotesize|small|normalsize|large|Large|LARGE|huge|Huge)"
                            r"(?![A-Za-z])\s*")

@@ -5,12 +5,14 @@ big values. Part of the resolve stage: the model holds a placeholder's value as 
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import math
 import re
 from typing import Any
 
 import jinja2
+from jinja2.environment import TemplateExpression
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from notes_builder import plugins
@@ -116,6 +118,18 @@ def placeholder_environment() -> jinja2.Environment:
     return env
 
 
+@functools.cache
+def _shared_environment() -> jinja2.Environment:
+    return placeholder_environment()
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(expression: str) -> TemplateExpression:
+    """An expression compiled once per process: Jinja's compiler is most of a placeholder's cost, and `notes watch`
+    fills the same placeholders on every rebuild. A failed compile raises each time (lru_cache keeps no errors)."""
+    return _shared_environment().compile_expression(expression, undefined_to_none=False)
+
+
 def placeholder_values(config: NotesConfig) -> dict[str, Any]:
     """What `notes.` offers placeholders: plain values only, never the config object and its paths."""
     return {"title": config.title, "author": config.author, "date": config.date, "language": config.language,
@@ -141,7 +155,6 @@ class Placeholders:
         self.metrics = metrics
         self.results_error = results_error
         self.notes_values = notes_values
-        self.env = placeholder_environment()
 
     def value(self, expression: str, location: Location) -> str:
         """The text of one `{{ expression }}`. The expression and the results are both user input, so whatever
@@ -151,8 +164,7 @@ class Placeholders:
             raise PlaceholderError(f"placeholder '{shown}' needs results, but {self.results_error}",
                                    location, hint="run `notes train-figures` to record the results")
         try:
-            result = self.env.compile_expression(expression, undefined_to_none=False)(
-                metrics=self.metrics or {}, notes=self.notes_values)
+            result = _compiled(expression)(metrics=self.metrics or {}, notes=self.notes_values)
             if isinstance(result, dict | list | tuple):
                 raise PlaceholderError(f"placeholder '{shown}' is a {'mapping' if isinstance(result, dict) else 'list'}"
                                        ", not a value", location, hint=_SANDBOX_HINT + "; name one entry, e.g. "

@@ -35,6 +35,7 @@ from notes_builder.render.checks import Glyphs, check_tex, check_unknown_callout
 from notes_builder.render.mathforms import as_latex_reads
 from notes_builder.render.placeholders import PLACEHOLDER, Placeholders, placeholder_values
 from notes_builder.tex.chars import is_cjk, slug, tex_safe_stem
+from notes_builder.tex.positions import position_after
 from notes_builder.tex.safety import FORBIDDEN_HINT, describe, find_forbidden
 from notes_builder.tex.tokens import unbalanced_brace
 
@@ -176,10 +177,7 @@ class Resolver:
         base = self.location(node)
 
         def at(index: int) -> Location:
-            prefix = raw[:index]
-            line = base.line + prefix.count("\n")
-            column = (index - prefix.rfind("\n")) if "\n" in prefix else base.column + index
-            return Location(base.path, line, column)
+            return Location(base.path, *position_after(raw, index, base.line, base.column))
 
         assert self.section is not None
         source = self.section.source
@@ -505,7 +503,6 @@ class Resolver:
             return False
         # Notes written for MathJax go on after a formula with "where …" or "其中，": a caption is one line, a
         # whole sentence, that does not start in lower case
-        text = self.section.source.text
         line = text[self.section.source.line_offset(start[0]):self.section.source.line_offset(start[0] + 1)].strip()
         return (start[1] - start[0] == 1 and not line[:1].islower() and line.endswith(_SENTENCE_END)
                 and not line.startswith(_CONTINUATIONS))
@@ -723,8 +720,7 @@ class Resolver:
             included_path = included.path
 
             def position(index: int, text: str = code, start: int = first_line) -> Location:
-                return Location(included_path, start + text.count("\n", 0, index),
-                                index - text.rfind("\n", 0, index))
+                return Location(included_path, *position_after(text, index, start))
         self.glyphs.check(code, position)
         known = known_language(language)
         if not known:  # every build warns again: the highlight cache keeps known languages only

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from pdfcheck import pdftotext, run_notes, squash, write_project
 
+from notes_builder.compile import compile_tex
 from notes_builder.content import load_document
-from notes_builder.render import render_document
+from notes_builder.errors import CompileError
+from notes_builder.render import assets, render_document
 
 GOLDEN = Path(__file__).parent / "golden"
 # A 1x1 PNG, written by the tests that need a raster image.
@@ -276,9 +278,6 @@ def test_double_dash_in_code_comes_out_as_typed(tmp_path):
 
 def test_tex_error_column_points_at_the_command(tmp_path):
     """Mapping a real pdflatex error back through the %NB markers lands on the backslash of `\\frac`."""
-    from notes_builder.compile import compile_tex
-    from notes_builder.errors import CompileError
-
     source = tmp_path / "a.md"
     source.write_text("Some text.\n\nAnd more words $\\frac{a}$ here.\n")
     tex = tmp_path / "work" / "doc.tex"
@@ -295,10 +294,14 @@ def test_svg_figure_is_converted_once_and_cached(tmp_path, monkeypatch):
     """The renderer converts an SVG (to report a broken one at its line); staging it copies that result."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     write_project(tmp_path, {"note.md": "![A drawing](box.svg)\n", "box.svg": SVG})
+    converted = []
     for _ in range(2):
         result = run_notes("build", tmp_path / "note.md", "--pdf", "--force", "--out", tmp_path / "out")
         assert result.returncode == 0, result.stderr
-    assert len(list((tmp_path / "cache" / "notes-builder" / "svg").glob("*.pdf"))) == 1
+        converted.append({path: path.stat().st_mtime_ns
+                          for path in (tmp_path / "cache" / "notes-builder" / "svg").glob("*.pdf")})
+    assert len(converted[0]) == 1
+    assert converted[1] == converted[0]  # the second build reused the PDF: no new conversion rewrote it
     assert "Figure 1. A drawing" in squash(pdftotext(tmp_path / "out" / "note.pdf"))
 
 
@@ -355,8 +358,6 @@ def test_a_symlinked_figure_that_leaves_the_project_is_refused(tmp_path):
 
 
 def test_the_svg_cache_stays_bounded_and_an_unwritable_cache_leaks_no_folder(tmp_path, monkeypatch):
-    from notes_builder.render import assets
-
     folder = tmp_path / "cache" / "notes-builder" / "svg"
     folder.mkdir(parents=True)
     for index in range(6):

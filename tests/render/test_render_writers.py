@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from pdfcheck import pdftotext, run_notes, squash, write_project
@@ -26,7 +27,7 @@ def _default_model() -> model.NotesDocument:
     return resolve(document, *load_metrics(document.config))
 
 
-def _strings(node: object, math: bool = False):
+def _strings(node: object) -> Iterator[str]:
     """Every text a model node holds, outside math and raw LaTeX (which are TeX by design)."""
     if isinstance(node, model.InlineMath | model.DisplayMath | model.RawLatex | model.SymbolRow):
         return
