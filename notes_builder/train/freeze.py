@@ -121,6 +121,12 @@ def output_hashes(folder: Path, names: list[str] | tuple[str, ...]) -> dict[str,
     return {name: sha256_file(folder / name) for name in sorted(names)}
 
 
+def output_names(record: Record | None) -> list[str]:
+    """The files a record vouches for: those it hashed; for a record without `outputs` (version 1), an unreadable
+    one or none, the files every run writes. The build's freshness check and its input list must agree on them."""
+    return list(record.outputs) if record is not None and record.outputs else list(EXPECTED_OUTPUTS)
+
+
 def digest(values: dict[str, Any]) -> str:
     return _sha(json.dumps(values, sort_keys=True, separators=(",", ":")))
 
