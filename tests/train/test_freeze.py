@@ -18,7 +18,6 @@ from notes_builder.train.freeze import FIGURES
 from notes_builder.train.results import check_results, ensure_results
 from notes_builder.train.settings import TrainingConfig, training_settings
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "HAPT-RawData.zip"
 TRAIN_CODE = Path(har.__file__).resolve().parent
 
 
