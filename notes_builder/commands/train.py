@@ -52,14 +52,14 @@ def train_figures_command(path: str | None, data: str | None, epochs: int | None
     Needs the training extra: pip install 'notes-builder[train]'."""
     config = load_config(path)
     require_extra()
+    if explain:  # needs torch for the environment, not the training modules
+        report = check_results(config, data, environment=True)
+        click.echo(report.message())
+        sys.exit(0 if report.current else 1)
     # the optional extra, once known to be installed
     from notes_builder.train.distributed import Launch, launch
     from notes_builder.train.training import TrainOptions
 
-    if explain:
-        report = check_results(config, data, environment=True)
-        click.echo(report.message())
-        sys.exit(0 if report.current else 1)
     options = TrainOptions(data=data, epochs=epochs, seeds=list(seeds) or None, device=device, threads=threads,
                            task=task, resume=resume, quiet=quiet)
     if nproc is None and (nnodes > 1 or rdzv_endpoint):

@@ -31,7 +31,7 @@ from notes_builder.files import sha256_file
 from notes_builder.train.settings import TrainingConfig
 
 # This module is imported by every `notes build` to check the recorded results, so it stays light:
-# no torch, numpy or scipy here (only inside torch_version and environment, which builds never call).
+# no torch, numpy or scipy here (only inside environment, which builds never call).
 PREPROCESSING_VERSION = 1  # bump when the windowing/filtering in data.py changes what it produces
 FIGURES = ("loss_curve", "val_accuracy", "confusion_matrix")
 METRICS_NAME = "metrics.json"
@@ -53,13 +53,6 @@ class Record:
     outputs: dict[str, str] = field(default_factory=dict)
     seeds: dict[str, dict[str, Any]] = field(default_factory=dict)  # seed -> digest of what it learnt, accuracy
     notes: list[str] = field(default_factory=list)  # e.g. why this run's numbers differ from the previous run's
-
-
-def torch_version() -> str:
-    """Asked only by the training run and `notes train-figures --check`, which both need the extra."""
-    import torch  # the optional extra
-
-    return torch.__version__
 
 
 def _sha(text: str | bytes) -> str:
@@ -119,6 +112,12 @@ def cpu_model() -> str:
 
 def output_hashes(folder: Path, names: list[str] | tuple[str, ...]) -> dict[str, str]:
     return {name: sha256_file(folder / name) for name in sorted(names)}
+
+
+def output_names(record: Record | None) -> list[str]:
+    """The files a record vouches for: those it hashed; for a record without `outputs` (version 1), an unreadable
+    one or none, the files every run writes. The build's freshness check and its input list must agree on them."""
+    return list(record.outputs) if record is not None and record.outputs else list(EXPECTED_OUTPUTS)
 
 
 def digest(values: dict[str, Any]) -> str:

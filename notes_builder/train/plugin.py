@@ -39,11 +39,10 @@ class TrainingPlugin(Plugin):
         record = folder / freeze.RECORD_NAME
         if not record.exists():
             return set()
-        try:
-            outputs = list(freeze.read_record(record).outputs) or list(freeze.EXPECTED_OUTPUTS)
-        except (ValueError, KeyError, TypeError, OSError):
-            outputs = list(freeze.EXPECTED_OUTPUTS)
-        files = {record, *(folder / name for name in outputs), *freeze.code_files()}
+        recorded = None
+        with contextlib.suppress(ValueError, KeyError, TypeError, OSError):
+            recorded = freeze.read_record(record)
+        files = {record, *(folder / name for name in freeze.output_names(recorded)), *freeze.code_files()}
         data = data_path(config)
         return {path for path in (*files, data) if path.is_file()}
 

@@ -89,16 +89,14 @@ def check_results(config: NotesConfig, data: str | None = None, environment: boo
     device). Imports nothing heavy without `environment`."""
     folder = config.results_dir
     record_path = folder / freeze.RECORD_NAME
-    if not record_path.exists():
-        missing = [n for n in (*freeze.EXPECTED_OUTPUTS, freeze.RECORD_NAME) if not (folder / n).exists()]
-        return FreshnessReport(False, folder, [f"no recorded results: {', '.join(missing)} missing"])
-    try:
-        recorded = freeze.read_record(record_path)
-    except (ValueError, KeyError, TypeError, OSError) as exc:
-        return FreshnessReport(False, folder, [f"{record_path} is unreadable ({exc})"])
-    expected = recorded.outputs or dict.fromkeys(freeze.EXPECTED_OUTPUTS, "")
-    missing = [n for n in (*expected, freeze.RECORD_NAME) if not (folder / n).is_file()]
-    if missing:
+    recorded = None
+    if record_path.exists():
+        try:
+            recorded = freeze.read_record(record_path)
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            return FreshnessReport(False, folder, [f"{record_path} is unreadable ({exc})"])
+    missing = [n for n in (*freeze.output_names(recorded), freeze.RECORD_NAME) if not (folder / n).is_file()]
+    if missing or recorded is None:  # no record: freeze.json is among the missing
         return FreshnessReport(False, folder, [f"no recorded results: {', '.join(missing)} missing"])
     changes = [f"results: {name} is not the file the run wrote" for name, sha in recorded.outputs.items()
                if sha256_file(folder / name) != sha]

@@ -12,8 +12,8 @@ import pytest
 
 from notes_builder.errors import DataError
 from notes_builder.train import data as har
+from train import DATA
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "HAPT-RawData.zip"
 needs_data = pytest.mark.skipif(not DATA.exists(), reason=f"shared data not at {DATA}")
 
 # The UCI HAR windows that the same recordings were cut into: per activity, train and test.

@@ -18,7 +18,6 @@ from notes_builder.train.freeze import FIGURES
 from notes_builder.train.results import check_results, ensure_results
 from notes_builder.train.settings import TrainingConfig, training_settings
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "HAPT-RawData.zip"
 TRAIN_CODE = Path(har.__file__).resolve().parent
 
 
@@ -132,11 +131,11 @@ def test_the_build_does_not_judge_the_torch_version_train_figures_check_does(rec
     config = load_config(recorded_notes)
     assert check_results(config).current  # what `notes build` checks: no torch needed
     report = check_results(config, environment=True)  # `notes train-figures --check`
-    assert report.changes == [f"torch version changed from 1.0.0-elsewhere to {freeze.torch_version()}"]
+    assert report.changes == [f"torch version changed from 1.0.0-elsewhere to {freeze.environment()['torch_version']}"]
 
 
 def test_a_replaced_or_missing_output_breaks_the_contract(recorded_notes: Path) -> None:
-    results = _record_outputs(recorded_notes, freeze.torch_version())
+    results = _record_outputs(recorded_notes, freeze.environment()["torch_version"])
     assert check_results(load_config(recorded_notes), environment=True).current
     write_json(results / "metrics.json", {"test_accuracy": 1.0})
     report = check_results(load_config(recorded_notes))

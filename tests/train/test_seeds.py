@@ -25,7 +25,8 @@ from notes_builder.train import freeze
 from notes_builder.train.results import check_results, train_figures
 from notes_builder.train.runner import seed_processes
 from notes_builder.train.training import TIMING_KEYS, TrainOptions, checkpoint_path
-from train.test_training import DATA, make_notes
+from train import DATA
+from train.test_training import make_notes
 
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"shared data not at {DATA}")
 FIGURE_FILES = [f"{name}.{suffix}" for name in freeze.FIGURES for suffix in ("pdf", "png")]

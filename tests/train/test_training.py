@@ -31,8 +31,8 @@ from notes_builder.train.training import (
     checkpoint_path,
     following_windows,
 )
+from train import DATA
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "HAPT-RawData.zip"
 pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"shared data not at {DATA}")
 
 METRIC_KEYS = {
