@@ -114,16 +114,18 @@ def read_log(path: Path) -> str:
     """A TeX log as text: UTF-8, except lines where TeX wrote a raw 8-bit character (read as Latin-1)."""
     if not path.exists():
         return ""
-    return "\n".join(line.decode("utf-8") if line.isascii() or _is_utf8(line) else line.decode("latin-1")
-                     for line in path.read_bytes().split(b"\n"))
-
-
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
+    data = path.read_bytes()
+    try:  # the usual log: decoded at once, not line by line
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        return "\n".join(_decode_line(line) for line in data.split(b"\n"))
+
+
+def _decode_line(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("latin-1")
 
 
 def _unwrap(log: str) -> list[str]:
