@@ -32,7 +32,8 @@ stdout = Stream(err=False)
 
 
 @lru_cache(maxsize=64)
-def _lines(path: Path) -> list[str]:
+def source_lines(path: Path) -> list[str]:
+    """A user's file as lines, read once until forget_sources() (excerpts, and watch's keys of warnings)."""
     try:
         return path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
@@ -41,7 +42,7 @@ def _lines(path: Path) -> list[str]:
 
 def forget_sources() -> None:
     """Drop remembered source lines (a long-running `notes watch` shows files as they are now)."""
-    _lines.cache_clear()
+    source_lines.cache_clear()
 
 
 def display_path(path: Path) -> str:
@@ -69,7 +70,7 @@ def source_excerpt(location: Location | None, width: int = 1) -> list[str]:
     """The user's line with a caret under the column (nothing when the line is unknown)."""
     if location is None or location.line <= 0:
         return []
-    lines = _lines(location.path)
+    lines = source_lines(location.path)
     if location.line > len(lines):
         return []
     text = lines[location.line - 1].replace("\t", " ")
