@@ -11,10 +11,14 @@ import os
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from notes_builder.errors import Diagnostic, Location, NotesError
+
+if TYPE_CHECKING:  # for the type only: `notes lint` imports this module and needs nothing of the build
+    from notes_builder.manifest import BuildResult
 
 
 class Stream:
@@ -143,9 +147,9 @@ def info(message: str) -> None:
     stderr.print(message)
 
 
-def print_build(result, quiet: bool = False, show_warnings: bool = False) -> None:
-    """What `notes build` says besides the output path (a build.BuildResult): the notes' warnings, whether the
-    caches answered, and LaTeX's warnings (each with -W, else a count)."""
+def print_build(result: BuildResult, quiet: bool = False, show_warnings: bool = False) -> None:
+    """What `notes build` says besides the output path: the notes' warnings, whether the caches answered, and
+    LaTeX's warnings (each with -W, else a count)."""
     if quiet:
         return
     print_diagnostics(result.notes_warnings)
