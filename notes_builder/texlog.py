@@ -206,13 +206,13 @@ def parse_log(log: str, source_map: SourceMap, tex_name: str) -> LogReport:
             continue
         if match:  # an error inside a package or class file: name it, the user's line is unknown
             message = match.group("message").strip()
-            _, context = _context_after(lines, index)
-            name = re.search(r"(\\[A-Za-z@]+)\s*$", context)
-            if message.startswith("Undefined control sequence") and name:
-                message = f"Undefined control sequence {name.group(1)}"
             where = f"{Path(match.group('file')).name}:{match.group('line')}"
+            name = (re.search(r"(\\[A-Za-z@]+)\s*$", _context_after(lines, index)[1])
+                    if message.startswith("Undefined control sequence") else None)
+            if name:
+                message = f"Undefined control sequence {name.group(1)}"
             hint = (f"{where} itself uses a command nothing defines: check that file, or a package it needs"
-                    if name and message.startswith("Undefined control sequence") else _advice(message, log))
+                    if name else _advice(message, log))
             errors.append(Diagnostic(None, "error", f"{message} (in {where})", hint))
             continue
         char = _MISSING_CHAR.match(line)
