@@ -15,27 +15,17 @@ over --runs runs. Not a test: it only measures and prints.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _timing import timed  # benchmarks/, beside this script
 
 REPO = Path(__file__).resolve().parent.parent
 NOTES = [sys.executable, "-m", "notes_builder"]
-
-
-def timed(command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> float:
-    started = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})})
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(command)}\n{result.stderr[-2000:]}")
-    return elapsed
 
 
 def median(values: list[float]) -> float:

@@ -578,10 +578,8 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
 def _check_bibliography(config: NotesConfig) -> None:
     """Each `.bib` file is there, is a `.bib`, and lies in the project (TeX reads only copies of project files)."""
     errors = []
-    single = len(config.bibliography) == 1 and isinstance(config.positions.get(("bibliography",)), tuple) \
-        and ("bibliography", 0) not in config.positions
     for index, path in enumerate(config.bibliography):
-        at = config.location_of("bibliography") if single else config.location_of("bibliography", index)
+        at = config.location_of("bibliography", index)  # one file, not a list: location_of falls back to the key's
         shown = path.relative_to(config.root) if path.is_relative_to(config.root) else path
         if path.suffix.lower() != ".bib":
             errors.append(ConfigError(f"bibliography {shown} is not a .bib file", at,

@@ -138,7 +138,6 @@ class NotesError(Exception):
         self.message = message
         self.location = location
         self.hint = hint
-        self.code = ""
         self.diagnostics: list[Diagnostic] = list(diagnostics or [])
         self.warnings: list[Diagnostic] = []
 
@@ -148,7 +147,7 @@ class NotesError(Exception):
 
     def to_diagnostic(self) -> Diagnostic:
         """This error as one diagnostic (the one place an error becomes a Diagnostic)."""
-        return Diagnostic(self.location, self.kind, self.message, self.hint, self.code)
+        return Diagnostic(self.location, self.kind, self.message, self.hint)
 
 
 class UsageError(NotesError):

@@ -33,11 +33,10 @@ _MAX_FILES = 2000  # a runaway results or template folder must not make every po
 
 def config_inputs(config: NotesConfig) -> set[Path]:
     """What a build reads that notes.yaml alone names."""
-    files = {config.source, *config.sections, *config.bibliography}
-    for folder in filter(None, [templates_dir(), config.template_dir]):
-        files.update(files_below(folder, _MAX_FILES))
+    files = {config.source, *config.sections, *config.bibliography, *files_below(templates_dir(), _MAX_FILES)}
     if config.template_dir is not None and config.template_dir.is_dir():  # a template added there counts too
-        files.update({config.template_dir, *(path.parent for path in files_below(config.template_dir, _MAX_FILES))})
+        override = files_below(config.template_dir, _MAX_FILES)
+        files.update({config.template_dir, *override, *(path.parent for path in override)})
     files.update(p for p in (config.results_dir / name for name in RESULT_FILES) if p.exists())
     files.update(plugin_inputs(config))  # what plugins check before a build (the training data and code)
     return files
@@ -87,11 +86,12 @@ def watched_paths(target: str | Path | None) -> list[Path]:
             paths += section_inputs(config, section)
         paths += files_below(config.results_dir, _MAX_FILES)
         root = config.root
-    elif root.is_file():
-        paths.append(root)
-        root = root.parent
+    else:  # the shipped templates (config_inputs lists them when the config reads)
+        paths += files_below(templates_dir(), _MAX_FILES)
+        if root.is_file():
+            paths.append(root)
+            root = root.parent
     if root.is_dir():  # also sections not listed yet, and notes.yaml while it does not parse
         paths.append(root / CONFIG_NAME)
         paths += sorted(root.glob("*.md"))
-    paths += files_below(templates_dir(), _MAX_FILES)
     return list(dict.fromkeys(p.resolve() for p in paths))

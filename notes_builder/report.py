@@ -11,10 +11,14 @@ import os
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from notes_builder.errors import Diagnostic, Location, NotesError
+
+if TYPE_CHECKING:  # for the type only: `notes lint` imports this module and needs nothing of the build
+    from notes_builder.manifest import BuildResult
 
 
 class Stream:
@@ -32,7 +36,8 @@ stdout = Stream(err=False)
 
 
 @lru_cache(maxsize=64)
-def _lines(path: Path) -> list[str]:
+def source_lines(path: Path) -> list[str]:
+    """A user's file as lines, read once until forget_sources() (excerpts, and watch's keys of warnings)."""
     try:
         return path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
@@ -41,7 +46,7 @@ def _lines(path: Path) -> list[str]:
 
 def forget_sources() -> None:
     """Drop remembered source lines (a long-running `notes watch` shows files as they are now)."""
-    _lines.cache_clear()
+    source_lines.cache_clear()
 
 
 def display_path(path: Path) -> str:
@@ -69,7 +74,7 @@ def source_excerpt(location: Location | None, width: int = 1) -> list[str]:
     """The user's line with a caret under the column (nothing when the line is unknown)."""
     if location is None or location.line <= 0:
         return []
-    lines = _lines(location.path)
+    lines = source_lines(location.path)
     if location.line > len(lines):
         return []
     text = lines[location.line - 1].replace("\t", " ")
@@ -142,9 +147,9 @@ def info(message: str) -> None:
     stderr.print(message)
 
 
-def print_build(result, quiet: bool = False, show_warnings: bool = False) -> None:
-    """What `notes build` says besides the output path (a build.BuildResult): the notes' warnings, whether the
-    caches answered, and LaTeX's warnings (each with -W, else a count)."""
+def print_build(result: BuildResult, quiet: bool = False, show_warnings: bool = False) -> None:
+    """What `notes build` says besides the output path: the notes' warnings, whether the caches answered, and
+    LaTeX's warnings (each with -W, else a count)."""
     if quiet:
         return
     print_diagnostics(result.notes_warnings)

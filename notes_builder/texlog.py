@@ -114,16 +114,18 @@ def read_log(path: Path) -> str:
     """A TeX log as text: UTF-8, except lines where TeX wrote a raw 8-bit character (read as Latin-1)."""
     if not path.exists():
         return ""
-    return "\n".join(line.decode("utf-8") if line.isascii() or _is_utf8(line) else line.decode("latin-1")
-                     for line in path.read_bytes().split(b"\n"))
-
-
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
+    data = path.read_bytes()
+    try:  # the usual log: decoded at once, not line by line
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        return "\n".join(_decode_line(line) for line in data.split(b"\n"))
+
+
+def _decode_line(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line.decode("latin-1")
 
 
 def _unwrap(log: str) -> list[str]:
@@ -204,13 +206,13 @@ def parse_log(log: str, source_map: SourceMap, tex_name: str) -> LogReport:
             continue
         if match:  # an error inside a package or class file: name it, the user's line is unknown
             message = match.group("message").strip()
-            _, context = _context_after(lines, index)
-            name = re.search(r"(\\[A-Za-z@]+)\s*$", context)
-            if message.startswith("Undefined control sequence") and name:
-                message = f"Undefined control sequence {name.group(1)}"
             where = f"{Path(match.group('file')).name}:{match.group('line')}"
+            name = (re.search(r"(\\[A-Za-z@]+)\s*$", _context_after(lines, index)[1])
+                    if message.startswith("Undefined control sequence") else None)
+            if name:
+                message = f"Undefined control sequence {name.group(1)}"
             hint = (f"{where} itself uses a command nothing defines: check that file, or a package it needs"
-                    if name and message.startswith("Undefined control sequence") else _advice(message, log))
+                    if name else _advice(message, log))
             errors.append(Diagnostic(None, "error", f"{message} (in {where})", hint))
             continue
         char = _MISSING_CHAR.match(line)

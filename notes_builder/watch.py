@@ -21,7 +21,7 @@ from notes_builder.config import load_config
 from notes_builder.errors import NotesError, UsageError
 from notes_builder.files import sha256_file
 from notes_builder.inventory import watched_paths
-from notes_builder.report import display_path, forget_sources, print_diagnostic, print_error
+from notes_builder.report import display_path, forget_sources, print_diagnostic, print_error, source_lines
 
 try:  # file-system events when the library is installed; polling otherwise
     import watchfiles
@@ -72,10 +72,7 @@ def _warning_key(location, message: str) -> tuple[str, str, str]:
     moves it without making it new."""
     if location is None or not location.line:
         return ("", message, "")
-    try:
-        lines = location.path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        lines = []
+    lines = source_lines(location.path)  # forgotten at each build's start: the lines as this build read them
     content = lines[location.line - 1].strip() if location.line <= len(lines) else str(location.line)
     return (str(location.path), message, content)
 

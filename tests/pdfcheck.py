@@ -35,11 +35,20 @@ def pdfinfo(pdf: Path) -> dict[str, str]:
     return {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in out.splitlines())}
 
 
-def word_boxes(pdf: Path) -> list[tuple[str, float, float, float, float]]:
-    """(word, xMin, yMin, xMax, yMax) of every word, in points from the page's top left (`pdftotext -bbox`)."""
+_WORD_BOX = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+
+
+def word_boxes_by_page(pdf: Path) -> list[list[tuple[str, float, float, float, float]]]:
+    """Per page, (word, xMin, yMin, xMax, yMax) of every word, in points from the page's top left
+    (`pdftotext -bbox`)."""
     out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
-    return [(m.group(5), *(float(m.group(i)) for i in range(1, 5))) for m in re.finditer(
-        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', out)]
+    return [[(m.group(5), *(float(m.group(i)) for i in range(1, 5))) for m in _WORD_BOX.finditer(page)]
+            for page in out.split("<page")[1:]]
+
+
+def word_boxes(pdf: Path) -> list[tuple[str, float, float, float, float]]:
+    """word_boxes_by_page, all pages in one list."""
+    return [box for page in word_boxes_by_page(pdf) for box in page]
 
 
 def pdffonts(pdf: Path) -> str:

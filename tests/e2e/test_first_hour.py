@@ -7,7 +7,7 @@ import random
 import re
 import subprocess
 
-from pdfcheck import pdfinfo, pdftotext, run_notes, squash, word_boxes, write_project
+from pdfcheck import pdfinfo, pdftotext, run_notes, squash, word_boxes, word_boxes_by_page, write_project
 
 
 def test_commands_without_path_use_the_project_in_the_current_folder(tmp_path):
@@ -228,11 +228,11 @@ def test_no_paragraph_leaves_one_line_alone_at_a_page_top_or_bottom(tmp_path):
     result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out")
     assert result.returncode == 0, result.stderr
     pdf = tmp_path / "out" / "a.pdf"
-    xml = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     lines: dict[int, dict[int, set[int]]] = {}  # paragraph -> page -> the heights of its lines there
-    for page, text in enumerate(xml.split("<page")[1:]):
-        for match in re.finditer(r'<word xMin="[\d.]+" yMin="([\d.]+)"[^>]*>w(\d+)x', text):
-            lines.setdefault(int(match.group(2)), {}).setdefault(page, set()).add(round(float(match.group(1))))
+    for page, boxes in enumerate(word_boxes_by_page(pdf)):
+        for word, _, y_min, _, _ in boxes:
+            if tag := re.match(r"w(\d+)x", word):
+                lines.setdefault(int(tag.group(1)), {}).setdefault(page, set()).add(round(y_min))
     assert len(lines) == 40 and int(pdfinfo(pdf)["Pages"]) >= 4
     split = {k: pages for k, pages in lines.items() if len(pages) > 1}
     assert len(split) >= 3, "the text no longer straddles page breaks: the test proves nothing"
