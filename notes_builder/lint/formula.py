@@ -153,16 +153,6 @@ class Formula:
             self._brackets = bracket_pairs(self.body)
         return self._brackets.get(start, -1)
 
-    def next_token(self, at: int) -> int:
-        """Skip spaces and comments from `at`: where TeX looks for the next (argument) token."""
-        body, n = self.body, len(self.body)
-        while True:
-            at = skip_space(body, at)
-            if at >= n or body[at] != "%":
-                return at
-            newline = body.find("\n", at)
-            at = n if newline < 0 else newline + 1
-
     def in_script_group(self, p: int) -> bool:
         """Whether `p` lies in a braced script argument (`x_{t-1}`): the innermost group around it follows `_`/`^`."""
         if self._pairs is None:
