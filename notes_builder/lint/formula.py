@@ -8,6 +8,7 @@ Findings carry offsets into the body (RawFinding); the engine turns them into lo
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -114,8 +115,6 @@ class Formula:
         self.context = context
         self.clean, commands = view_and_commands(body)
         self.out: list[RawFinding] = []
-        self._pairs: dict[int, int] | None = None
-        self._brackets: dict[int, int] | None = None
         # offset -> (name, why) of the primitives notes may not use (none with allow.tex_primitives)
         self.forbidden: dict[int, tuple[str, str]] = {} if table.allow_primitives else {
             offset: (name, why) for offset, name, why in find_forbidden(body)}
@@ -141,31 +140,25 @@ class Formula:
             fix = None  # `x^²` -> `x^^{2}` would be TeX's ^^ notation (NB171): the message says what to write
         self.out.append(RawFinding(code, start, max(end, start + 1), message, fix))
 
+    @functools.cached_property
+    def pairs(self) -> dict[int, int]:
+        """brace_pairs of the body, found on first use (most formulas need none) and then kept."""
+        return brace_pairs(self.body)
+
     def group_end(self, start: int) -> int:
         """Index just past the '}' matching the '{' at `start`, or -1 (one pass over the body, cached)."""
-        if self._pairs is None:
-            self._pairs = brace_pairs(self.body)
-        return self._pairs.get(start, -1)
+        return self.pairs.get(start, -1)
+
+    @functools.cached_property
+    def brackets(self) -> dict[int, int]:
+        """bracket_pairs of the body, found on first use (only a command with an optional argument asks)."""
+        return bracket_pairs(self.body)
 
     def bracket_end(self, start: int) -> int:
         """Index just past the ']' that ends the optional argument opened at `start`, or -1."""
-        if self._brackets is None:
-            self._brackets = bracket_pairs(self.body)
-        return self._brackets.get(start, -1)
-
-    def next_token(self, at: int) -> int:
-        """Skip spaces and comments from `at`: where TeX looks for the next (argument) token."""
-        body, n = self.body, len(self.body)
-        while True:
-            at = skip_space(body, at)
-            if at >= n or body[at] != "%":
-                return at
-            newline = body.find("\n", at)
-            at = n if newline < 0 else newline + 1
+        return self.brackets.get(start, -1)
 
     def in_script_group(self, p: int) -> bool:
         """Whether `p` lies in a braced script argument (`x_{t-1}`): the innermost group around it follows `_`/`^`."""
-        if self._pairs is None:
-            self._pairs = brace_pairs(self.body)
-        enclosing = max((start for start, end in self._pairs.items() if start < p < end), default=-1)
+        enclosing = max((start for start, end in self.pairs.items() if start < p < end), default=-1)
         return enclosing >= 0 and self.body[:enclosing].rstrip(SPACE)[-1:] in ("_", "^")

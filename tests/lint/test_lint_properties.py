@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -60,8 +61,6 @@ def test_markdown_files_never_crash_and_fix_is_a_fixed_point(text):
 
 
 def test_pathological_inputs_stay_fast():
-    import time
-
     for body in ["\\text{" * 3000, "\\tilde{" * 3000, "x_{" * 3000, "a*" * 5000, "\\hat{x_" * 3000,
                  "\\left(" * 3000, "σ" * 10000, "\\big(" * 3000 + ")" * 3000, "\\begin{align}" * 2000]:
         started = time.perf_counter()

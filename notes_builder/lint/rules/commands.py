@@ -5,6 +5,7 @@ from __future__ import annotations
 from notes_builder.lint.formula import MACRO, Formula, RawFix, skip_space
 from notes_builder.lint.registry import rule
 from notes_builder.tex import macros as M
+from notes_builder.tex.tokens import skip_to_argument
 
 # Control sequences TeX cannot take as an argument here: reaching one means the arguments ran out.
 _ARGUMENT_STOPS = frozenset({"\\", "right", "middle", "end"})
@@ -85,7 +86,7 @@ def _builtin_call(formula: Formula, name: str, spec: str, end: int) -> None:
     at = end
     given = 0
     for kind in spec:
-        at = formula.next_token(at)
+        at = skip_to_argument(body, at)  # past spaces and comments, as TeX looks for an argument
         if kind == "*":
             at += body.startswith("*", at)
             continue

@@ -9,8 +9,11 @@ from notes_builder.lint.formula import Formula, RawFix
 from notes_builder.lint.registry import rule
 from notes_builder.tex import macros as M
 from notes_builder.tex.mathview import TEXT
+from notes_builder.tex.tokens import CONTROL_SEQUENCE
 
-_ENV = re.compile(r"\\(?P<kind>begin|end)\s*\{(?P<name>[^{}]*)\}|\\\\|&|\\(?:[A-Za-z@]+|.)", re.S)
+# `\\begin{NAME}`/`\\end{NAME}`, the line break `\\\\` and `&`; any other control sequence is read as tex.tokens
+# reads it, so `\\&` is no alignment tab
+_ENV = re.compile(r"\\(?P<kind>begin|end)\s*\{(?P<name>[^{}]*)\}|\\\\|&|" + CONTROL_SEQUENCE, re.S)
 _SUBSTACK = re.compile(r"\\(?:substack|shortstack)\s*\{")
 
 

@@ -1,10 +1,10 @@
-"""Safety (NB17x): what notes may not make TeX do (security.py holds the one list of forbidden primitives)."""
+"""Safety (NB17x): what notes may not make TeX do (tex/safety.py holds the one policy and its wording)."""
 
 from __future__ import annotations
 
 from notes_builder.lint.formula import Formula
 from notes_builder.lint.registry import rule
-from notes_builder.tex.safety import CARET_NOTATION, PLACEHOLDER_IN_MATH, describe
+from notes_builder.tex.safety import CARET_NOTATION, PLACEHOLDER_IN_MATH, PLACEHOLDER_MESSAGE, forbidden_message
 
 
 @rule('NB172', 'placeholder-in-math', 'error',
@@ -21,7 +21,7 @@ def placeholder_in_math(formula: Formula) -> None:
     if placeholder is not None:
         close = body.find("}}", placeholder.start())
         formula.report("NB172", placeholder.start(), close + 2 if close >= 0 else len(body),
-                       "placeholders are not replaced inside math; write it outside the $...$")
+                       f"{PLACEHOLDER_MESSAGE}; write it outside the $...$")
 
 
 @rule('NB171', 'forbidden-primitive', 'error',
@@ -34,4 +34,4 @@ def placeholder_in_math(formula: Formula) -> None:
 def forbidden_primitive(formula: Formula) -> None:
     for offset, (name, why) in formula.forbidden.items():
         end = offset + (len(name) if name == CARET_NOTATION else 1 + len(name))
-        formula.report("NB171", offset, end, f"{describe(name)} is not allowed in notes ({why})")
+        formula.report("NB171", offset, end, forbidden_message(name, why))
