@@ -47,7 +47,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "software": ("author|editor|organization", "title", "year|date"),
     "misc": (),
 }
-_TEX_SPECIAL = re.compile(r"(?<!\\)[&#]")
+_TEX_SPECIAL = re.compile(r"(?<!\\)[&#%]")
 _VERBATIM_FIELDS = {"url", "doi", "eprint", "file", "urldate", "verba", "verbb", "verbc", "pdf", "urlraw"}
 _KNOWN_FIELDS_AS_TYPES = {"set", "xdata", "reference", "periodical", "suppbook", "suppcollection", "suppperiodical",
                           "mvcollection", "mvproceedings", "mvreference", "inreference", "bookinbook", "artwork",
@@ -115,6 +115,13 @@ def load_bibliography(paths: list[Path]) -> Bibliography:
                 bibliography.diagnostics.append(_problem(
                     where, f"duplicate key '{block.key}'", "NB202",
                     f"the first is at {first.location}" if first else "another entry in this file has it"))
+            elif isinstance(block, model.DuplicateFieldKeyBlock) and block.ignore_error_block is not None:
+                entry = block.ignore_error_block  # biber and pandoc take such an entry (with one of the values)
+                repeated = ", ".join(sorted(block.duplicate_keys))
+                bibliography.diagnostics.append(Diagnostic(
+                    where, "warning", f"entry '{entry.key}' gives the field{'s' if ',' in repeated else ''} "
+                    f"{repeated} twice: only one value is used", "remove the one you do not mean", "NB201"))
+                _add_entry(bibliography, entry, where)
             elif isinstance(block, model.ParsingFailedBlock):
                 bibliography.diagnostics.append(_problem(
                     where, f"this entry is not valid BibTeX: {_reason(block)}", "NB201",
@@ -138,7 +145,7 @@ def _add_entry(bibliography: Bibliography, block: model.Entry, where: Location) 
             where, "warning", f"unknown entry type @{entry_type} (biber sets it as @misc)",
             "BibTeX's and biblatex's types: @article, @book, @inproceedings, @incollection, @misc, @online, "
             "@thesis, @report ...", "NB206"))
-    for name, value in fields.items():  # TeX reads these fields as text: a bare & or # stops it in the list
+    for name, value in fields.items():  # TeX reads these fields as text: a bare &, # or % stops it in the .bbl
         bare = _TEX_SPECIAL.search(value) if name not in _VERBATIM_FIELDS else None
         if bare:
             bibliography.diagnostics.append(_problem(

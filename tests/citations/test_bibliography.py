@@ -119,3 +119,21 @@ def test_a_file_that_is_not_utf8_is_one_finding_at_its_byte_and_no_key_is_called
     assert [(d.location.line, d.location.column, d.code) for d in bibliography.diagnostics] == [(2, 16, "NB201")]
     assert "not UTF-8 (byte 0xe9)" in bibliography.diagnostics[0].message
     assert check_cited(bibliography, [("caf", Location(tmp_path / "a.md", 3, 1))]) == []
+
+
+def test_a_bare_percent_in_a_field_is_reported_as_it_comments_out_the_rest_of_the_bbl(tmp_path):
+    text = "@misc{a, abstract = {Up by 100% in a year}, url = {https://x.org/a%20b}, year = 2001}\n" \
+        "@misc{b, abstract = {Up by 100\\% in a year}, year = 2001}\n"
+    [problem] = load_bibliography([bib(tmp_path, text)]).diagnostics
+    assert (problem.location.line, problem.code) == (1, "NB201")
+    assert "field 'abstract' of 'a' has a bare '%'" in problem.message
+
+
+def test_a_field_given_twice_is_a_warning_and_the_entry_is_still_known(tmp_path):
+    text = "@article{castro, author = {A. Almgren}, title = {Castro}, journal = {ApJ}, journal = {ApJS},\n" \
+        "  year = {2010}, year = {2011}}\n"
+    bibliography = load_bibliography([bib(tmp_path, text)])
+    [problem] = bibliography.diagnostics
+    assert (problem.location.line, problem.kind, problem.code) == (1, "warning", "NB201")
+    assert problem.message == "entry 'castro' gives the fields journal, year twice: only one value is used"
+    assert check_cited(bibliography, [("castro", Location(tmp_path / "a.md", 3, 1))]) == []
