@@ -486,6 +486,8 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
             key = str(key)
             name = key.replace("-", "_")
             at = config.location_of(key)
+            if name == "authors" and single_file and "author" not in data:
+                name = "author"  # pandoc's, Quarto's and JOSS's word for the list of authors
             if name == "root":
                 if single_file:  # the file itself must not choose which files it may read
                     raise ConfigError("'root' is only for notes.yaml; for a single file use --root DIR", at)
@@ -529,7 +531,7 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
                 config.bibliography = [root / path for path in paths]
             else:
                 if name == "author" and isinstance(value, list):  # Hugo, pandoc: a list of authors
-                    value = ", ".join(str(item) for item in value)
+                    value = ", ".join(_author_name(item) for item in value)
                 setattr(config, name, _coerce(value, hints[name], key, at))
                 _check_allowed(name, getattr(config, name), key, at)
         except ConfigError as error:
@@ -573,6 +575,13 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
     if single_file:
         config.sections = [source]
     return config
+
+
+def _author_name(item: object) -> str:
+    """One author of a front matter list: a name, or pandoc's and JOSS's `{name: ..., affiliation: ...}`."""
+    if isinstance(item, dict) and isinstance(item.get("name"), str):
+        return item["name"]
+    return str(item)
 
 
 def _check_bibliography(config: NotesConfig) -> None:

@@ -116,6 +116,18 @@ def test_front_matter_of_other_tools_is_ignored_with_one_warning(tmp_path):
     assert text.startswith("Recurrent networks 2019-03-01 Some text.")
 
 
+def test_pandoc_and_joss_authors_with_affiliations_are_the_author_line(tmp_path):
+    """A JOSS paper's front matter: `authors:` (not a misspelt `author`), each a map with a name."""
+    notes = write_project(tmp_path, {"a.md": "---\ntitle: A paper\nauthors:\n  - name: Ann Almgren\n"
+                                             "    orcid: 0000-0003-2103-312X\n    affiliation: 1\n"
+                                             "  - name: John Bell\n    affiliation: 1\n"
+                                             "affiliations:\n  - name: LBNL\n    index: 1\n---\n\nText.\n"})
+    result, text = build(notes / "a.md")
+    assert result.returncode == 0, result.stderr
+    assert "A paper Ann Almgren, John Bell" in text and "orcid" not in text
+    assert "front matter keys for other tools ignored: affiliations" in result.stderr
+
+
 def test_a_misspelt_notes_key_in_front_matter_is_still_an_error(tmp_path):
     notes = write_project(tmp_path, {"a.md": "---\ntitel: Hello\n---\n\nText.\n"})
     result, _ = build(notes / "a.md")
