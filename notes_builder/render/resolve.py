@@ -51,6 +51,7 @@ _HTML_TAG = re.compile(r"<[^>]+>")
 _OWN_NUMBER = re.compile(r"^(?:Figure|Fig\.?|图)\s*\d+(?:\.\d+)*\s*[.:：]?\s*", re.I)
 _TASK = re.compile(r"\[([ xX])\][ \t]+")
 _HEADING_ID = re.compile(r"\s*\{#([A-Za-z][\w:.-]*)\}\s*$")
+_REFERENCE_TITLES = {"references", "reference", "bibliography", "works cited", "literature", "参考文献", "参考资料"}
 _BLANK_LINE = re.compile(r"\n[ \t]*(?=\n)")
 _LANGUAGE_LABELS = {"python": "Python", "py": "Python", "bash": "Bash", "sh": "Shell", "yaml": "YAML"}
 _CLOSING = ")"  # what precedes a quote after an element (emphasis, code, math...): the quote closes
@@ -110,7 +111,12 @@ class Resolver:
             sections.append(m.SectionBody(section.source.path, self.blocks(tree.children)))
         if self.cites and not self.reference_list and sections:
             last = self.document.sections[-1].source
-            sections[-1].blocks.append(m.Bibliography(Location(last.path, last.text.count("\n") + 1, 1)))
+            blocks = sections[-1].blocks
+            where = Location(last.path, last.text.count("\n") + 1, 1)
+            if blocks and isinstance(blocks[-1], m.Heading) and _names_the_references(blocks[-1]):
+                where = blocks.pop().location  # pandoc's habit: the list goes under a last `# References`, which
+                # biblatex's own heading replaces (it would be printed twice)
+            blocks.append(m.Bibliography(where))
         for label, location in self.pending_refs:
             if label not in self.references:
                 close = difflib.get_close_matches(label, list(self.references), n=1)
@@ -834,3 +840,9 @@ def document_title(document: Document) -> tuple[str, int | None]:
 
 def _warning(location: Location, message: str) -> Diagnostic:
     return Diagnostic(location, "warning", message)
+
+
+def _names_the_references(heading: m.Heading) -> bool:
+    """A heading that only announces the reference list (`# References`, `## 参考文献`)."""
+    text = "".join(child.text for child in heading.children if isinstance(child, m.Text))
+    return text.strip().rstrip(":：").lower() in _REFERENCE_TITLES

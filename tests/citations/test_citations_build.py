@@ -57,6 +57,17 @@ def test_citations_and_the_reference_list_in_the_pdf(tmp_path):
     assert any("1997" in label for label in linked) and any("2015" in label for label in linked)
 
 
+def test_a_last_references_heading_as_pandoc_papers_end_is_where_the_list_goes_once(tmp_path):
+    """JOSS papers and many pandoc notes end with an empty `# References`: one heading, then the list."""
+    folder = project(tmp_path, NOTES + "\n# References\n")
+    result = build(folder)
+    assert result.returncode == 0, result.stderr
+    text = squash(pdftotext(folder / "out" / "notes.pdf"))
+    assert text.count("References") == 1
+    assert re.search(r"References Gers, Felix A\.", text)
+    assert "2 References" not in text  # not a numbered section of its own
+
+
 def test_numeric_style_and_a_placed_reference_list(tmp_path):
     notes = NOTES.replace("bibliography: refs.bib", "bibliography: [refs.bib]\ncitation_style: numeric") + \
         "\n::: references\n:::\n\n# After the list\n\nClosing words.\n"
