@@ -213,6 +213,8 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     pdf = tex_path.with_suffix(".pdf")
     if runs.returncode != 0 or report.errors or not pdf.exists():
         first = report.errors[0] if report.errors else Diagnostic(None, "error", "LaTeX failed (see the log)")
+        if citations is not None:
+            _blame_bibliography(first, citations.bib_files)
         raise CompileError(first.message, first.location, first.hint, diagnostics=report.errors[1:3], log_path=log)
     if bib_failure is not None:  # the citations alone failed where the notes did not: say so
         raise bib_failure
@@ -476,6 +478,22 @@ def _stop(process: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.communicate()
+
+
+def _blame_bibliography(error: Diagnostic, bib_files: list[Path]) -> None:
+    """An undefined command the reference list typesets came from a .bib file (journal macros such as \\apj):
+    the error is at its line there, not at the notes' last line, where the list is printed."""
+    command = re.fullmatch(r"Undefined control sequence (\\[A-Za-z@]+)", error.message)
+    if command is None:
+        return
+    used = re.compile(re.escape(command.group(1)) + r"(?![A-Za-z@])")
+    for path in bib_files:
+        for number, line in enumerate(read_log(path).splitlines(), start=1):
+            if (found := used.search(line)) is not None:
+                error.location = Location(path, number, found.start() + 1)
+                error.hint = (f"the .bib file uses {command.group(1)}, which nothing defines: write the text itself, "
+                              "or define it under `macros:` in notes.yaml (or the front matter)")
+                return
 
 
 def _find_char(source_map: SourceMap, char: str) -> Location | None:

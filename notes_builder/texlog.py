@@ -152,6 +152,15 @@ def _context_after(lines: list[str], index: int) -> tuple[int, str]:
     return 0, ""
 
 
+def _undefined_name(lines: list[str], index: int) -> str | None:
+    """The command an `Undefined control sequence` error at lines[index] is about: TeX ends its innermost context
+    line with it (`l.12 \\foo`, or `<argument> \\apj` inside a macro), so that line is read first."""
+    for line in (lines[index + 1] if index + 1 < len(lines) else "", _context_after(lines, index)[1]):
+        if name := re.search(r"(\\[A-Za-z@]+)\s*$", line):
+            return name.group(1)
+    return None
+
+
 def last_reached(log: str, source_map: SourceMap) -> Location | None:
     """The user's line TeX was on when it was interrupted: the last `l.N` context in the log, if any."""
     for line in reversed(_unwrap(log)):
@@ -197,20 +206,17 @@ def parse_log(log: str, source_map: SourceMap, tex_name: str) -> LogReport:
         if match and Path(match.group("file")).name == tex_name:
             message = match.group("message").strip()
             _, context = _context_after(lines, index)
-            if message.startswith("Undefined control sequence") and context:
-                name = re.search(r"(\\[A-Za-z@]+)\s*$", context)
-                if name:
-                    message = f"Undefined control sequence {name.group(1)}"
+            if message.startswith("Undefined control sequence") and (name := _undefined_name(lines, index)):
+                message = f"Undefined control sequence {name}"
             location = source_map.locate(int(match.group("line")), context)
             errors.append(Diagnostic(location, "error", message.rstrip("."), _advice(message, log)))
             continue
         if match:  # an error inside a package or class file: name it, the user's line is unknown
             message = match.group("message").strip()
             where = f"{Path(match.group('file')).name}:{match.group('line')}"
-            name = (re.search(r"(\\[A-Za-z@]+)\s*$", _context_after(lines, index)[1])
-                    if message.startswith("Undefined control sequence") else None)
+            name = _undefined_name(lines, index) if message.startswith("Undefined control sequence") else None
             if name:
-                message = f"Undefined control sequence {name.group(1)}"
+                message = f"Undefined control sequence {name}"
             hint = (f"{where} itself uses a command nothing defines: check that file, or a package it needs"
                     if name else _advice(message, log))
             errors.append(Diagnostic(None, "error", f"{message} (in {where})", hint))

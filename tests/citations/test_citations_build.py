@@ -190,3 +190,14 @@ def test_a_placed_list_without_a_bibliography_is_a_warning(tmp_path):
     result = build(folder)
     assert result.returncode == 0, result.stderr
     assert "notes.md:5:1: warning: '::: references' but the notes name no bibliography" in result.stderr
+
+
+def test_a_journal_macro_in_the_bib_is_an_error_at_its_bib_line(tmp_path):
+    """AAS journal macros (\\apj) in astronomers' .bib files are undefined here: the .bib line, not the notes'."""
+    bib = BIB.replace("journal = {Neural Computation}", "journal = {\\apj}", 1)
+    line = next(n for n, text in enumerate(bib.splitlines(), 1) if "\\apj" in text)
+    folder = project(tmp_path, bib=bib)
+    result = build(folder)
+    assert result.returncode == 1
+    assert f"refs.bib:{line}:" in result.stderr and "Undefined control sequence \\apj" in result.stderr
+    assert "define it under `macros:`" in result.stderr
