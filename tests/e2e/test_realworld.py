@@ -128,6 +128,14 @@ def test_pandoc_and_joss_authors_with_affiliations_are_the_author_line(tmp_path)
     assert "front matter keys for other tools ignored: affiliations" in result.stderr
 
 
+def test_a_long_list_of_authors_wraps_within_the_margins(tmp_path):
+    names = "".join(f"  - name: Author Number{n} Surname{n}\n" for n in range(16))
+    notes = write_project(tmp_path, {"a.md": f"---\ntitle: Many hands\nauthors:\n{names}---\n\nText.\n"})
+    result, text = build(notes / "a.md", "-W")
+    assert result.returncode == 0, result.stderr
+    assert "Overfull" not in result.stderr and "Author Number15 Surname15" in text
+
+
 def test_a_misspelt_notes_key_in_front_matter_is_still_an_error(tmp_path):
     notes = write_project(tmp_path, {"a.md": "---\ntitel: Hello\n---\n\nText.\n"})
     result, _ = build(notes / "a.md")
