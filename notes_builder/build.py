@@ -22,6 +22,7 @@ from notes_builder.config import NotesConfig, TemplateOptions
 from notes_builder.content import load_document
 from notes_builder.errors import CompileError, Location, NotesError
 from notes_builder.files import publish, sha256_file, write_atomic
+from notes_builder.headstart import HeadStart
 from notes_builder.inventory import build_inputs
 from notes_builder.lint import check_document
 from notes_builder.manifest import MANIFEST, BuildOptions, BuildResult, run_build, write_manifest
@@ -101,21 +102,22 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
     return run_build(target, options, plan_and_reuse, build_stale)
 
 
-def build_stale(plan: BuildPlan, options: BuildOptions) -> BuildResult:
-    """Parse, lint, render and write; compile unless the generated LaTeX and figures are unchanged."""
+def build_stale(plan: BuildPlan, options: BuildOptions, head_start: HeadStart | None = None) -> BuildResult:
+    """Parse, lint, render and write; compile unless the generated LaTeX and figures are unchanged (the compile
+    takes `head_start`, LaTeX's first pass already begun, when it fits)."""
     document = load_document(config=plan.config)
     lint_warnings = check_document(document)
     rendered = render_document(document)
     rendered.warnings[:0] = lint_warnings
     try:
-        return _write_outputs(plan.config, options, rendered, plan.work, plan.tex_path, plan.pdf_path)
+        return _write_outputs(plan.config, options, rendered, plan.work, plan.tex_path, plan.pdf_path, head_start)
     except NotesError as error:  # what the notes were warned about is still reported, before the error
         error.warnings = [*rendered.warnings, *error.warnings]
         raise
 
 
 def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderResult, work: Path, tex_path: Path,
-                   pdf_path: Path) -> BuildResult:
+                   pdf_path: Path, head_start: HeadStart | None = None) -> BuildResult:
     """Write the .tex; compile the PDF unless the generated LaTeX and figures are unchanged."""
     inputs = build_inputs(config, rendered.inputs)
     work.mkdir(parents=True, exist_ok=True)
@@ -143,7 +145,7 @@ def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderR
     try:
         result = compile_tex(work_tex, config.template.engine, config.compile_timeout,
                              single_pass=not (config.template.toc or citations), citations=citations,
-                             fresh=options.force)
+                             fresh=options.force, head_start=head_start)
     except CompileError as error:
         forget_passes(work_tex)
         _locate_in_notes_yaml(error, config)
@@ -162,4 +164,4 @@ def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderR
     write_manifest(work / MANIFEST, config.source, inputs, rendered.warnings)
     return BuildResult(pdf_path, tex_path, pdf_path, True, warnings, result.seconds,
                        latex_warnings=result.warnings, overfull=result.report.overfull, inputs=inputs,
-                       passes=result.passes, biber_runs=result.biber_runs)
+                       passes=result.passes, biber_runs=result.biber_runs, head_started=result.head_started)

@@ -22,12 +22,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from notes_builder.config import cache_dir
 from notes_builder.errors import CompileError, Diagnostic, Location, ToolMissingError
-from notes_builder.files import publish, replace_bytes, write_atomic
+from notes_builder.files import cache_dir, publish, replace_bytes, write_atomic
+from notes_builder.headstart import ENGINE_FLAGS, HeadStart, formats_dir, preamble_format_name, safe_tex_environment
 from notes_builder.texlog import LogReport, SourceMap, last_reached, parse_blg, parse_log, read_log
 
-ENGINE_FLAGS = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape"]
 BIBER_RUNS_KEPT = 32  # biber runs the user cache keeps (a few kB each)
 MAX_PASSES = 4  # a table of contents settles in three; a fourth only if LaTeX still asks
 # what LaTeX, hyperref's rerunfilecheck and biblatex print when the next pass would come out different
@@ -64,13 +63,7 @@ class CompileResult:
     warnings: list[Diagnostic] = field(default_factory=list)
     passes: int = 1  # engine runs, the citations document's included
     biber_runs: int = 0
-
-
-def safe_tex_environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(openout_any="p", openin_any="p", shell_escape="f", TEXMFOUTPUT="")
-    env.pop("TEXINPUTS", None)
-    return env
+    head_started: bool = False  # the first pass was begun before the .tex was written (headstart.py)
 
 
 def require(tool: str, package: str) -> str:
@@ -92,15 +85,13 @@ class PreambleFormat:
     KEEP = 8  # formats kept in the cache (about 7 MB each)
 
     def __init__(self, tex_path: Path, tex: str, engine: str):
-        preamble = tex.split("\\begin{document}", 1)[0]
-        digest = hashlib.sha256(f"{engine}\n{preamble}".encode()).hexdigest()[:16]
         self.work = tex_path.parent
         self.tex_path = tex_path
-        self.name = f"nbpreamble-{digest}"
+        self.name = preamble_format_name(tex, engine)
         # Without mylatexformat.ltx (`notes doctor` reports it) the dump fails at once and leaves no format.
         self.usable = engine == "pdflatex"
         self.process: subprocess.Popen | None = None
-        self.shared = cache_dir() / "formats"
+        self.shared = formats_dir()
 
     @property
     def path(self) -> Path:
@@ -169,14 +160,16 @@ class PreambleFormat:
 
 
 def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0, single_pass: bool = False,
-                citations: Citations | None = None, fresh: bool = False) -> CompileResult:
+                citations: Citations | None = None, fresh: bool = False, head_start: HeadStart | None = None
+                ) -> CompileResult:
     """Compile `tex_path` inside its own folder; raise CompileError with mapped diagnostics.
 
     One pass when the document needs no rerun by construction (`single_pass`: references resolved by the
     renderer, no .aux); else passes until the table of contents stops changing and LaTeX asks for no rerun.
     `citations`: biber's .bbl is made first (see `_prepare_bibliography`), so the citations cost no pass of
     the notes. Every pass starts from the precompiled preamble once it exists. `fresh` (`--force`): nothing
-    from earlier passes or biber runs is reused.
+    from earlier passes or biber runs is reused. `head_start`: the first pass, already begun (headstart.py);
+    taken when it has this preamble and nothing it read changes before it, else abandoned.
     """
     require(engine, "texlive-xetex" if engine == "xelatex" else "texlive-latex-base")
     if citations is not None:
@@ -185,13 +178,17 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     tex = tex_path.read_text(encoding="utf-8")
     runs = _Runs(work, engine, PreambleFormat(tex_path, tex, engine), timeout)
     log = tex_path.with_suffix(".log")
+    if head_start is not None and (fresh or not head_start.fits(tex_path, tex, engine) or (
+            citations is not None and not _bbl_current(tex_path, citations))):
+        head_start.abandon()  # before anything rewrites the .aux or .bbl it has read
+        head_start = None
     if fresh:
         forget_passes(tex_path)
     runs.preamble.start_dump()  # beside the first pass: the next one (or the next build) starts from it
     try:
         bib_findings, bib_failure = (_prepare_bibliography(runs, tex_path, citations, fresh) if citations
                                      else ([], None))
-        _passes(runs, tex_path, single_pass)
+        _passes(runs, tex_path, single_pass, (head_start, tex) if head_start is not None else None)
         if citations and runs.returncode == 0 and _biber_missed(tex_path):
             # cited outside the citations document (a \cite or \nocite{*} in raw LaTeX), or that document failed
             # where the notes do not: biber on the notes' own .bcf, as latexmk would
@@ -200,6 +197,8 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
             _passes(runs, tex_path, single_pass)
         runs.preamble.finish(runs.left())
     except BaseException as interrupted:  # timeout, Ctrl-C: never leave TeX running on its own
+        if head_start is not None:
+            head_start.abandon()  # when not fed yet
         runs.stop()
         if not isinstance(interrupted, subprocess.TimeoutExpired):
             raise
@@ -224,7 +223,8 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
         raise CompileError(f"no loaded font has the character '{char}'", _find_char(source_map, char),
                            hint="choose a font that has it (template.cjk_main_font) or remove the character",
                            log_path=log)
-    return CompileResult(pdf, log, runs.seconds(), report, report.warnings, runs.passes, runs.biber_runs)
+    return CompileResult(pdf, log, runs.seconds(), report, report.warnings, runs.passes, runs.biber_runs,
+                         runs.head_started)
 
 
 def forget_passes(tex_path: Path) -> None:
@@ -248,12 +248,28 @@ class _Runs:
         self.returncode = 0
         self.passes = 0  # engine runs, the citations document's included
         self.biber_runs = 0
+        self.head_started = False
 
     def left(self) -> float:
         return max(0.0, self.deadline - time.perf_counter())
 
     def seconds(self) -> float:
         return time.perf_counter() - self.started
+
+    def resume(self, head_start: HeadStart, tex: str) -> int:
+        """The pass `head_start` began, given the rest of `tex`; else (it does not fit the pipe) an ordinary one."""
+        if not head_start.feed(tex):
+            return self.engine(head_start.tex_path)
+        self.process = head_start.process
+        try:
+            self.process.wait(timeout=max(1.0, self.left()))
+        finally:
+            head_start.close()
+        self.returncode = self.process.returncode
+        self.process = None
+        self.passes += 1
+        self.head_started = True
+        return self.returncode
 
     def engine(self, tex_path: Path) -> int:
         """One pass over `tex_path`; again without the precompiled preamble if that did not load."""
@@ -337,9 +353,9 @@ def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations, fre
     folder and, by digest, in the user cache. Returns biber's findings, and the citations document's own error
     should the notes' pass not meet it. `fresh`: run biber whatever was kept (`notes build --force`)."""
     files = _BiberFiles(tex_path)
-    digest = citations.digest()
-    if not fresh and files.bbl.exists() and _read_bytes(files.digest) == digest.encode():
+    if not fresh and _bbl_current(tex_path, citations):
         return files.findings(), None
+    digest = citations.digest()
     files.digest.unlink(missing_ok=True)
     shared = cache_dir() / "biber"
     if fresh or not _restore(shared, digest, files.shared()):  # else: the same citations, built in another folder
@@ -360,6 +376,12 @@ def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations, fre
     _seed_aux(tex_path, read_log(files.seed))
     write_atomic(files.digest, digest)
     return files.findings(), None
+
+
+def _bbl_current(tex_path: Path, citations: Citations) -> bool:
+    """The .bbl in the work folder was made for these citations: `_prepare_bibliography` keeps it as it is."""
+    files = _BiberFiles(tex_path)
+    return files.bbl.exists() and _read_bytes(files.digest) == citations.digest().encode()
 
 
 def _restore(folder: Path, digest: str, files: dict[Path, str]) -> bool:
@@ -401,12 +423,16 @@ def _biber_missed(tex_path: Path) -> bool:
     return asked or notes_keys != read_log(_BiberFiles(tex_path).keys)
 
 
-def _passes(runs: _Runs, tex_path: Path, single_pass: bool) -> None:
-    """Passes over the notes until nothing asks for another (one for `single_pass`)."""
+def _passes(runs: _Runs, tex_path: Path, single_pass: bool, head_start: tuple[HeadStart, str] | None = None
+            ) -> None:
+    """Passes over the notes until nothing asks for another (one for `single_pass`); the first is `head_start`'s
+    (with the .tex's text) when given."""
     log, toc = tex_path.with_suffix(".log"), tex_path.with_suffix(".toc")
     for _ in range(1 if single_pass else MAX_PASSES):
         toc_before = _read_bytes(toc)
-        if runs.engine(tex_path) != 0 or not _needs_rerun(read_log(log), toc_before, _read_bytes(toc)):
+        returncode = runs.resume(*head_start) if head_start else runs.engine(tex_path)
+        head_start = None
+        if returncode != 0 or not _needs_rerun(read_log(log), toc_before, _read_bytes(toc)):
             return
 
 

@@ -24,6 +24,9 @@ import yaml
 
 from notes_builder import plugins
 from notes_builder.errors import ConfigError, Diagnostic, Location, UsageError
+from notes_builder.files import (
+    cache_dir as cache_dir,  # re-exported: the training code (whose hash its results record) imports it from here
+)
 from notes_builder.tex import safety
 from notes_builder.tex.chars import tex_safe_stem
 from notes_builder.tex.macros import base_macros
@@ -190,12 +193,6 @@ def templates_dir() -> Path:
     """Templates ship inside the wheel; in a source checkout they are at the repository root."""
     packaged = Path(__file__).resolve().parent / "templates"
     return packaged if packaged.is_dir() else REPO_ROOT / "templates"
-
-
-def cache_dir() -> Path:
-    """Caches (processed data, highlighted code) live outside the repository and the data folder."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "notes-builder"
 
 
 # libyaml's parser when PyYAML has it: a tenth of the time (25 ms of every command's start on the default notes).

@@ -22,6 +22,7 @@ from typing import Any
 from notes_builder import __version__
 from notes_builder.errors import Diagnostic
 from notes_builder.files import sha256_file, write_atomic
+from notes_builder.headstart import HeadStart
 
 MANIFEST = "inputs.json"
 FOLDER = "folder"  # a manifest entry for a folder (its time only) instead of a file's digest
@@ -57,6 +58,7 @@ class BuildResult:
     inputs: set[Path] = field(default_factory=set)  # every file the build read (inventory.build_inputs)
     passes: int = 0  # LaTeX runs, the citations document's included (compile.py)
     biber_runs: int = 0
+    head_started: bool = False  # the first pass was begun before the .tex was written (headstart.py)
 
     @property
     def notes_warnings(self) -> list[Diagnostic]:
@@ -143,17 +145,26 @@ def remember_build(target: str | Path | None, options: BuildOptions, notes: Path
         write_atomic(record, json.dumps(dict(list(known.items())[-_KEEP_LAST:])))
 
 
-def reuse_remembered_build(target: str | Path | None, options: BuildOptions) -> BuildResult | None:
-    """The last build of this command line, when nothing it read changed (notes.yaml included), found without
-    reading the configuration; None when there is no such record or anything changed (plan.py then decides)."""
+@dataclass(frozen=True)
+class LastBuild:
+    """The record of this command line's last build (see remember_build)."""
+
+    notes: str
+    work: Path
+    tex_path: Path
+    pdf_path: Path
+
+
+def last_build(target: str | Path | None, options: BuildOptions) -> LastBuild | None:
+    """The last PDF build of this command line, found without reading the configuration; None when there is no
+    record of one or it does not count (`--force`, no `--pdf`)."""
     if not options.pdf or options.force:
         return None
     try:
         last = json.loads((output_folder(options) / LAST_BUILDS).read_text())[_command_key(target, options)]
-        notes, work, tex_path, pdf_path = str(last["notes"]), Path(last["work"]), Path(last["tex"]), Path(last["pdf"])
+        return LastBuild(str(last["notes"]), Path(last["work"]), Path(last["tex"]), Path(last["pdf"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return reuse_unchanged(options, notes, work, tex_path, pdf_path)
 
 
 def reuse_unchanged(options: BuildOptions, notes: str, work: Path, tex_path: Path, pdf_path: Path
@@ -171,14 +182,22 @@ def reuse_unchanged(options: BuildOptions, notes: str, work: Path, tex_path: Pat
 
 def run_build(target: str | Path | None, options: BuildOptions,
               plan_and_reuse: Callable[[str | Path | None, BuildOptions], tuple[Any, BuildResult | None]],
-              build_stale: Callable[[Any, BuildOptions], BuildResult]) -> BuildResult:
+              build_stale: Callable[[Any, BuildOptions, HeadStart | None], BuildResult]) -> BuildResult:
     """The order of every build: the record of the last one (no notes.yaml read), else the plan and its
     manifest, else a real build. The heavier halves are passed in, so that the command line loads them only
-    when it needs them (plan.plan_and_reuse, build.build_stale)."""
-    result = reuse_remembered_build(target, options)
+    when it needs them (plan.plan_and_reuse, build.build_stale). When the last build's record does not answer,
+    LaTeX's first pass is begun on its .tex at once (headstart.py): the compile takes it if the preamble is
+    still the same, and it is abandoned otherwise."""
+    last = last_build(target, options)
+    result = reuse_unchanged(options, last.notes, last.work, last.tex_path, last.pdf_path) if last else None
     if result is None:
-        plan, result = plan_and_reuse(target, options)
-        result = result or build_stale(plan, options)
+        head_start = HeadStart.begin(last.work / last.tex_path.name) if last else None
+        try:
+            plan, result = plan_and_reuse(target, options)
+            result = result or build_stale(plan, options, head_start)
+        finally:
+            if head_start is not None:
+                head_start.abandon()  # not taken: nothing changed after all, an error, another preamble
         if result.pdf_path is not None:
             remember_build(target, options, plan.config.source, plan.work, result)
     return result

@@ -10,8 +10,9 @@ from typing import Any, ClassVar
 
 import jinja2
 
-from notes_builder.config import cache_dir, templates_dir
+from notes_builder.config import templates_dir
 from notes_builder.errors import Location
+from notes_builder.files import cache_dir
 from notes_builder.render import model as m
 from notes_builder.render.sandbox import BoundedOperators
 

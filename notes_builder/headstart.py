@@ -1,0 +1,164 @@
+"""A pass started before its document is written: while Python parses and renders an edit, pdflatex already
+loads the precompiled preamble and runs `\\begin{document}` (the .aux and .bbl are read there), then waits.
+
+Most rebuilds change the body, not the preamble. So when a build is not a no-op, `HeadStart.begin` starts pdflatex
+on a pipe and writes the last build's preamble into it: the engine's start, the format's load and the hooks of
+`\\begin{document}` (about 0.14 s on the default notes) overlap with Python's own start, imports and rendering.
+compile.py then `take`s it: if the new .tex has the same preamble and nothing the engine has read since changed
+(no biber run, no `--force`), the rest of the .tex goes into the pipe and the pass goes on as any other. Otherwise
+`abandon` kills it and puts back the files `\\begin{document}` had started to rewrite; the build runs its passes
+as before. A head start never decides what the PDF contains: it is the same pass, begun earlier.
+
+The pipe is a FIFO `headstart/<name>.tex` in the work folder, read with `-jobname=<name>`, so the log, .aux and
+PDF are the usual ones and an error names `<name>.tex` as always. Its buffer is made to hold the whole .tex, so
+no write ever waits for TeX: a document too large for it simply gets no head start. POSIX only (os.mkfifo).
+
+This module is loaded before the configuration (by manifest.run_build), so it imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+from notes_builder.files import cache_dir
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no head start
+    fcntl = None  # type: ignore[assignment]
+
+ENGINE_FLAGS = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape"]
+_BEGIN = "\\begin{document}"
+_PIPE_FOLDER = "headstart"
+# what `\begin{document}` rewrites (the .aux, biblatex's .bcf) or the run starts anew (the log): put back when a
+# head start is abandoned, as if it had never run
+_REWRITTEN = (".aux", ".bcf", ".log")
+
+
+def safe_tex_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(openout_any="p", openin_any="p", shell_escape="f", TEXMFOUTPUT="")
+    env.pop("TEXINPUTS", None)
+    return env
+
+
+def preamble_format_name(tex: str, engine: str) -> str:
+    """The precompiled preamble's name: a hash of the engine and the preamble text (compile.PreambleFormat)."""
+    preamble = tex.split(_BEGIN, 1)[0]
+    return "nbpreamble-" + hashlib.sha256(f"{engine}\n{preamble}".encode()).hexdigest()[:16]
+
+
+def formats_dir() -> Path:
+    return cache_dir() / "formats"
+
+
+class HeadStart:
+    """One pdflatex process reading `headstart/<name>.tex` in the work folder of `tex_path`, fed `prefix` (the
+    last build's .tex up to its `\\begin{document}` line) so far."""
+
+    def __init__(self, tex_path: Path, prefix: str, process: subprocess.Popen, pipe: int, pipe_path: Path,
+                 saved: dict[Path, bytes | None]):
+        self.tex_path, self.prefix, self.process = tex_path, prefix, process
+        self._pipe, self._pipe_path, self._saved = pipe, pipe_path, saved
+        self.done = False  # fed to the compile (which then owns the process) or abandoned
+
+    @classmethod
+    def begin(cls, tex_path: Path) -> HeadStart | None:
+        """Start a pass of the .tex last compiled at `tex_path` (in its work folder), or None when it cannot
+        help: no such .tex, no precompiled preamble for it (xelatex, a first build), no FIFOs here."""
+        try:
+            tex = tex_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        begin = tex.find(_BEGIN)
+        if begin < 0 or fcntl is None or not hasattr(os, "mkfifo"):
+            return None
+        prefix = tex[:tex.find("\n", begin) + 1 or len(tex)]
+        name = preamble_format_name(tex, "pdflatex")
+        if not (formats_dir() / f"{name}.fmt").exists() and not tex_path.with_name(f"{name}.fmt").exists():
+            return None
+        pipe_path = tex_path.parent / _PIPE_FOLDER / tex_path.name
+        saved = {tex_path.with_suffix(suffix): _read_bytes(tex_path.with_suffix(suffix)) for suffix in _REWRITTEN}
+        try:
+            pipe_path.parent.mkdir(exist_ok=True)
+            pipe_path.unlink(missing_ok=True)
+            os.mkfifo(pipe_path)
+            # read and write: opening does not wait for TeX, and the pipe lives until this end is closed
+            pipe = os.open(pipe_path, os.O_RDWR | os.O_NONBLOCK)
+        except OSError:
+            return None
+        try:
+            _fit(pipe, len(prefix.encode()))
+            os.write(pipe, prefix.encode())
+            process = subprocess.Popen(
+                ["pdflatex", "-no-parse-first-line", f"-fmt={name}", f"-jobname={tex_path.stem}", *ENGINE_FLAGS,
+                 f"{_PIPE_FOLDER}/{tex_path.name}"], cwd=tex_path.parent,
+                env={**safe_tex_environment(), "TEXFORMATS": f"{formats_dir()}:"}, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        except OSError:
+            os.close(pipe)
+            pipe_path.unlink(missing_ok=True)
+            return None
+        return cls(tex_path, prefix, process, pipe, pipe_path, saved)
+
+    def fits(self, tex_path: Path, tex: str, engine: str) -> bool:
+        """This pass can go on to compile `tex`: the same file and engine, the same preamble, still waiting."""
+        return (tex_path == self.tex_path and engine == "pdflatex" and tex.startswith(self.prefix)
+                and self.process.poll() is None)
+
+    def feed(self, tex: str) -> bool:
+        """Write the rest of `tex` into the pipe (never waiting): the pass goes on, and the caller owns it. False,
+        with the head start abandoned, when it does not fit in the pipe's buffer."""
+        rest = tex[len(self.prefix):].encode()
+        try:
+            _fit(self._pipe, len(self.prefix.encode()) + len(rest))
+            fed = os.write(self._pipe, rest) == len(rest)
+        except OSError:
+            fed = False
+        if not fed:
+            self.abandon()
+        self.done = True
+        return fed
+
+    def close(self) -> None:
+        """After the pass: the pipe goes (TeX reads nothing after `\\end{document}`, so it never waited for the
+        end of the file)."""
+        with contextlib.suppress(OSError):
+            os.close(self._pipe)
+        self._pipe_path.unlink(missing_ok=True)
+
+    def abandon(self) -> None:
+        """Kill the waiting pass and put back what its `\\begin{document}` rewrote (nothing once it was fed)."""
+        if self.done:
+            return
+        self.done = True
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)  # it waits on the pipe: SIGINT would not end it now
+        self.process.wait()
+        self.close()
+        for path, content in self._saved.items():
+            if content is None:
+                path.unlink(missing_ok=True)
+            else:
+                with contextlib.suppress(OSError):
+                    path.write_bytes(content)
+
+
+def _fit(pipe: int, size: int) -> None:
+    """Grow the pipe's buffer to hold `size` bytes (up to the system's limit), so that writes never wait."""
+    wanted = max(size + 4096, 65536)
+    if fcntl.fcntl(pipe, fcntl.F_GETPIPE_SZ) < wanted:
+        fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, wanted)
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None

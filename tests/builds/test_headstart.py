@@ -1,0 +1,193 @@
+"""The head start (headstart.py): a rebuild's first LaTeX pass begins on the last .tex while Python renders. It is
+taken only when the preamble and what `\\begin{document}` read are unchanged; otherwise it is abandoned, and the
+files it had begun to rewrite are as they were. Either way the PDF is the one an ordinary build makes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from pdfcheck import REPO, pdftotext, squash, write_project
+
+from notes_builder.build import build_notes
+from notes_builder.errors import CompileError, NotesError
+from notes_builder.headstart import HeadStart
+from notes_builder.manifest import BuildOptions, BuildResult
+
+BIB = (REPO / "content" / "references.bib").read_text(encoding="utf-8")
+CITING = """---
+title: Head start
+bibliography: refs.bib
+lint:
+  ignore: [NB141]
+---
+# Gates
+
+The LSTM [@hochreiter1997] gained a forget gate [@gers2000].
+As @kingma2015 showed, Adam adapts its steps.
+"""
+PLAIN = "---\ntitle: Plain\nlint:\n  ignore: [NB141]\n---\n# Gates\n\nOne line.\n\nAnother line.\n"
+needs_biber = pytest.mark.skipif(shutil.which("biber") is None, reason="biber is not installed (notes doctor)")
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def build(notes: Path, out: Path, **options) -> BuildResult:
+    return build_notes(notes, BuildOptions(pdf=True, out_dir=out, **options))
+
+
+def head_start_processes() -> list[str]:
+    """Command lines of running processes that read a head start's pipe."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "headstart/" in command and "pdflatex" in command:
+            found.append(command)
+    return found
+
+
+def wait_for_the_rest(head_start: HeadStart) -> None:
+    """Until the head start's engine has run `\\begin{document}` and waits on its pipe for the rest."""
+    wchan = Path(f"/proc/{head_start.process.pid}/wchan")
+    deadline = time.monotonic() + 20
+    while "pipe_read" not in wchan.read_text() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "pipe_read" in wchan.read_text()
+
+
+def work_files(work: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(work.glob("notes.*")) if path.suffix != ".pdf"}
+
+
+@needs_biber
+def test_an_edit_is_compiled_by_the_pass_begun_before_rendering(tmp_path):
+    write_project(tmp_path, {"notes.md": CITING, "refs.bib": BIB})
+    notes, out = tmp_path / "notes.md", tmp_path / "out"
+    first = build(notes, out)
+    assert not first.head_started  # nothing built here before
+
+    notes.write_text(CITING.replace("showed", "has shown"), encoding="utf-8")
+    edited = build(notes, out)
+    assert edited.head_started and (edited.passes, edited.biber_runs) == (1, 0)
+    text = squash(pdftotext(out / "notes.pdf"))
+    assert "Kingma and Ba (2015) has shown" in text and "Hochreiter and Schmidhuber 1997" in text
+
+    forced = build(notes, tmp_path / "forced", force=True)  # an ordinary build of the same notes
+    assert not forced.head_started
+    assert squash(pdftotext(tmp_path / "forced" / "notes.pdf")) == text
+    assert not head_start_processes() and not any((out / ".work-notes" / "headstart").iterdir())
+
+
+@needs_biber
+def test_a_new_citation_or_preamble_abandons_it_and_builds_as_usual(tmp_path):
+    write_project(tmp_path, {"notes.md": CITING, "refs.bib": BIB})
+    notes, out = tmp_path / "notes.md", tmp_path / "out"
+    build(notes, out)
+
+    notes.write_text(CITING + "\nAlso [@reyesortiz2016].\n", encoding="utf-8")
+    cited = build(notes, out)  # biber rewrites the .bbl the waiting pass had read: not taken
+    assert not cited.head_started and cited.biber_runs == 1
+    assert "Reyes-Ortiz et al. 2016" in squash(pdftotext(out / "notes.pdf"))
+
+    notes.write_text(CITING.replace("title: Head start", "title: Head start\nmacros:\n  R: \\mathbb{R}")
+                     + "\nIn $\\R^n$.\n", encoding="utf-8")
+    macro = build(notes, out)  # another preamble: another precompiled format (and biber, which reads it)
+    assert not macro.head_started
+    assert "In Rn" in squash(pdftotext(out / "notes.pdf"))
+
+    notes.write_text(notes.read_text(encoding="utf-8").replace("In $", "Then in $"), encoding="utf-8")
+    again = build(notes, out)  # the new preamble's format was dumped beside the last build
+    assert again.head_started and "Then in Rn" in squash(pdftotext(out / "notes.pdf"))
+    assert not head_start_processes()
+
+
+def test_a_build_that_compiles_nothing_leaves_the_work_folder_as_it_was(tmp_path):
+    write_project(tmp_path, {"notes.md": PLAIN})
+    notes, out = tmp_path / "notes.md", tmp_path / "out"
+    build(notes, out)
+    work = out / ".work-notes"
+    before = work_files(work)
+    assert "notes.log" in before
+
+    notes.write_text(PLAIN + "\n<!-- a comment reaches no PDF -->\n", encoding="utf-8")
+    unchanged = build(notes, out)  # a head start begins (an input changed), then the .tex is the same
+    assert unchanged.up_to_date and not unchanged.head_started
+    assert work_files(work) == before
+
+    notes.write_text(PLAIN.replace("One line.", "One $\\frac{a}$ line."), encoding="utf-8")
+    with pytest.raises(NotesError):  # lint stops the build before LaTeX
+        build(notes, out)
+    assert work_files(work) == before
+    assert not head_start_processes()
+
+
+@needs_biber
+def test_an_abandoned_head_start_puts_back_what_begin_document_rewrote(tmp_path):
+    write_project(tmp_path, {"notes.md": CITING, "refs.bib": BIB})
+    out = tmp_path / "out"
+    build(tmp_path / "notes.md", out)
+    work = out / ".work-notes"
+    before = work_files(work)
+    assert {"notes.aux", "notes.bcf", "notes.log"} <= set(before)
+
+    head_start = HeadStart.begin(work / "notes.tex")
+    assert head_start is not None
+    wait_for_the_rest(head_start)
+    assert work_files(work)["notes.aux"] != before["notes.aux"]  # LaTeX has begun to write it anew
+    head_start.abandon()
+    assert work_files(work) == before
+    assert not head_start_processes() and not (work / "headstart" / "notes.tex").exists()
+
+
+def test_an_error_in_the_head_started_pass_is_at_the_users_line(tmp_path):
+    write_project(tmp_path, {"notes.md": PLAIN})
+    notes, out = tmp_path / "notes.md", tmp_path / "out"
+    build(notes, out)
+    shutil.copy(out / "notes.pdf", tmp_path / "kept.pdf")
+
+    notes.write_text(PLAIN.replace("Another line.", "Another $\\sigmoid(x)$ line."), encoding="utf-8")
+    with pytest.raises(CompileError) as caught:
+        build(notes, out)
+    assert caught.value.location is not None
+    assert (caught.value.location.path.name, caught.value.location.line) == ("notes.md", 10)
+    assert "Undefined control sequence \\sigmoid" in caught.value.message
+    assert (out / "notes.pdf").read_bytes() == (tmp_path / "kept.pdf").read_bytes()  # the previous PDF stays
+
+    notes.write_text(PLAIN.replace("Another line.", "Another fixed line."), encoding="utf-8")
+    fixed = build(notes, out)
+    assert "Another fixed line." in pdftotext(out / "notes.pdf")
+    assert fixed.head_started  # on the failed build's .tex: the same preamble
+    assert not head_start_processes()
+
+
+def test_a_runaway_macro_in_the_head_started_pass_is_stopped_in_time(tmp_path):
+    config = PLAIN.replace("lint:", "compile_timeout: 3\nallow:\n  tex_primitives: true\nlint:")
+    write_project(tmp_path, {"notes.md": config})
+    notes, out = tmp_path / "notes.md", tmp_path / "out"
+    build(notes, out)
+    notes.write_text(config.replace("One line.", "Loop $\\def\\a{\\a}\\a$ here."), encoding="utf-8")
+    with pytest.raises(CompileError) as caught:
+        build(notes, out)
+    assert "did not finish within 3 s" in caught.value.message
+    assert caught.value.location is not None and caught.value.location.line == 11
+    assert not head_start_processes()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_without_a_precompiled_preamble_there_is_no_head_start(tmp_path):
+    write_project(tmp_path, {"notes.md": PLAIN})
+    notes, out = tmp_path / "notes.md", tmp_path / "out"
+    build(notes, out)
+    shutil.rmtree(tmp_path / "cache" / "notes-builder" / "formats")
+    notes.write_text(PLAIN.replace("One line.", "One edited line."), encoding="utf-8")
+    edited = build(notes, out)
+    assert not edited.head_started and "One edited line." in pdftotext(out / "notes.pdf")
