@@ -24,9 +24,7 @@ import yaml
 
 from notes_builder import plugins
 from notes_builder.errors import ConfigError, Diagnostic, Location, UsageError
-from notes_builder.files import (
-    cache_dir as cache_dir,  # re-exported: the training code (whose hash its results record) imports it from here
-)
+from notes_builder.places import cache_dir as cache_dir  # the training code imports it from here (its hash is recorded)
 from notes_builder.tex import safety
 from notes_builder.tex.chars import tex_safe_stem
 from notes_builder.tex.macros import base_macros

@@ -17,13 +17,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 
-def cache_dir() -> Path:
-    """Caches (processed data, highlighted code, formats, biber runs) live outside the repository and the data
-    folder."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "notes-builder"
-
-
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

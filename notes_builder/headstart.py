@@ -25,7 +25,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from notes_builder.files import cache_dir
+from notes_builder.places import cache_dir
 
 try:
     import fcntl

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from notes_builder.config import NotesConfig, read_text
 from notes_builder.errors import ContentError, Diagnostic, Location, ToolMissingError
-from notes_builder.files import cache_dir, publish
+from notes_builder.files import publish
+from notes_builder.places import cache_dir
 from notes_builder.tex.chars import tex_safe_stem
 
 IMAGE_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".svg"}

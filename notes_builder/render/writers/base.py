@@ -12,7 +12,7 @@ import jinja2
 
 from notes_builder.config import templates_dir
 from notes_builder.errors import Location
-from notes_builder.files import cache_dir
+from notes_builder.places import cache_dir
 from notes_builder.render import model as m
 from notes_builder.render.sandbox import BoundedOperators
 

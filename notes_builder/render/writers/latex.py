@@ -20,7 +20,8 @@ from pygments.formatters import LatexFormatter
 from pygments.lexers import get_lexer_by_name
 
 from notes_builder.errors import Location
-from notes_builder.files import cache_dir, write_atomic
+from notes_builder.files import write_atomic
+from notes_builder.places import cache_dir
 from notes_builder.render import model as m
 from notes_builder.render.characters import unicode_declarations
 from notes_builder.render.writers.base import Writer, template_environment
