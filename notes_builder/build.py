@@ -141,7 +141,8 @@ def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderR
         write_atomic(work_tex, rendered.tex)
     citations = None
     if rendered.citations_tex is not None and rendered.model is not None:
-        citations = Citations(rendered.citations_tex, [work / name for name in rendered.model.bibliography])
+        citations = Citations(rendered.citations_tex, [work / name for name in rendered.model.bibliography],
+                              rendered.bare_citations_tex)
     try:
         result = compile_tex(work_tex, config.template.engine, config.compile_timeout,
                              single_pass=not (config.template.toc or citations), citations=citations,

@@ -39,6 +39,7 @@ class RenderResult:
     inputs: set[Path] = field(default_factory=set)  # files read besides notes.yaml and the sections
     model: NotesDocument | None = None
     citations_tex: str | None = None  # for notes that cite: what biber needs compiled (see compile.py)
+    bare_citations_tex: str | None = None  # the same without the notes' preamble, when that cannot concern biber
 
 
 def render_document(document: Document) -> RenderResult:
@@ -50,12 +51,14 @@ def render_document(document: Document) -> RenderResult:
             writer = LatexWriter(model, document.config.template_dir)
             tex = writer.write()
             citations_tex = writer.citations_document(tex) if model.bibliography else None
+            bare_citations_tex = writer.citations_document(tex, bare=True) if model.bibliography else None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error: {exc.message}",
                             Location(Path(exc.filename or exc.name or "template"), exc.lineno)) from None
     except jinja2.TemplateError as exc:  # e.g. an undefined variable used by an overriding template
         raise TemplateError(f"template error: {exc}", _template_frame(exc)) from None
-    return RenderResult(tex, model.assets, model.warnings, model.labels, model.inputs, model, citations_tex)
+    return RenderResult(tex, model.assets, model.warnings, model.labels, model.inputs, model, citations_tex,
+                        bare_citations_tex)
 
 
 def render_preamble(document: Document) -> str:

@@ -42,15 +42,16 @@ def build(notes: Path, out: Path, **options) -> BuildResult:
     return build_notes(notes, BuildOptions(pdf=True, out_dir=out, **options))
 
 
-def head_start_processes() -> list[str]:
-    """Command lines of running processes that read a head start's pipe."""
+def head_start_processes(folder: Path) -> list[str]:
+    """Command lines of running processes that read a head start's pipe in a work folder below `folder`."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            where = Path(os.readlink(entry / "cwd"))
         except OSError:
             continue
-        if "headstart/" in command and "pdflatex" in command:
+        if "headstart/" in command and "pdflatex" in command and where.is_relative_to(folder):
             found.append(command)
     return found
 
@@ -84,7 +85,7 @@ def test_an_edit_is_compiled_by_the_pass_begun_before_rendering(tmp_path):
     forced = build(notes, tmp_path / "forced", force=True)  # an ordinary build of the same notes
     assert not forced.head_started
     assert squash(pdftotext(tmp_path / "forced" / "notes.pdf")) == text
-    assert not head_start_processes() and not any((out / ".work-notes" / "headstart").iterdir())
+    assert not head_start_processes(tmp_path) and not any((out / ".work-notes" / "headstart").iterdir())
 
 
 @needs_biber
@@ -107,7 +108,7 @@ def test_a_new_citation_or_preamble_abandons_it_and_builds_as_usual(tmp_path):
     notes.write_text(notes.read_text(encoding="utf-8").replace("In $", "Then in $"), encoding="utf-8")
     again = build(notes, out)  # the new preamble's format was dumped beside the last build
     assert again.head_started and "Then in Rn" in squash(pdftotext(out / "notes.pdf"))
-    assert not head_start_processes()
+    assert not head_start_processes(tmp_path)
 
 
 def test_a_build_that_compiles_nothing_leaves_the_work_folder_as_it_was(tmp_path):
@@ -127,7 +128,7 @@ def test_a_build_that_compiles_nothing_leaves_the_work_folder_as_it_was(tmp_path
     with pytest.raises(NotesError):  # lint stops the build before LaTeX
         build(notes, out)
     assert work_files(work) == before
-    assert not head_start_processes()
+    assert not head_start_processes(tmp_path)
 
 
 @needs_biber
@@ -145,7 +146,7 @@ def test_an_abandoned_head_start_puts_back_what_begin_document_rewrote(tmp_path)
     assert work_files(work)["notes.aux"] != before["notes.aux"]  # LaTeX has begun to write it anew
     head_start.abandon()
     assert work_files(work) == before
-    assert not head_start_processes() and not (work / "headstart" / "notes.tex").exists()
+    assert not head_start_processes(tmp_path) and not (work / "headstart" / "notes.tex").exists()
 
 
 def test_an_error_in_the_head_started_pass_is_at_the_users_line(tmp_path):
@@ -166,7 +167,7 @@ def test_an_error_in_the_head_started_pass_is_at_the_users_line(tmp_path):
     fixed = build(notes, out)
     assert "Another fixed line." in pdftotext(out / "notes.pdf")
     assert fixed.head_started  # on the failed build's .tex: the same preamble
-    assert not head_start_processes()
+    assert not head_start_processes(tmp_path)
 
 
 def test_a_runaway_macro_in_the_head_started_pass_is_stopped_in_time(tmp_path):
@@ -179,7 +180,7 @@ def test_a_runaway_macro_in_the_head_started_pass_is_stopped_in_time(tmp_path):
         build(notes, out)
     assert "did not finish within 3 s" in caught.value.message
     assert caught.value.location is not None and caught.value.location.line == 11
-    assert not head_start_processes()
+    assert not head_start_processes(tmp_path)
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")

@@ -12,7 +12,7 @@ import pytest
 from pdfcheck import REPO, pdftotext, squash, write_project
 
 from notes_builder.build import build_notes
-from notes_builder.compile import ENGINE_FLAGS, safe_tex_environment
+from notes_builder.compile import ENGINE_FLAGS, cited_keys, safe_tex_environment
 from notes_builder.manifest import BuildOptions, BuildResult
 
 BIB = (REPO / "content" / "references.bib").read_text(encoding="utf-8")
@@ -150,3 +150,49 @@ def test_force_runs_biber_again_and_xelatex_sets_a_new_citation_once(tmp_path):
     assert (cited.passes, cited.biber_runs) == (2, 1)  # the citations document, biber, the notes once
     log = (out / ".work-notes" / "notes.log").read_text(encoding="utf-8", errors="replace")
     assert not RERUN_REQUEST.search(log)
+
+
+@pytest.mark.skipif(shutil.which("biber") is None, reason="biber is not installed (notes doctor)")
+@pytest.mark.parametrize("variant", ["authoryear", "numeric", "zh-pdflatex", "zh-xelatex"])
+def test_a_cold_citations_pass_without_the_notes_preamble_asks_biber_for_what_the_notes_do(tmp_path, variant):
+    """Cold, the citations document has only biblatex's part of the preamble and bare citations: its .bcf must ask
+    biber for what the notes' own does (the same keys, the same options), so that one pass after biber is final."""
+    chinese = "\n长短期记忆网络由 @hochreiter1997 提出。\n"
+    notes = {"authoryear": CITING, "numeric": CITING.replace("title: Passes", "title: Passes\ncitation_style: numeric"),
+             "zh-pdflatex": CITING.replace("title: Passes", "title: 引用\nlanguage: zh") + chinese,
+             "zh-xelatex": CITING.replace("title: Passes", "title: 引用\nlanguage: zh\ntemplate: {engine: xelatex}")
+             + chinese}[variant]
+    write_project(tmp_path, {"notes.md": notes, "refs.bib": BIB})
+    result = build(tmp_path / "notes.md", tmp_path / "out")
+    work = tmp_path / "out" / ".work-notes"
+    assert (work / "notes-citations.tex").read_text(encoding="utf-8").startswith("\\documentclass{article}")
+    assert "[see]" not in (work / "notes-citations.tex").read_text(encoding="utf-8")  # biber reads keys alone
+    # one biber run; xelatex's first build takes one more pass of the notes with either citations document
+    # (hyperref's page labels in the .aux)
+    assert (result.passes, result.biber_runs) == (3 if "xelatex" in variant else 2, 1)
+    if "xelatex" not in variant:  # the notes' pass waited for the preamble dumped meanwhile, and loaded it whole
+        assert "format=nbpreamble-" in (work / "notes.log").read_text(encoding="latin-1").splitlines()[0]
+        assert list((tmp_path / "cache" / "notes-builder" / "formats").glob("nbpreamble-*.fmt"))
+    assert cited_keys((work / "notes-citations.bcf").read_text(encoding="utf-8")) == \
+        cited_keys((work / "notes.bcf").read_text(encoding="utf-8"))
+
+
+@pytest.mark.skipif(shutil.which("biber") is None, reason="biber is not installed (notes doctor)")
+def test_notes_with_their_own_packages_prepare_citations_with_their_own_preamble(tmp_path):
+    notes = CITING.replace("title: Passes", "title: Passes\ntemplate: {packages: [xspace]}")
+    write_project(tmp_path, {"notes.md": notes, "refs.bib": BIB})
+    result = build(tmp_path / "notes.md", tmp_path / "out")
+    citations = (tmp_path / "out" / ".work-notes" / "notes-citations.tex").read_text(encoding="utf-8")
+    assert "\\usepackage{xspace}" in citations and "\\usepackage{tcolorbox}" in citations
+    assert (result.passes, result.biber_runs) == (2, 1)
+
+
+def test_what_biber_is_asked_for_is_the_keys_and_the_rest_of_the_bcf():
+    bcf = ('<bcf:controlfile>\n  <bcf:options component="biber" type="global">sortlocale=en</bcf:options>\n'
+           '  <bcf:section number="0">\n    <bcf:citekey order="1" intorder="1">a</bcf:citekey>\n'
+           '    <bcf:citekey order="2" intorder="1">b</bcf:citekey>\n  </bcf:section>\n</bcf:controlfile>\n')
+    again = bcf.replace("</bcf:section>", '  <bcf:citekey order="3" intorder="1">a</bcf:citekey>\n  </bcf:section>')
+    assert cited_keys(again) == cited_keys(bcf)  # a key cited twice (a table cell typeset twice)
+    assert cited_keys(bcf).splitlines()[:2] == ["0 a", "0 b"]
+    assert cited_keys(bcf.replace("sortlocale=en", "sortlocale=de")) != cited_keys(bcf)  # another option
+    assert cited_keys(bcf.replace(">b<", ">c<")) != cited_keys(bcf)

@@ -46,19 +46,27 @@ class LatexWriter(Writer):
 
     def __init__(self, document: m.NotesDocument, override: Path | None = None):
         super().__init__(latex_environment(override), document)
+        self.override = override
         self.citations: list[str] = []  # each citation as written, in order: the citations document's body
+        self.bare_citations: list[str] = []  # the same without their notes, for the bare citations document
 
     def citation(self, node: m.Citation) -> str:
         written = super().citation(node)
         self.citations.append(written)
+        works = [{"key": work.key, "prefix": "", "suffix": "", "suppress_author": work.suppress_author}
+                 for work in node.works]
+        self.bare_citations.append(self.macros["citation"](node.mode, works))
         return written
 
-    def citations_document(self, tex: str) -> str:
+    def citations_document(self, tex: str, bare: bool = False) -> str | None:
         """What biber needs written, for notes that cite (after `write`): their preamble, every citation and the
-        reference list, and nothing to typeset (see compile.py)."""
+        reference list, and nothing to typeset (see compile.py). `bare`: with only biblatex's part of the preamble
+        (None when the notes' preamble has more that may concern it: a template folder, template.packages)."""
+        if bare and (self.override is not None or self.document.template["packages"]):
+            return None
         context = self.context("")
-        context.update(preamble=tex.split("\\begin{document}", 1)[0], citations=self.citations,
-                       bibliography=self.macros["bibliography"]())
+        context.update(preamble=tex.split("\\begin{document}", 1)[0], reference_list=self.macros["bibliography"](),
+                       citations=self.bare_citations if bare else self.citations, bare=bare)
         return self.env.get_template("citations.tex.j2").render(context)
 
     def escape(self, text: str) -> str:
