@@ -7,7 +7,6 @@ cache for many formulas at once, on two CPUs where there are two (a forked proce
 from __future__ import annotations
 
 import os
-import pickle
 import sys
 import threading
 from collections.abc import Sequence
@@ -49,6 +48,8 @@ class FormulaChecker:
         todo = list(dict.fromkeys(item for item in items if item not in self.cache))
         if len(todo) < PARALLEL_FROM or not _two_cpus():
             return
+        import pickle  # here: most runs check fewer formulas, and a small file's lint is mostly start-up
+
         half = len(todo) // 2
         read, write = os.pipe()
         child = os.fork()
