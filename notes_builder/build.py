@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 from notes_builder.compile import Citations, compile_tex, forget_passes
@@ -105,19 +106,21 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
 def build_stale(plan: BuildPlan, options: BuildOptions, head_start: HeadStart | None = None) -> BuildResult:
     """Parse, lint, render and write; compile unless the generated LaTeX and figures are unchanged (the compile
     takes `head_start`, LaTeX's first pass already begun, when it fits)."""
+    began = time.time_ns()  # what is saved from now on may not be in this build (write_manifest)
     document = load_document(config=plan.config)
     lint_warnings = check_document(document)
     rendered = render_document(document)
     rendered.warnings[:0] = lint_warnings
     try:
-        return _write_outputs(plan.config, options, rendered, plan.work, plan.tex_path, plan.pdf_path, head_start)
+        return _write_outputs(plan.config, options, rendered, plan.work, plan.tex_path, plan.pdf_path, head_start,
+                              began)
     except NotesError as error:  # what the notes were warned about is still reported, before the error
         error.warnings = [*rendered.warnings, *error.warnings]
         raise
 
 
 def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderResult, work: Path, tex_path: Path,
-                   pdf_path: Path, head_start: HeadStart | None = None) -> BuildResult:
+                   pdf_path: Path, head_start: HeadStart | None = None, began: int = 0) -> BuildResult:
     """Write the .tex; compile the PDF unless the generated LaTeX and figures are unchanged."""
     inputs = build_inputs(config, rendered.inputs)
     work.mkdir(parents=True, exist_ok=True)
@@ -130,7 +133,7 @@ def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderR
     if not options.force and pdf_path.exists() and stamp.exists():
         try:
             if json.loads(stamp.read_text())["digest"] == digest:
-                write_manifest(work / MANIFEST, config.source, inputs, rendered.warnings)
+                write_manifest(work / MANIFEST, config.source, inputs, rendered.warnings, began)
                 return BuildResult(pdf_path, tex_path, pdf_path, False, rendered.warnings, up_to_date=True,
                                    inputs=inputs)
         except (ValueError, KeyError):
@@ -162,7 +165,7 @@ def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderR
                            first.location, diagnostics=result.warnings[1:5], log_path=result.log)
     publish(result.pdf, pdf_path)
     write_atomic(stamp, json.dumps({"digest": digest}))
-    write_manifest(work / MANIFEST, config.source, inputs, rendered.warnings)
+    write_manifest(work / MANIFEST, config.source, inputs, rendered.warnings, began)
     return BuildResult(pdf_path, tex_path, pdf_path, True, warnings, result.seconds,
                        latex_warnings=result.warnings, overfull=result.report.overfull, inputs=inputs,
                        passes=result.passes, biber_runs=result.biber_runs, head_started=result.head_started)

@@ -349,6 +349,7 @@ class _BiberPreload:
 
     _RUN = r"""
         my ($script, $warn, @modules) = @ARGV;
+        -r $script or die "cannot read $script\n";  # before waiting: biber then runs as usual
         $^W = $warn;
         for my $module (@modules) { (my $file = "$module.pm") =~ s{::}{/}g; require $file; }
         my $line = <STDIN>;
@@ -368,6 +369,7 @@ class _BiberPreload:
     def start(cls, work: Path) -> _BiberPreload | None:
         script = shutil.which("biber")
         try:
+            script = os.path.abspath(script) if script else None  # the perl process runs in the work folder
             text = Path(script).read_bytes()[:65536].decode("utf-8") if script else ""
         except (OSError, UnicodeDecodeError):  # a binary
             return None

@@ -9,9 +9,12 @@ compile.py then `take`s it: if the new .tex has the same preamble and nothing th
 `abandon` kills it and puts back the files `\\begin{document}` had started to rewrite; the build runs its passes
 as before. A head start never decides what the PDF contains: it is the same pass, begun earlier.
 
-The pipe is a FIFO `headstart/<name>.tex` in the work folder, read with `-jobname=<name>`, so the log, .aux and
-PDF are the usual ones and an error names `<name>.tex` as always. Its buffer is made to hold the whole .tex, so
-no write ever waits for TeX: a document too large for it simply gets no head start. POSIX only (os.mkfifo).
+The pipe is a FIFO `headstart/<pid>/<name>.tex` in the work folder (one per process: two builds never share it),
+read with `-jobname=<name>`, so the log, .aux and PDF are the usual ones and an error names `<name>.tex` as always.
+Its buffer is made to hold the whole .tex, so no write ever waits for TeX: a document too large for it simply gets
+no head start. Once TeX has the pipe open, this end is closed, so that TeX meets the end of the file (an unclosed
+\\iffalse is an error at once, not a wait). Linux only: a FIFO, /proc to see TeX open it, and the engine killed
+with this process should it die (prctl).
 
 This module is loaded before the configuration (by manifest.run_build), so it imports nothing heavy.
 """
@@ -21,8 +24,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from notes_builder.places import cache_dir
@@ -38,6 +45,7 @@ _PIPE_FOLDER = "headstart"
 # what `\begin{document}` rewrites (the .aux, biblatex's .bcf) or the run starts anew (the log): put back when a
 # head start is abandoned, as if it had never run
 _REWRITTEN = (".aux", ".bcf", ".log")
+_PROC_FDS = Path("/proc/self/fd")
 
 
 def safe_tex_environment() -> dict[str, str]:
@@ -58,7 +66,7 @@ def formats_dir() -> Path:
 
 
 class HeadStart:
-    """One pdflatex process reading `headstart/<name>.tex` in the work folder of `tex_path`, fed `prefix` (the
+    """One pdflatex process reading `headstart/<pid>/<name>.tex` in the work folder of `tex_path`, fed `prefix` (the
     last build's .tex up to its `\\begin{document}` line) so far."""
 
     def __init__(self, tex_path: Path, prefix: str, process: subprocess.Popen, pipe: int, pipe_path: Path,
@@ -76,16 +84,18 @@ class HeadStart:
         except (OSError, UnicodeDecodeError):
             return None
         begin = tex.find(_BEGIN)
-        if begin < 0 or fcntl is None or not hasattr(os, "mkfifo"):
+        if begin < 0 or fcntl is None or not _PROC_FDS.is_dir():  # Linux: FIFOs, and /proc to see TeX open one
             return None
         prefix = tex[:tex.find("\n", begin) + 1 or len(tex)]
         name = preamble_format_name(tex, "pdflatex")
         if not (formats_dir() / f"{name}.fmt").exists() and not tex_path.with_name(f"{name}.fmt").exists():
             return None
-        pipe_path = tex_path.parent / _PIPE_FOLDER / tex_path.name
+        # a folder of this process's own: another build's pipe (in another process) is never this one
+        pipe_path = tex_path.parent / _PIPE_FOLDER / str(os.getpid()) / tex_path.name
         saved = {tex_path.with_suffix(suffix): _read_bytes(tex_path.with_suffix(suffix)) for suffix in _REWRITTEN}
         try:
-            pipe_path.parent.mkdir(exist_ok=True)
+            _remove_orphans(pipe_path.parent.parent)
+            pipe_path.parent.mkdir(parents=True, exist_ok=True)
             pipe_path.unlink(missing_ok=True)
             os.mkfifo(pipe_path)
             # read and write: opening does not wait for TeX, and the pipe lives until this end is closed
@@ -97,12 +107,13 @@ class HeadStart:
             os.write(pipe, prefix.encode())
             process = subprocess.Popen(
                 ["pdflatex", "-no-parse-first-line", f"-fmt={name}", f"-jobname={tex_path.stem}", *ENGINE_FLAGS,
-                 f"{_PIPE_FOLDER}/{tex_path.name}"], cwd=tex_path.parent,
+                 pipe_path.relative_to(tex_path.parent).as_posix()], cwd=tex_path.parent,
                 env={**safe_tex_environment(), "TEXFORMATS": f"{formats_dir()}:"}, stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                preexec_fn=_parent_death_signal())
         except OSError:
             os.close(pipe)
-            pipe_path.unlink(missing_ok=True)
+            _remove(pipe_path)
             return None
         return cls(tex_path, prefix, process, pipe, pipe_path, saved)
 
@@ -117,20 +128,39 @@ class HeadStart:
         rest = tex[len(self.prefix):].encode()
         try:
             _fit(self._pipe, len(self.prefix.encode()) + len(rest))
-            fed = os.write(self._pipe, rest) == len(rest)
+            fed = os.write(self._pipe, rest) == len(rest) and self._opened_by_tex()
         except OSError:
             fed = False
         if not fed:
             self.abandon()
+            return False
         self.done = True
-        return fed
-
-    def close(self) -> None:
-        """After the pass: the pipe goes (TeX reads nothing after `\\end{document}`, so it never waited for the
-        end of the file)."""
+        # TeX has its end open, so the text stays in the pipe once this end is closed, and TeX then meets the end
+        # of the file: an error that reads on to it (an unclosed \iffalse or verbatim) stops the pass at once
         with contextlib.suppress(OSError):
             os.close(self._pipe)
-        self._pipe_path.unlink(missing_ok=True)
+        self._pipe = -1
+        return True
+
+    def _opened_by_tex(self, wait: float = 10.0) -> bool:
+        """Whether the engine has opened the pipe (it does once it has loaded the format, in about 0.1 s), waiting
+        for it up to `wait` s; False when it ended first or cannot be seen (no /proc)."""
+        fds, target = Path(f"/proc/{self.process.pid}/fd"), os.path.realpath(self._pipe_path)
+        deadline = time.monotonic() + wait
+        while self.process.poll() is None and time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                if any(os.readlink(fd) == target for fd in fds.iterdir()):
+                    return True
+            time.sleep(0.002)
+        return False
+
+    def close(self) -> None:
+        """After the pass (or instead of it): the pipe and its folder go."""
+        if self._pipe >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._pipe)
+            self._pipe = -1
+        _remove(self._pipe_path)
 
     def abandon(self) -> None:
         """Kill the waiting pass and put back what its `\\begin{document}` rewrote (nothing once it was fed)."""
@@ -148,6 +178,45 @@ class HeadStart:
             else:
                 with contextlib.suppress(OSError):
                     path.write_bytes(content)
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """Linux: a function for the child (between fork and exec) by which the engine is killed should this process
+    die without abandoning it (SIGKILL), instead of waiting for ever on a pipe nobody will write. Looked up here,
+    so that the child imports nothing; None where threads run (a fork then must not run Python)."""
+    if threading.active_count() > 1:
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (ImportError, OSError, AttributeError):
+        return None
+    return lambda: prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _remove(pipe_path: Path) -> None:
+    pipe_path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        pipe_path.parent.rmdir()
+
+
+def _remove_orphans(folder: Path) -> None:
+    """The pipe folders of builds that died without removing theirs (killed)."""
+    with contextlib.suppress(OSError):
+        for entry in folder.iterdir():
+            if entry.name.isdigit() and not _alive(int(entry.name)):
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
 
 
 def _fit(pipe: int, size: int) -> None:

@@ -14,7 +14,7 @@ import contextlib
 import json
 import os
 import stat as stat_module
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,9 +66,10 @@ class BuildResult:
         return self.warnings[:len(self.warnings) - len(self.latex_warnings)]
 
 
-def write_manifest(path: Path, notes: Path, files: set[Path], warnings: list[Diagnostic]) -> None:
+def write_manifest(path: Path, notes: Path, files: set[Path], warnings: list[Diagnostic], began: int = 0) -> None:
     """The inputs of a successful build of `notes` (its notes.yaml or Markdown file), and its render warnings,
-    which a build from the manifest repeats."""
+    which a build from the manifest repeats. A file changed after the build `began` (time.time_ns(): saved while it
+    ran) is recorded as never seen, so that the next build does not take the PDF for one of its new text."""
     try:  # a file whose size and time are as last recorded keeps its digest, as read_unchanged trusts them too
         before = json.loads(path.read_text()).get("files", {})
     except (OSError, ValueError):
@@ -76,6 +77,9 @@ def write_manifest(path: Path, notes: Path, files: set[Path], warnings: list[Dia
     entries = {}
     for file in sorted(files):
         stat = file.stat()
+        if began and stat.st_mtime_ns > began:
+            entries[str(file)] = [stat.st_size, -1, ""]
+            continue
         if stat_module.S_ISDIR(stat.st_mode):  # a folder of templates: a file added to it changes its time
             entries[str(file)] = [0, stat.st_mtime_ns, FOLDER]
             continue
@@ -189,15 +193,39 @@ def run_build(target: str | Path | None, options: BuildOptions,
     LaTeX's first pass is begun on its .tex at once (headstart.py): the compile takes it if the preamble is
     still the same, and it is abandoned otherwise."""
     last = last_build(target, options)
-    result = reuse_unchanged(options, last.notes, last.work, last.tex_path, last.pdf_path) if last else None
-    if result is None:
-        head_start = HeadStart.begin(last.work / last.tex_path.name) if last else None
-        try:
-            plan, result = plan_and_reuse(target, options)
-            result = result or build_stale(plan, options, head_start)
-        finally:
-            if head_start is not None:
-                head_start.abandon()  # not taken: nothing changed after all, an error, another preamble
-        if result.pdf_path is not None:
-            remember_build(target, options, plan.config.source, plan.work, result)
+    with contextlib.ExitStack() as locks:
+        if last is not None:
+            locks.enter_context(_building(last.work))
+        result = reuse_unchanged(options, last.notes, last.work, last.tex_path, last.pdf_path) if last else None
+        if result is None:
+            head_start = HeadStart.begin(last.work / last.tex_path.name) if last else None
+            try:
+                plan, result = plan_and_reuse(target, options)
+                if result is None and (last is None or plan.work != last.work):
+                    locks.enter_context(_building(plan.work))
+                    result = reuse_unchanged(options, str(plan.config.source), plan.work, plan.tex_path,
+                                             plan.pdf_path)  # what a build finished meanwhile made
+                result = result or build_stale(plan, options, head_start)
+            finally:
+                if head_start is not None:
+                    head_start.abandon()  # not taken: nothing changed after all, an error, another preamble
+            if result.pdf_path is not None:
+                remember_build(target, options, plan.config.source, plan.work, result)
     return result
+
+
+@contextlib.contextmanager
+def _building(work: Path) -> Iterator[None]:
+    """One build at a time in a work folder (`notes watch` and a `notes build` of the same notes): the second
+    waits for the first, then finds its result. POSIX (flock); elsewhere builds are not serialised."""
+    try:
+        import fcntl
+
+        work.mkdir(parents=True, exist_ok=True)
+        handle = open(work / ".lock", "a")  # noqa: SIM115 - held for the block
+    except (ImportError, OSError):  # no locks here, or an unwritable folder (the build reports that)
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from notes_builder.commands import NOTES_PATH, reports_errors
+from notes_builder.commands import NOTES_PATH, reports_errors, terminated_as_interrupted
 from notes_builder.manifest import BuildOptions, run_build
 from notes_builder.report import display_path, print_build
 
@@ -30,7 +30,8 @@ def build(ctx: click.Context, path: str | None, pdf: bool, out_dir: str | None, 
     options = BuildOptions(pdf=pdf, out_dir=out_dir, force=force, strict=strict, show_warnings=show_warnings,
                            retrain=retrain, quiet=quiet, root=root)
     commands = ctx.find_root().command
-    result = run_build(path, options, commands.deferred("build:plan"),  # type: ignore[attr-defined]
-                       commands.deferred("build:stale"))  # type: ignore[attr-defined]
+    with terminated_as_interrupted():
+        result = run_build(path, options, commands.deferred("build:plan"),  # type: ignore[attr-defined]
+                           commands.deferred("build:stale"))  # type: ignore[attr-defined]
     print_build(result, quiet, show_warnings)
     click.echo(display_path(result.output_path))

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -192,3 +195,62 @@ def test_without_a_precompiled_preamble_there_is_no_head_start(tmp_path):
     notes.write_text(PLAIN.replace("One line.", "One edited line."), encoding="utf-8")
     edited = build(notes, out)
     assert not edited.head_started and "One edited line." in pdftotext(out / "notes.pdf")
+
+
+def test_an_error_that_reads_to_the_end_of_the_file_stops_the_head_started_pass_at_once(tmp_path):
+    """TeX meets the end of the piped file: an unclosed \\iffalse is its error, not a wait for compile_timeout."""
+    config = PLAIN.replace("lint:", "compile_timeout: 20\nallow:\n  raw_latex: true\nlint:")
+    write_project(tmp_path, {"notes.md": config})
+    notes, out = tmp_path / "notes.md", tmp_path / "out"
+    build(notes, out)
+    notes.write_text(config + "\n```{=latex}\n\\iffalse\n```\n", encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(CompileError) as caught:
+        build(notes, out)
+    assert time.monotonic() - started < 10
+    assert "Incomplete \\iffalse" in caught.value.message
+
+
+def test_two_builds_at_once_wait_for_each_other(tmp_path):
+    write_project(tmp_path, {"notes.md": PLAIN})
+    notes, out = tmp_path / "notes.md", tmp_path / "out"
+    build(notes, out)
+    notes.write_text(PLAIN.replace("One line.", "One edited line."), encoding="utf-8")
+    command = [sys.executable, "-m", "notes_builder", "build", str(notes), "--pdf", "--out", str(out)]
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    both = [subprocess.Popen(command, env=environment, cwd=Path.cwd(), stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT) for _ in range(2)]
+    for process in both:
+        output, _ = process.communicate(timeout=60)
+        assert process.returncode == 0, output.decode()
+    assert "One edited line." in pdftotext(out / "notes.pdf")
+    assert not head_start_processes(tmp_path)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
+def test_a_build_killed_while_its_head_start_waits_leaves_no_engine_behind(tmp_path, signum):
+    """SIGTERM ends the build as Ctrl-C does (the head start abandoned, the .aux put back); after SIGKILL the
+    engine dies with it instead of waiting for ever on its pipe."""
+    long = CITING + "".join(f"\nParagraph {n} of words, long enough to set a few lines of text at least.\n"
+                            for n in range(400))  # a pass long enough to be killed in
+    write_project(tmp_path, {"notes.md": long, "refs.bib": BIB})
+    notes, out = tmp_path / "notes.md", tmp_path / "out"
+    build(notes, out)
+    work = out / ".work-notes"
+    before = work_files(work)
+    notes.write_text(long.replace("showed", "has shown"), encoding="utf-8")
+    command = [sys.executable, "-m", "notes_builder", "build", str(notes), "--pdf", "--out", str(out)]
+    process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=Path.cwd(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while not head_start_processes(tmp_path) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    process.send_signal(signum)
+    assert process.wait(timeout=30) != 0  # stopped (130 "interrupted" after SIGTERM; -9 after SIGKILL)
+    deadline = time.monotonic() + 5
+    while head_start_processes(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not head_start_processes(tmp_path)
+    if signum == signal.SIGTERM and not (work / "headstart").exists():  # stopped before the pass was fed:
+        assert work_files(work) == before  # what its \begin{document} rewrote is back
+    assert build(notes, out).compiled and "has shown" in pdftotext(out / "notes.pdf")

@@ -7,6 +7,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 import zlib
 from pathlib import Path
 
@@ -184,3 +185,20 @@ def test_a_template_added_to_the_template_folder_rebuilds(project):
                                                   .replace("\\maketitle", "\\maketitle\nADDED-TEMPLATE-MARK"))
     compiled, text = rebuild(project)
     assert compiled and "ADDED-TEMPLATE-MARK" in text
+
+
+def test_a_file_saved_while_the_build_ran_is_built_again(tmp_path):
+    """The manifest is written after the build: a section saved meanwhile (its new text not in this PDF) must not
+    be recorded as built, or the next build would call the old PDF up to date."""
+    from notes_builder.manifest import read_unchanged, write_manifest
+
+    section = tmp_path / "a.md"
+    section.write_text("Old text.\n", encoding="utf-8")
+    began = time.time_ns()
+    time.sleep(0.02)
+    section.write_text("New text, saved while the build ran.\n", encoding="utf-8")
+    manifest = tmp_path / "inputs.json"
+    write_manifest(manifest, section, {section}, [], began)
+    assert read_unchanged(manifest, str(section)) is None
+    write_manifest(manifest, section, {section}, [], time.time_ns())  # the next build, which read the new text
+    assert read_unchanged(manifest, str(section)) is not None

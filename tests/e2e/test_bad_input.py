@@ -220,3 +220,24 @@ def test_error_excerpt_of_a_long_line_is_windowed(tmp_path):
     assert result.returncode == 1
     excerpt = result.stderr.splitlines()[1]
     assert len(excerpt) < 200 and "{{ missing }}" in excerpt
+
+
+def test_a_permission_error_inside_the_output_is_a_message_not_a_traceback(tmp_path, monkeypatch):
+    """As root no folder is read-only, so the refusal is the file system's own, simulated where it is raised."""
+    from click.testing import CliRunner
+
+    from notes_builder import files
+    from notes_builder.cli import cli
+
+    (tmp_path / "n.md").write_text("# A\n\nText.\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+
+    def refuse(path, data, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(files, "write_atomic", refuse)
+    monkeypatch.setattr("notes_builder.build.write_atomic", refuse)
+    result = CliRunner().invoke(cli, ["build", "n.md"])
+    assert result.exit_code == 1
+    assert "cannot write" in result.output and "permission denied" in result.output
+    assert "Traceback" not in result.output
