@@ -126,9 +126,10 @@ class PreambleFormat:
             return
         command = ["pdflatex", "-ini", "-interaction=batchmode", "-halt-on-error", "-no-shell-escape",
                    f"-jobname={self.name}", "&pdflatex", "mylatexformat.ltx", self.tex_path.name]
+        # its output (batchmode: a few lines) through a pipe, whose end tells `finish` at once that it is done
         self.process = subprocess.Popen(command, cwd=self.work, env=safe_tex_environment(),
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True)
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
         self.started = time.perf_counter()
 
     def adopt(self, wait_up_to: float = 0.0) -> None:
@@ -147,7 +148,7 @@ class PreambleFormat:
         if self.process is None:
             return
         try:
-            self.process.wait(timeout=timeout)
+            self.process.communicate(timeout=timeout)  # ends at the dump's end (wait(timeout) polls every 50 ms)
         except subprocess.TimeoutExpired:
             _stop(self.process)  # the document is built; a slow dump only costs its format
         except BaseException:
@@ -275,7 +276,7 @@ class _Runs:
             return self.engine(head_start.tex_path)
         self.process = head_start.process
         try:
-            self.process.wait(timeout=max(1.0, self.left()))
+            self.process.communicate(timeout=max(1.0, self.left()))  # at once at the end (wait() would poll)
         finally:
             head_start.close()
         self.returncode = self.process.returncode

@@ -108,8 +108,10 @@ class HeadStart:
             process = subprocess.Popen(
                 ["pdflatex", "-no-parse-first-line", f"-fmt={name}", f"-jobname={tex_path.stem}", *ENGINE_FLAGS,
                  pipe_path.relative_to(tex_path.parent).as_posix()], cwd=tex_path.parent,
+                # output through a pipe: its end tells the compile at once that the pass is done (the few kB
+                # written before the rest is fed fit in it)
                 env={**safe_tex_environment(), "TEXFORMATS": f"{formats_dir()}:"}, stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
                 preexec_fn=_parent_death_signal())
         except OSError:
             os.close(pipe)
@@ -170,7 +172,7 @@ class HeadStart:
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)  # it waits on the pipe: SIGINT would not end it now
-        self.process.wait()
+        self.process.communicate()
         self.close()
         for path, content in self._saved.items():
             if content is None:

@@ -17,12 +17,14 @@ import stat as stat_module
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from notes_builder import __version__
 from notes_builder.errors import Diagnostic
 from notes_builder.files import sha256_file, write_atomic
-from notes_builder.headstart import HeadStart
+
+if TYPE_CHECKING:
+    from notes_builder.headstart import HeadStart
 
 MANIFEST = "inputs.json"
 FOLDER = "folder"  # a manifest entry for a folder (its time only) instead of a file's digest
@@ -198,6 +200,8 @@ def run_build(target: str | Path | None, options: BuildOptions,
             locks.enter_context(_building(last.work))
         result = reuse_unchanged(options, last.notes, last.work, last.tex_path, last.pdf_path) if last else None
         if result is None:
+            from notes_builder.headstart import HeadStart  # here: a no-op needs none of its imports
+
             head_start = HeadStart.begin(last.work / last.tex_path.name) if last else None
             try:
                 plan, result = plan_and_reuse(target, options)
