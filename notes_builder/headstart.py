@@ -4,8 +4,9 @@ loads the precompiled preamble and runs `\\begin{document}` (the .aux and .bbl a
 Most rebuilds change the body, not the preamble. So when a build is not a no-op, `HeadStart.begin` starts pdflatex
 on a pipe and writes the last build's preamble into it: the engine's start, the format's load and the hooks of
 `\\begin{document}` (about 0.14 s on the default notes) overlap with Python's own start, imports and rendering.
-compile.py then `take`s it: if the new .tex has the same preamble and nothing the engine has read since changed
-(no biber run, no `--force`), the rest of the .tex goes into the pipe and the pass goes on as any other. Otherwise
+compile.py then takes it: if the new .tex has the same preamble (`fits`) and nothing the engine has read since
+changed (no biber run, no `--force`), the rest of the .tex goes into the pipe (`feed`) and the pass goes on as any
+other. Otherwise
 `abandon` kills it and puts back the files `\\begin{document}` had started to rewrite; the build runs its passes
 as before. A head start never decides what the PDF contains: it is the same pass, begun earlier.
 
