@@ -103,10 +103,12 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
     return run_build(target, options, plan_and_reuse, build_stale)
 
 
-def build_stale(plan: BuildPlan, options: BuildOptions, head_start: HeadStart | None = None) -> BuildResult:
+def build_stale(plan: BuildPlan, options: BuildOptions, head_start: HeadStart | None = None, began: int = 0
+                ) -> BuildResult:
     """Parse, lint, render and write; compile unless the generated LaTeX and figures are unchanged (the compile
-    takes `head_start`, LaTeX's first pass already begun, when it fits)."""
-    began = time.time_ns()  # what is saved from now on may not be in this build (write_manifest)
+    takes `head_start`, LaTeX's first pass already begun, when it fits). `began`: when the build began, before
+    notes.yaml was read (time.time_ns(); write_manifest records what changed since as unseen)."""
+    began = began or time.time_ns()
     document = load_document(config=plan.config)
     lint_warnings = check_document(document)
     rendered = render_document(document)

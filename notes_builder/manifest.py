@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import stat as stat_module
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,12 +189,13 @@ def reuse_unchanged(options: BuildOptions, notes: str, work: Path, tex_path: Pat
 
 def run_build(target: str | Path | None, options: BuildOptions,
               plan_and_reuse: Callable[[str | Path | None, BuildOptions], tuple[Any, BuildResult | None]],
-              build_stale: Callable[[Any, BuildOptions, HeadStart | None], BuildResult]) -> BuildResult:
+              build_stale: Callable[[Any, BuildOptions, HeadStart | None, int], BuildResult]) -> BuildResult:
     """The order of every build: the record of the last one (no notes.yaml read), else the plan and its
     manifest, else a real build. The heavier halves are passed in, so that the command line loads them only
     when it needs them (plan.plan_and_reuse, build.build_stale). When the last build's record does not answer,
     LaTeX's first pass is begun on its .tex at once (headstart.py): the compile takes it if the preamble is
     still the same, and it is abandoned otherwise."""
+    began = time.time_ns()  # before anything is read: a file saved from now on may not be in this build
     last = last_build(target, options)
     with contextlib.ExitStack() as locks:
         if last is not None:
@@ -209,7 +211,7 @@ def run_build(target: str | Path | None, options: BuildOptions,
                     locks.enter_context(_building(plan.work))
                     result = reuse_unchanged(options, str(plan.config.source), plan.work, plan.tex_path,
                                              plan.pdf_path)  # what a build finished meanwhile made
-                result = result or build_stale(plan, options, head_start)
+                result = result or build_stale(plan, options, head_start, began)
             finally:
                 if head_start is not None:
                     head_start.abandon()  # not taken: nothing changed after all, an error, another preamble

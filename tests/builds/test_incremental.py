@@ -202,3 +202,27 @@ def test_a_file_saved_while_the_build_ran_is_built_again(tmp_path):
     assert read_unchanged(manifest, str(section)) is None
     write_manifest(manifest, section, {section}, [], time.time_ns())  # the next build, which read the new text
     assert read_unchanged(manifest, str(section)) is not None
+
+
+def test_notes_yaml_saved_after_the_build_read_it_is_built_again(tmp_path, monkeypatch):
+    """notes.yaml saved between its reading and the end of the build (while the build waited for another one's
+    lock, say): that build's PDF has the old settings, so the next build must not call it up to date."""
+    from notes_builder.build import build_notes, build_stale
+    from notes_builder.manifest import BuildOptions, run_build
+    from notes_builder.plan import plan_and_reuse
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    write_project(tmp_path, {"notes.yaml": "title: Title ONE\noutput: notes\nsections: [a.md]\n",
+                             "a.md": "Some text.\n"})
+    options = BuildOptions(pdf=True, out_dir=tmp_path / "out")
+
+    def plan_then_save(target, options):
+        planned = plan_and_reuse(target, options)
+        time.sleep(0.02)
+        (tmp_path / "notes.yaml").write_text("title: Title TWO\noutput: notes\nsections: [a.md]\n", encoding="utf-8")
+        return planned
+
+    run_build(tmp_path, options, plan_then_save, build_stale)
+    assert "Title ONE" in pdftotext(tmp_path / "out" / "notes.pdf")
+    again = build_notes(tmp_path, options)
+    assert not again.up_to_date and "Title TWO" in pdftotext(tmp_path / "out" / "notes.pdf")
