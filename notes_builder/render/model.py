@@ -91,10 +91,11 @@ class RemoteImage:
 
 @dataclass(slots=True)
 class CitedWork:
-    """One cited key with the words around it: `see` before, `p. 3` after; `suppress_author` for `-@key`."""
+    """One cited key with the words around it: `see` before, `p. 3` after (prose with inline math, as pandoc
+    reads them); `suppress_author` for `-@key`."""
     key: str
-    prefix: str = ""
-    suffix: str = ""
+    prefix: list[Inline] = field(default_factory=list)
+    suffix: list[Inline] = field(default_factory=list)
     suppress_author: bool = False
 
 

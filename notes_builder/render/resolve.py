@@ -41,6 +41,7 @@ from notes_builder.tex.tokens import unbalanced_brace
 
 _REF = re.compile(r"\\(eqref|ref)\{([^{}]+)\}")  # group 1: the command, group 2: the label
 # a reference, or a bare web address in prose (without a trailing sentence mark)
+_NOTE_MATH = re.compile(r"\$(?=\S)([^$]*?\S)\$(?!\d)")  # `$x$` in a citation's note: pandoc's tex_math_dollars
 _REF_OR_URL = re.compile(_REF.pattern + r"|(?P<url>https?://[^\s<>\"'{}\\]+[^\s<>\"'{}\\.,;:!?)\]])")
 _LABEL = re.compile(r"[A-Za-z0-9:._-]+")  # labels become TeX names: nothing TeX reads specially
 _SENTENCE_END = (".", "!", "?", "。", "！", "？", ")", "）")
@@ -309,8 +310,10 @@ class Resolver:
             self.cites = True
             works = [item for item in items if not is_crossref(item.key)]
             refs = [item for item in items if is_crossref(item.key)]  # `[@a; @sec:h]`: the works, then the labels
+            where = self.location(node)
             citation = m.Citation(node.meta["citation"].mode, [
-                m.CitedWork(item.key, item.prefix, item.suffix, item.suppress_author) for item in works])
+                m.CitedWork(item.key, self.cite_note(item.prefix, where), self.cite_note(item.suffix, where),
+                            item.suppress_author) for item in works])
             return [citation, m.Text("; "), *self.crossrefs(node, refs)] if refs else [citation]
         if kind == "html_inline" or kind == "footnote_anchor":
             return []
@@ -340,6 +343,17 @@ class Resolver:
             out.append(m.Reference("named", item.key))
         return out
 
+    def cite_note(self, text: str, where: Location) -> list[m.Inline]:
+        """A citation's pre- or postnote (`see`, `eq. $(3)$`): prose, with `$...$` as math by pandoc's rule (no
+        space inside the dollars, no digit after the closing one: `$5 and $6` stays text)."""
+        nodes: list[m.Inline] = []
+        cursor = 0
+        for match in _NOTE_MATH.finditer(text):
+            nodes += self.prose(text[cursor:match.start()], lambda index: where)
+            nodes.append(m.InlineMath(self.checked_math(match.group(1), lambda index=0: where)))
+            cursor = match.end()
+        return nodes + self.prose(text[cursor:], lambda index: where)
+
     def math_span(self, node: SyntaxTreeNode) -> MathSpan:
         assert self.section is not None and node.token is not None
         span = self.section.math_of.get(id(node.token))
@@ -349,19 +363,23 @@ class Resolver:
 
     def math_body(self, span: MathSpan) -> str:
         """Math passes through untouched, after the safety checks that keep it inside its box."""
-        body = span.body  # a placeholder inside it: LaTeX would typeset the braces' content as math letters
-        check_tex(body, span.location, self.config.allow.tex_primitives, math=True)
-        self.glyphs.check(body, span.location)
+        return self.checked_math(span.body, span.location)
+
+    def checked_math(self, body: str, at: Callable[..., Location]) -> str:
+        """`body` as LaTeX gets it, once checked; `at(index)` locates body[index] in the user's file."""
+        # a placeholder inside it: LaTeX would typeset the braces' content as math letters
+        check_tex(body, at, self.config.allow.tex_primitives, math=True)
+        self.glyphs.check(body, at)
         for match in _REF.finditer(body):
-            self.pending_refs.append((match.group(2), span.location(match.start())))
+            self.pending_refs.append((match.group(2), at(match.start())))
         rewritten = as_latex_reads(body)
         if rewritten != body and not self.config.allow.tex_primitives:
             # the rewrites delete and join text (`\\le\\small t` must not become `\\let`): what TeX gets is checked too
             for _, name, why in find_forbidden(rewritten):
                 raise ContentError(f"{describe(name)} would appear once the formula is set for LaTeX ({why})",
-                                   span.location(), hint="write the formula without it; " + FORBIDDEN_HINT)
+                                   at(), hint="write the formula without it; " + FORBIDDEN_HINT)
             if unbalanced_brace(rewritten) is not None:
-                raise ContentError("the formula's braces do not balance once it is set for LaTeX", span.location())
+                raise ContentError("the formula's braces do not balance once it is set for LaTeX", at())
         return rewritten
 
     def formula(self, node: SyntaxTreeNode, caption: list[m.Inline]) -> m.DisplayMath | None:

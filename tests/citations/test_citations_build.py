@@ -201,3 +201,23 @@ def test_a_journal_macro_in_the_bib_is_an_error_at_its_bib_line(tmp_path):
     assert result.returncode == 1
     assert f"refs.bib:{line}:" in result.stderr and "Undefined control sequence \\apj" in result.stderr
     assert "define it under `macros:`" in result.stderr
+
+
+def test_math_in_a_citations_notes_is_set_as_math_and_checked(tmp_path):
+    """pandoc reads a note's `$...$` as math; so do we (it was printed with its dollar signs). Prices stay text,
+    and the math is checked like any formula before it reaches LaTeX."""
+    notes = NOTES.replace("[see @gers2000, p. 2451;", "[see $\\R^n$ in @gers2000, eq. $(\\alpha_t)$;")
+    notes = notes.replace("title: Citing", "title: Citing\nmacros:\n  R: \\mathbb{R}")
+    notes += "\nA budget [of $5 and $6, @kingma2015].\n"
+    folder = project(tmp_path, notes)
+    result = build(folder)
+    assert result.returncode == 0, result.stderr
+    text = squash(pdftotext(folder / "out" / "notes.pdf"))
+    assert "$" not in text.replace("of $5 and $6", "")
+    assert "see Rn in Gers" in text and "eq. (αt" in text, text
+    assert "of $5 and $6" in text
+
+    forbidden = NOTES.replace("[see @gers2000, p. 2451;", "[see $\\openout1=x$ in @gers2000;")
+    project(tmp_path, forbidden)
+    refused = build(folder)
+    assert refused.returncode == 1 and "\\openout" in refused.stderr and "notes.md:7:" in refused.stderr

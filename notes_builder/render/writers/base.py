@@ -168,7 +168,7 @@ class Writer:
         return self.macros["reference"](node.kind, node.label)
 
     def citation(self, node: m.Citation) -> str:
-        works = [{"key": work.key, "prefix": self.escape(work.prefix), "suffix": self.escape(work.suffix),
+        works = [{"key": work.key, "prefix": self.inline(work.prefix), "suffix": self.inline(work.suffix),
                   "suppress_author": work.suppress_author} for work in node.works]
         return self.macros["citation"](node.mode, works)
 
