@@ -30,6 +30,7 @@ from notes_builder.tex.positions import LineIndex
 from notes_builder.tex.tokens import commands, group_end
 
 CONTAINER_NAMES = ("note", "tip", "warning", "important", "summary", "symbols", "references")
+NOTE_MATH = re.compile(r"\$(?=\S)([^$]*?\S)\$(?!\d)")  # `$x$` in a citation's note: pandoc's tex_math_dollars
 MATH_TOKENS = {"math_inline", "math_inline_double", "math_block", "math_block_label", "math_block_eqno",
                "amsmath"}
 
@@ -169,6 +170,8 @@ class Section:
     math_of: dict[int, MathSpan] = field(default_factory=dict)
     macros: list[FormulaMacro] = field(default_factory=list)  # `\\newcommand`s written in its formulas
     citations: list[tuple[CiteItem, Location]] = field(default_factory=list)  # each cited key, where it is written
+    # id(citation token) -> the math of its notes (`[see $\\R^n$ in @key]`), in the order written
+    note_math: dict[int, list[MathSpan]] = field(default_factory=dict)
 
     def add_math(self, token: Token, span: MathSpan) -> None:
         self.offsets[id(token)] = span.offset
@@ -474,6 +477,22 @@ def _add_citation(section: Section, locator: Locator, token: Token, end: int | N
         where = source.location(offset + item.offset) if offset is not None else source.location(start)
         if not is_crossref(item.key):  # `@fig:loss` refers to a figure of the notes (render checks it)
             section.citations.append((item, where))
+            if offset is not None:
+                _add_note_math(section, token, offset, item)
+
+
+def _add_note_math(section: Section, token: Token, offset: int, item: CiteItem) -> None:
+    """The formulas of a citation's pre- and postnote, as the renderer reads them (NOTE_MATH): lint checks them
+    like any other, and errors in them are at their own column."""
+    spans = section.note_math.setdefault(id(token), [])
+    for note, where in ((item.prefix, token.content.rfind(item.prefix, 0, item.offset)),
+                        (item.suffix, token.content.find(item.suffix, item.offset))):
+        if not note or where < 0:
+            continue
+        for match in NOTE_MATH.finditer(note):
+            span = MathSpan(section.source, match.group(1), offset + where + match.start(1), False, "$")
+            spans.append(span)
+            section.math.append(span)
 
 
 _CLOSING_FENCE = re.compile(r"^[ \t>]*:{3,}[ \t]*$")

@@ -12,7 +12,7 @@ import functools
 import html
 import re
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from pygments.util import ClassNotFound
 from notes_builder import displaymath
 from notes_builder.citations import is_crossref
 from notes_builder.config import NotesConfig, macro_arguments, split_front_matter
-from notes_builder.content import Document, MathSpan, Section
+from notes_builder.content import NOTE_MATH, Document, MathSpan, Section
 from notes_builder.errors import ConfigError, ContentError, Diagnostic, Location, PlaceholderError
 from notes_builder.render import model as m
 from notes_builder.render.assets import REMOTE, fence_attributes, read_include, stage_image
@@ -41,7 +41,6 @@ from notes_builder.tex.tokens import unbalanced_brace
 
 _REF = re.compile(r"\\(eqref|ref)\{([^{}]+)\}")  # group 1: the command, group 2: the label
 # a reference, or a bare web address in prose (without a trailing sentence mark)
-_NOTE_MATH = re.compile(r"\$(?=\S)([^$]*?\S)\$(?!\d)")  # `$x$` in a citation's note: pandoc's tex_math_dollars
 _REF_OR_URL = re.compile(_REF.pattern + r"|(?P<url>https?://[^\s<>\"'{}\\]+[^\s<>\"'{}\\.,;:!?)\]])")
 _LABEL = re.compile(r"[A-Za-z0-9:._-]+")  # labels become TeX names: nothing TeX reads specially
 _SENTENCE_END = (".", "!", "?", "。", "！", "？", ")", "）")
@@ -310,10 +309,11 @@ class Resolver:
             self.cites = True
             works = [item for item in items if not is_crossref(item.key)]
             refs = [item for item in items if is_crossref(item.key)]  # `[@a; @sec:h]`: the works, then the labels
-            where = self.location(node)
+            assert self.section is not None and node.token is not None
+            where, spans = self.location(node), iter(self.section.note_math.get(id(node.token), []))
             citation = m.Citation(node.meta["citation"].mode, [
-                m.CitedWork(item.key, self.cite_note(item.prefix, where), self.cite_note(item.suffix, where),
-                            item.suppress_author) for item in works])
+                m.CitedWork(item.key, self.cite_note(item.prefix, where, spans),
+                            self.cite_note(item.suffix, where, spans), item.suppress_author) for item in works])
             return [citation, m.Text("; "), *self.crossrefs(node, refs)] if refs else [citation]
         if kind == "html_inline" or kind == "footnote_anchor":
             return []
@@ -343,14 +343,17 @@ class Resolver:
             out.append(m.Reference("named", item.key))
         return out
 
-    def cite_note(self, text: str, where: Location) -> list[m.Inline]:
+    def cite_note(self, text: str, where: Location, spans: Iterator[MathSpan]) -> list[m.Inline]:
         """A citation's pre- or postnote (`see`, `eq. $(3)$`): prose, with `$...$` as math by pandoc's rule (no
-        space inside the dollars, no digit after the closing one: `$5 and $6` stays text)."""
+        space inside the dollars, no digit after the closing one: `$5 and $6` stays text). `spans`: the notes'
+        formulas as content.py located them, in order."""
         nodes: list[m.Inline] = []
         cursor = 0
-        for match in _NOTE_MATH.finditer(text):
+        for match in NOTE_MATH.finditer(text):
             nodes += self.prose(text[cursor:match.start()], lambda index: where)
-            nodes.append(m.InlineMath(self.checked_math(match.group(1), lambda index=0: where)))
+            span = next(spans, None)
+            at = span.location if span is not None and span.body == match.group(1) else lambda index=0: where
+            nodes.append(m.InlineMath(self.checked_math(match.group(1), at)))
             cursor = match.end()
         return nodes + self.prose(text[cursor:], lambda index: where)
 

@@ -205,7 +205,7 @@ def test_a_journal_macro_in_the_bib_is_an_error_at_its_bib_line(tmp_path):
 
 def test_math_in_a_citations_notes_is_set_as_math_and_checked(tmp_path):
     """pandoc reads a note's `$...$` as math; so do we (it was printed with its dollar signs). Prices stay text,
-    and the math is checked like any formula before it reaches LaTeX."""
+    and the math is checked like any formula: by the build's safety checks and by lint, at its own column."""
     notes = NOTES.replace("[see @gers2000, p. 2451;", "[see $\\R^n$ in @gers2000, eq. $(\\alpha_t)$;")
     notes = notes.replace("title: Citing", "title: Citing\nmacros:\n  R: \\mathbb{R}")
     notes += "\nA budget [of $5 and $6, @kingma2015].\n"
@@ -220,4 +220,11 @@ def test_math_in_a_citations_notes_is_set_as_math_and_checked(tmp_path):
     forbidden = NOTES.replace("[see @gers2000, p. 2451;", "[see $\\openout1=x$ in @gers2000;")
     project(tmp_path, forbidden)
     refused = build(folder)
-    assert refused.returncode == 1 and "\\openout" in refused.stderr and "notes.md:7:" in refused.stderr
+    assert refused.returncode == 1 and "notes.md:7:55: error: NB171 \\openout" in refused.stderr, refused.stderr
+
+    angle = NOTES.replace("[see @gers2000, p. 2451;", "[see @gers2000, eq. $\\tilde<c>_t$;")
+    project(tmp_path, angle)
+    linted = run_notes("lint", folder / "notes.md")
+    assert linted.returncode == 1 and "notes.md:7:70: NB101" in linted.stdout, linted.stdout  # at its column
+    assert run_notes("lint", folder / "notes.md", "--fix").returncode == 0
+    assert "eq. $\\tilde{c}_t$;" in (folder / "notes.md").read_text(encoding="utf-8")
