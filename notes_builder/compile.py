@@ -12,6 +12,7 @@ alone writes it (not a whole pass of the notes, as latexmk would run), biber run
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from notes_builder.errors import CompileError, Diagnostic, Location, ToolMissingError
-from notes_builder.files import publish, replace_bytes, write_atomic
+from notes_builder.files import publish, read_bytes_or_none, replace_bytes, write_atomic
 from notes_builder.headstart import ENGINE_FLAGS, HeadStart, formats_dir, preamble_format_name, safe_tex_environment
 from notes_builder.places import cache_dir
 from notes_builder.texlog import LogReport, SourceMap, last_reached, parse_blg, parse_log, read_log
@@ -44,15 +45,17 @@ class Citations:
     bib_files: list[Path]
     bare_tex: str | None = None  # the same citations without the notes' preamble (for a cold pass), if it may be
 
+    @functools.cached_property
     def digest(self) -> str:
-        """Changes exactly when biber's output may: the citations, the style, the .bib files' text, biber."""
+        """Changes exactly when biber's output may: the citations, the style, the .bib files' text, biber. Read
+        once per build (the head start's check and the biber step both ask)."""
         digest = hashlib.sha256(self.tex.encode())
         with contextlib.suppress(OSError, TypeError):  # a new biber (with its biblatex) may write another .bbl
             stat = os.stat(shutil.which("biber"))  # type: ignore[arg-type]
             digest.update(f"\0biber {stat.st_size} {stat.st_mtime_ns}".encode())
         for path in self.bib_files:
             digest.update(b"\0" + path.name.encode() + b"\0")
-            digest.update(_read_bytes(path) or b"")
+            digest.update(read_bytes_or_none(path) or b"")
         return digest.hexdigest()
 
 
@@ -439,7 +442,7 @@ def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations, fre
     files = _BiberFiles(tex_path)
     if not fresh and _bbl_current(tex_path, citations):
         return files.findings(), None
-    digest = citations.digest()
+    digest = citations.digest
     files.digest.unlink(missing_ok=True)
     shared = cache_dir() / "biber"
     if fresh or not _restore(shared, digest, files.shared()):  # else: the same citations, built in another folder
@@ -469,7 +472,7 @@ def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations, fre
 def _bbl_current(tex_path: Path, citations: Citations) -> bool:
     """The .bbl in the work folder was made for these citations: `_prepare_bibliography` keeps it as it is."""
     files = _BiberFiles(tex_path)
-    return files.bbl.exists() and _read_bytes(files.digest) == citations.digest().encode()
+    return files.bbl.exists() and read_bytes_or_none(files.digest) == citations.digest.encode()
 
 
 def _restore(folder: Path, digest: str, files: dict[Path, str]) -> bool:
@@ -517,10 +520,10 @@ def _passes(runs: _Runs, tex_path: Path, single_pass: bool, head_start: tuple[He
     (with the .tex's text) when given."""
     log, toc = tex_path.with_suffix(".log"), tex_path.with_suffix(".toc")
     for _ in range(1 if single_pass else MAX_PASSES):
-        toc_before = _read_bytes(toc)
+        toc_before = read_bytes_or_none(toc)
         returncode = runs.resume(*head_start) if head_start else runs.engine(tex_path)
         head_start = None
-        if returncode != 0 or not _needs_rerun(read_log(log), toc_before, _read_bytes(toc)):
+        if returncode != 0 or not _needs_rerun(read_log(log), toc_before, read_bytes_or_none(toc)):
             return
 
 
@@ -579,13 +582,6 @@ def cited_keys(bcf: str) -> str:
 def _needs_rerun(log: str, toc_before: bytes | None, toc_after: bytes | None) -> bool:
     """Another pass: the table of contents changed, or LaTeX or a package asks for one."""
     return toc_before != toc_after or _RERUN.search(log) is not None
-
-
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
 
 
 def _stop(process: subprocess.Popen) -> None:

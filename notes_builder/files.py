@@ -17,6 +17,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 
+def read_bytes_or_none(path: Path) -> bytes | None:
+    """The file's bytes, or None when it cannot be read (missing, say): for "has it changed?" comparisons."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

@@ -17,7 +17,8 @@ no head start. Once TeX has the pipe open, this end is closed, so that TeX meets
 \\iffalse is an error at once, not a wait). Linux only: a FIFO, /proc to see TeX open it, and the engine killed
 with this process should it die (prctl).
 
-This module is loaded before the configuration (by manifest.run_build), so it imports nothing heavy.
+This module is loaded before the configuration (by manifest.run_build, once a build is not a no-op), so it imports
+nothing heavy.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from notes_builder.files import read_bytes_or_none, replace_bytes
 from notes_builder.places import cache_dir
 
 try:
@@ -93,7 +95,7 @@ class HeadStart:
             return None
         # a folder of this process's own: another build's pipe (in another process) is never this one
         pipe_path = tex_path.parent / _PIPE_FOLDER / str(os.getpid()) / tex_path.name
-        saved = {tex_path.with_suffix(suffix): _read_bytes(tex_path.with_suffix(suffix)) for suffix in _REWRITTEN}
+        saved = {path: read_bytes_or_none(path) for path in map(tex_path.with_suffix, _REWRITTEN)}
         try:
             _remove_orphans(pipe_path.parent.parent)
             pipe_path.parent.mkdir(parents=True, exist_ok=True)
@@ -180,7 +182,7 @@ class HeadStart:
                 path.unlink(missing_ok=True)
             else:
                 with contextlib.suppress(OSError):
-                    path.write_bytes(content)
+                    replace_bytes(path, content)
 
 
 def _parent_death_signal() -> Callable[[], None] | None:
@@ -227,10 +229,3 @@ def _fit(pipe: int, size: int) -> None:
     wanted = max(size + 4096, 65536)
     if fcntl.fcntl(pipe, fcntl.F_GETPIPE_SZ) < wanted:
         fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, wanted)
-
-
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None

@@ -167,9 +167,11 @@ class Writer:
     def reference(self, node: m.Reference) -> str:
         return self.macros["reference"](node.kind, node.label)
 
-    def citation(self, node: m.Citation) -> str:
-        works = [{"key": work.key, "prefix": self.inline(work.prefix), "suffix": self.inline(work.suffix),
-                  "suppress_author": work.suppress_author} for work in node.works]
+    def citation(self, node: m.Citation, notes: bool = True) -> str:
+        """The citation through the template's macro; without its pre- and postnotes when not `notes`."""
+        works = [{"key": work.key, "prefix": self.inline(work.prefix) if notes else "",
+                  "suffix": self.inline(work.suffix) if notes else "", "suppress_author": work.suppress_author}
+                 for work in node.works]
         return self.macros["citation"](node.mode, works)
 
     def paragraph(self, node: m.Paragraph) -> str:

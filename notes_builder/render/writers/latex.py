@@ -50,12 +50,10 @@ class LatexWriter(Writer):
         self.citations: list[str] = []  # each citation as written, in order: the citations document's body
         self.bare_citations: list[str] = []  # the same without their notes, for the bare citations document
 
-    def citation(self, node: m.Citation) -> str:
-        written = super().citation(node)
+    def citation(self, node: m.Citation, notes: bool = True) -> str:
+        written = super().citation(node, notes)
         self.citations.append(written)
-        works = [{"key": work.key, "prefix": "", "suffix": "", "suppress_author": work.suppress_author}
-                 for work in node.works]
-        self.bare_citations.append(self.macros["citation"](node.mode, works))
+        self.bare_citations.append(super().citation(node, notes=False))
         return written
 
     def citations_document(self, tex: str, bare: bool = False) -> str | None:
