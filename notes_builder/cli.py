@@ -7,6 +7,7 @@ place in the package that loads code by name (besides the optional training extr
 
 from __future__ import annotations
 
+import gc
 import importlib
 from collections.abc import Callable
 from typing import Any
@@ -42,8 +43,16 @@ class LazyGroup(click.Group):
         return self.load(cmd_name)
 
     def load(self, name: str) -> Any:
+        """Import `name`'s module without the cyclic collector: an import allocates much and frees almost nothing,
+        so the collector's passes over it are wasted (5 ms of `notes lint`'s start)."""
         module, _, attribute = COMMANDS[name].partition(":")
-        return getattr(importlib.import_module(module), attribute)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return getattr(importlib.import_module(module), attribute)
+        finally:
+            if collecting:
+                gc.enable()
 
     def deferred(self, name: str) -> Callable[..., Any]:
         """`name`'s function, imported only when it is called."""

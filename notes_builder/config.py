@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from notes_builder import plugins
 from notes_builder.errors import ConfigError, Diagnostic, Location, UsageError
 from notes_builder.places import cache_dir as cache_dir  # the training code imports it from here (its hash is recorded)
@@ -29,12 +27,11 @@ from notes_builder.tex import safety
 from notes_builder.tex.chars import tex_safe_stem
 from notes_builder.tex.macros import base_macros
 from notes_builder.tex.tokens import TOKEN_PATTERN
+from notes_builder.yamltext import KEY, YamlPath, parse_yaml
 
 CONFIG_NAME = "notes.yaml"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-YamlPath = tuple[str | int, ...]
-KEY = ":key"  # positions[(*path, KEY)] is where the key itself is written; positions[path] is its value
 
 
 @dataclass
@@ -173,65 +170,10 @@ _USER_FIELDS = [
 
 
 
-def _positions(node: yaml.Node, path: YamlPath = ()) -> dict[YamlPath, tuple[int, int]]:
-    """Map each key path of a composed YAML tree to its (line, column), 1-based."""
-    found = {path: (node.start_mark.line + 1, node.start_mark.column + 1)}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            child = (*path, str(key.value))
-            found.update(_positions(value, child))
-            found[(*child, KEY)] = (key.start_mark.line + 1, key.start_mark.column + 1)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            found.update(_positions(item, (*path, index)))
-    return found
-
-
 def templates_dir() -> Path:
     """Templates ship inside the wheel; in a source checkout they are at the repository root."""
     packaged = Path(__file__).resolve().parent / "templates"
     return packaged if packaged.is_dir() else REPO_ROOT / "templates"
-
-
-# libyaml's parser when PyYAML has it: a tenth of the time (25 ms of every command's start on the default notes).
-# Its error messages and positions differ, so a text it rejects is parsed again by PyYAML's own, which words the
-# error (and decides: the two need not agree on what is valid).
-_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
-
-
-def _compose(text: str, loader_class: type) -> tuple[Any, Any]:
-    """The node tree (positions) and the data built from the same tree, in one pass."""
-    loader = loader_class(text)  # may raise too (a ReaderError for a non-printable character)
-    try:
-        node = loader.get_single_node()
-        return node, (loader.construct_document(node) if node is not None else None)
-    finally:
-        loader.dispose()
-
-
-def parse_yaml(text: str, source: Path, first_line: int = 1) -> tuple[Any, dict[YamlPath, tuple[int, int]]]:
-    """Parse YAML, returning data and key positions; errors name the file and line."""
-    try:
-        try:
-            if _FAST_LOADER is None:
-                raise yaml.YAMLError("no libyaml")
-            node, data = _compose(text, _FAST_LOADER)
-        except (yaml.YAMLError, ValueError):  # ValueError: text libyaml cannot take (a lone surrogate)
-            node, data = _compose(text, yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + first_line if mark else first_line
-        column = mark.column + 1 if mark else 0
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"invalid YAML: {problem}", Location(source, line, column),
-                          hint="check indentation, and quote values that contain ':' or start with '{' or '\\'",
-                          ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", Location(source, first_line)) from None
-    if node is None:
-        return {}, {}
-    positions = {p: (line + first_line - 1, col) for p, (line, col) in _positions(node).items()}
-    return data, positions
 
 
 def _type_name(hint: Any) -> str:
