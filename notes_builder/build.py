@@ -170,4 +170,5 @@ def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderR
     write_manifest(work / MANIFEST, config.source, inputs, rendered.warnings, began)
     return BuildResult(pdf_path, tex_path, pdf_path, True, warnings, result.seconds,
                        latex_warnings=result.warnings, overfull=result.report.overfull, inputs=inputs,
-                       passes=result.passes, biber_runs=result.biber_runs, head_started=result.head_started)
+                       passes=result.passes, biber_runs=result.biber_runs, head_started=result.head_started,
+                       beside_biber=result.beside_biber)

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from notes_builder.errors import CompileError, Diagnostic, Location, ToolMissingError
-from notes_builder.files import publish, read_bytes_or_none, replace_bytes, write_atomic
-from notes_builder.headstart import ENGINE_FLAGS, HeadStart, formats_dir, preamble_format_name, safe_tex_environment
+from notes_builder.files import read_bytes_or_none, replace_bytes, write_atomic
+from notes_builder.headstart import ENGINE_FLAGS, HeadStart
 from notes_builder.places import cache_dir
+from notes_builder.preamble import PreambleFormat, safe_tex_environment
 from notes_builder.texlog import LogReport, SourceMap, last_reached, parse_blg, parse_log, read_log
 
 BIBER_RUNS_KEPT = 32  # biber runs the user cache keeps (a few kB each)
@@ -69,6 +70,7 @@ class CompileResult:
     passes: int = 1  # engine runs, the citations document's included
     biber_runs: int = 0
     head_started: bool = False  # the first pass was begun before the .tex was written (headstart.py)
+    beside_biber: bool = False  # the notes' pass ran its preamble while biber prepared the citations
 
 
 def require(tool: str, package: str) -> str:
@@ -76,102 +78,6 @@ def require(tool: str, package: str) -> str:
     if path is None:
         raise ToolMissingError(f"{tool} is not installed", hint=f"apt-get install {package} (or run `notes doctor`)")
     return path
-
-
-class PreambleFormat:
-    """A precompiled preamble (mylatexformat): after the first build, a one-line edit costs one short pass.
-
-    The format is named after a hash of the preamble text, so any change to the preamble (template,
-    packages, notes.yaml macros) simply makes a new one. It is dumped by a second pdflatex process while
-    the document compiles (this machine kind has two cores), so the cold build does not wait for it, and
-    kept in the user cache, so a new build folder with the same preamble starts with it too.
-    """
-
-    KEEP = 8  # formats kept in the cache (about 7 MB each)
-    WORTH_WAITING = 0.25  # s a dump has run after which the rest of it is shorter than a preamble's pass
-
-    def __init__(self, tex_path: Path, tex: str, engine: str):
-        self.work = tex_path.parent
-        self.tex_path = tex_path
-        self.name = preamble_format_name(tex, engine)
-        # Without mylatexformat.ltx (`notes doctor` reports it) the dump fails at once and leaves no format.
-        self.usable = engine == "pdflatex"
-        self.process: subprocess.Popen | None = None
-        self.started = 0.0
-        self.shared = formats_dir()
-
-    @property
-    def path(self) -> Path:
-        """Where the dump writes the format (the work folder, TeX's only writable place)."""
-        return self.work / f"{self.name}.fmt"
-
-    def ready(self) -> bool:
-        """A format exists for this preamble; a cached one is marked as just used, so that another build's
-        trimming of the cache (oldest first) leaves it alone."""
-        if not self.usable:
-            return False
-        with contextlib.suppress(OSError):
-            os.utime(self.shared / self.path.name)
-            return True
-        return self.process is None and self.path.exists()  # while the dump runs, its format is half written
-
-    def forget(self) -> None:
-        with contextlib.suppress(OSError):
-            (self.shared / self.path.name).unlink()
-        self.path.unlink(missing_ok=True)
-
-    def environment(self) -> dict[str, str]:
-        """TeX finds formats in the cache, then in its default places (the trailing ':')."""
-        return {**safe_tex_environment(), "TEXFORMATS": f"{self.shared}:"}
-
-    def start_dump(self) -> None:
-        if not self.usable or self.ready():
-            return
-        command = ["pdflatex", "-ini", "-interaction=batchmode", "-halt-on-error", "-no-shell-escape",
-                   f"-jobname={self.name}", "&pdflatex", "mylatexformat.ltx", self.tex_path.name]
-        # its output (batchmode: a few lines) through a pipe, whose end tells `finish` at once that it is done
-        self.process = subprocess.Popen(command, cwd=self.work, env=safe_tex_environment(),
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-        self.started = time.perf_counter()
-
-    def adopt(self, wait_up_to: float = 0.0) -> None:
-        """Take the format dumped beside this build once it is done; for up to `wait_up_to` s, wait for a dump that
-        has run a while (the notes' pass after their citations were prepared): what is left of it, mostly writing
-        the format, is less than what a pass without it would spend again on the preamble (0.57 s cold)."""
-        if self.process is None:
-            return
-        if self.process.poll() is not None:
-            self.finish(0.0)
-        elif wait_up_to > 0 and time.perf_counter() - self.started > self.WORTH_WAITING:
-            self.finish(wait_up_to)
-
-    def finish(self, timeout: float) -> None:
-        """Wait for the dump; a failed or slow one leaves no format behind (the next build just compiles)."""
-        if self.process is None:
-            return
-        try:
-            self.process.communicate(timeout=timeout)  # ends at the dump's end (wait(timeout) polls every 50 ms)
-        except subprocess.TimeoutExpired:
-            _stop(self.process)  # the document is built; a slow dump only costs its format
-        except BaseException:
-            _stop(self.process)
-            raise
-        finally:
-            if self.process.returncode != 0:
-                self.path.unlink(missing_ok=True)
-            else:
-                self._share()
-            self.process = None
-
-    def _share(self) -> None:
-        """Move the new format into the cache and keep only the newest few there."""
-        try:
-            publish(self.path, self.shared / self.path.name)
-        except OSError:
-            return  # no writable cache: the format stays usable in this work folder
-        self.path.unlink(missing_ok=True)
-        _keep_newest(self.shared, "nbpreamble-*.fmt", self.KEEP)
 
 
 def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0, single_pass: bool = False,
@@ -199,10 +105,19 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
         head_start = None
     if fresh:
         forget_passes(tex_path)
-    runs.preamble.start_dump()  # beside the first pass: the next one (or the next build) starts from it
+    begun_here = (head_start is None and citations is not None and engine == "pdflatex"
+                  and (fresh or not _bbl_current(tex_path, citations)))
+    if begun_here:
+        # biber is to run first: the notes' pass runs its preamble meanwhile (a first build's longest part), and
+        # reads the .aux and .bbl once fed
+        head_start = HeadStart.before_document(tex_path, tex, runs.preamble.name if runs.preamble.ready() else None)
+    else:
+        runs.preamble.start_dump(timeout)  # beside the first pass: the next one (or the next build) starts from it
     try:
         bib_findings, bib_failure = (_prepare_bibliography(runs, tex_path, citations, fresh) if citations
                                      else ([], None))
+        if begun_here:
+            runs.preamble.start_dump(timeout)  # only now: first the citations pass and biber, which the notes await
         _passes(runs, tex_path, single_pass, (head_start, tex) if head_start is not None else None)
         if citations and runs.returncode == 0 and _biber_missed(tex_path):
             # cited outside the citations document (a \cite or \nocite{*} in raw LaTeX), or that document failed
@@ -211,7 +126,7 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
             write_atomic(_BiberFiles(tex_path).keys, cited_keys(read_log(tex_path.with_suffix(".bcf"))))
             _passes(runs, tex_path, single_pass)
         runs.drop_biber_preload()  # the citations pass failed, and nothing ran biber after all
-        runs.preamble.finish(runs.left())
+        # the preamble's dump, if it still runs, goes on without this build: it serves only the next one
     except BaseException as interrupted:  # timeout, Ctrl-C: never leave TeX running on its own
         if head_start is not None:
             head_start.abandon()  # when not fed yet
@@ -240,7 +155,7 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
                            hint="choose a font that has it (template.cjk_main_font) or remove the character",
                            log_path=log)
     return CompileResult(pdf, log, runs.seconds(), report, report.warnings, runs.passes, runs.biber_runs,
-                         runs.head_started)
+                         runs.head_started, runs.beside_biber)
 
 
 def forget_passes(tex_path: Path) -> None:
@@ -265,6 +180,7 @@ class _Runs:
         self.passes = 0  # engine runs, the citations document's included
         self.biber_runs = 0
         self.head_started = False
+        self.beside_biber = False
         self.biber_preload: _BiberPreload | None = None
 
     def left(self) -> float:
@@ -285,7 +201,8 @@ class _Runs:
         self.returncode = self.process.returncode
         self.process = None
         self.passes += 1
-        self.head_started = True
+        self.head_started = head_start.before_rendering
+        self.beside_biber = not head_start.before_rendering
         return self.returncode
 
     def engine(self, tex_path: Path, precompiled: bool = True) -> int:
@@ -340,9 +257,9 @@ class _Runs:
     def stop(self) -> None:
         """Stop every process this compile started (an unused biber preload included)."""
         self.drop_biber_preload()
-        for process in (self.process, self.preamble.process):
-            if process is not None:
-                _stop(process)
+        self.preamble.stop()
+        if self.process is not None:
+            _stop(self.process)
 
 
 class _BiberPreload:

@@ -24,7 +24,6 @@ nothing heavy.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import signal
@@ -35,7 +34,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from notes_builder.files import read_bytes_or_none, replace_bytes
-from notes_builder.places import cache_dir
+from notes_builder.preamble import BEGIN_DOCUMENT as _BEGIN
+from notes_builder.preamble import PreambleFormat, formats_dir, safe_tex_environment
 
 try:
     import fcntl
@@ -43,29 +43,12 @@ except ImportError:  # not POSIX: no head start
     fcntl = None  # type: ignore[assignment]
 
 ENGINE_FLAGS = ["-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape"]
-_BEGIN = "\\begin{document}"
 _PIPE_FOLDER = "headstart"
 # what `\begin{document}` rewrites (the .aux, biblatex's .bcf) or the run starts anew (the log): put back when a
 # head start is abandoned, as if it had never run
 _REWRITTEN = (".aux", ".bcf", ".log")
 _PROC_FDS = Path("/proc/self/fd")
-
-
-def safe_tex_environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(openout_any="p", openin_any="p", shell_escape="f", TEXMFOUTPUT="")
-    env.pop("TEXINPUTS", None)
-    return env
-
-
-def preamble_format_name(tex: str, engine: str) -> str:
-    """The precompiled preamble's name: a hash of the engine and the preamble text (compile.PreambleFormat)."""
-    preamble = tex.split(_BEGIN, 1)[0]
-    return "nbpreamble-" + hashlib.sha256(f"{engine}\n{preamble}".encode()).hexdigest()[:16]
-
-
-def formats_dir() -> Path:
-    return cache_dir() / "formats"
+DUMP_WAIT = 2.0  # s to wait for the rest of a dump under way: much less is left of it once a build has ended
 
 
 class HeadStart:
@@ -75,27 +58,49 @@ class HeadStart:
     def __init__(self, tex_path: Path, prefix: str, process: subprocess.Popen, pipe: int, pipe_path: Path,
                  saved: dict[Path, bytes | None]):
         self.tex_path, self.prefix, self.process = tex_path, prefix, process
+        # begun on the last build's .tex through `\\begin{document}` (before rendering), else on this build's
+        # preamble beside biber (before_document)
+        self.before_rendering = _BEGIN in prefix
         self._pipe, self._pipe_path, self._saved = pipe, pipe_path, saved
         self.done = False  # fed to the compile (which then owns the process) or abandoned
 
     @classmethod
     def begin(cls, tex_path: Path) -> HeadStart | None:
-        """Start a pass of the .tex last compiled at `tex_path` (in its work folder), or None when it cannot
-        help: no such .tex, no precompiled preamble for it (xelatex, a first build), no FIFOs here."""
+        """Start a pass of the .tex last compiled at `tex_path` (in its work folder), through its
+        `\\begin{document}` line, or None when it cannot help: no such .tex, no precompiled preamble for it
+        (xelatex, a first build), no FIFOs here."""
         try:
             tex = tex_path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None
         begin = tex.find(_BEGIN)
-        if begin < 0 or fcntl is None or not _PROC_FDS.is_dir():  # Linux: FIFOs, and /proc to see TeX open one
+        if begin < 0:
             return None
-        prefix = tex[:tex.find("\n", begin) + 1 or len(tex)]
-        name = preamble_format_name(tex, "pdflatex")
-        if not (formats_dir() / f"{name}.fmt").exists() and not tex_path.with_name(f"{name}.fmt").exists():
+        preamble = PreambleFormat(tex_path, tex, "pdflatex")
+        if not preamble.ready():
+            preamble.wait(DUMP_WAIT)  # the last build's dump, still under way (an edit saved right after it)
+            if not preamble.ready():
+                return None
+        return cls.start(tex_path, tex[:tex.find("\n", begin) + 1 or len(tex)], preamble.name)
+
+    @classmethod
+    def before_document(cls, tex_path: Path, tex: str, format_name: str | None) -> HeadStart | None:
+        """Start this build's own pass of `tex` up to its `\\begin{document}`: its preamble runs while biber
+        prepares the citations, and the pass reads the .aux and .bbl only once fed. `format_name`: the
+        precompiled preamble, None for pdflatex's own format (a first build)."""
+        begin = tex.find(_BEGIN)
+        return cls.start(tex_path, tex[:begin], format_name) if begin > 0 and tex[begin - 1] == "\n" else None
+
+    @classmethod
+    def start(cls, tex_path: Path, prefix: str, format_name: str | None) -> HeadStart | None:
+        """pdflatex on the pipe, `prefix` written into it; None where there are no FIFOs (or /proc)."""
+        if fcntl is None or not _PROC_FDS.is_dir():  # Linux: FIFOs, and /proc to see TeX open one
             return None
         # a folder of this process's own: another build's pipe (in another process) is never this one
         pipe_path = tex_path.parent / _PIPE_FOLDER / str(os.getpid()) / tex_path.name
-        saved = {path: read_bytes_or_none(path) for path in map(tex_path.with_suffix, _REWRITTEN)}
+        # what the pass rewrites before it is fed: the log, and what `\begin{document}` rewrites if the prefix has it
+        rewritten = _REWRITTEN if _BEGIN in prefix else (".log",)
+        saved = {path: read_bytes_or_none(path) for path in map(tex_path.with_suffix, rewritten)}
         try:
             _remove_orphans(pipe_path.parent.parent)
             pipe_path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,15 +110,19 @@ class HeadStart:
             pipe = os.open(pipe_path, os.O_RDWR | os.O_NONBLOCK)
         except OSError:
             return None
+        environment = safe_tex_environment()
+        if format_name is not None:
+            environment["TEXFORMATS"] = f"{formats_dir()}:"
         try:
             _fit(pipe, len(prefix.encode()))
             os.write(pipe, prefix.encode())
             process = subprocess.Popen(
-                ["pdflatex", "-no-parse-first-line", f"-fmt={name}", f"-jobname={tex_path.stem}", *ENGINE_FLAGS,
-                 pipe_path.relative_to(tex_path.parent).as_posix()], cwd=tex_path.parent,
+                ["pdflatex", "-no-parse-first-line", *([f"-fmt={format_name}"] if format_name else []),
+                 f"-jobname={tex_path.stem}", *ENGINE_FLAGS, pipe_path.relative_to(tex_path.parent).as_posix()],
+                cwd=tex_path.parent,
                 # output through a pipe: its end tells the compile at once that the pass is done (the few kB
                 # written before the rest is fed fit in it)
-                env={**safe_tex_environment(), "TEXFORMATS": f"{formats_dir()}:"}, stdin=subprocess.DEVNULL,
+                env=environment, stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
                 preexec_fn=_parent_death_signal())
         except OSError:

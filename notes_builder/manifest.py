@@ -62,6 +62,7 @@ class BuildResult:
     passes: int = 0  # LaTeX runs, the citations document's included (compile.py)
     biber_runs: int = 0
     head_started: bool = False  # the first pass was begun before the .tex was written (headstart.py)
+    beside_biber: bool = False  # the notes' pass ran its preamble while biber prepared the citations
 
     @property
     def notes_warnings(self) -> list[Diagnostic]:

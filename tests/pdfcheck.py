@@ -80,3 +80,27 @@ def where(error: ConfigError) -> str:
     """`notes.yaml:LINE:COL` of an error, as the CLI prints it (file name only)."""
     assert error.location is not None
     return f"{error.location.path.name}:{error.location.line}:{error.location.column}"
+
+
+def dumped_formats(cache: Path, timeout: float = 30.0) -> list[Path]:
+    """The precompiled preambles in the user cache `cache` (XDG_CACHE_HOME), once the dumps a build left running
+    are done (preamble.py: a build does not wait for its dump)."""
+    import time
+
+    formats = cache / "notes-builder" / "formats"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (not list(formats.glob("*.fmt")) or _dump_running(formats)):
+        time.sleep(0.02)
+    return sorted(formats.glob("*.fmt"))
+
+
+def _dump_running(formats: Path) -> bool:
+    import fcntl
+
+    for lock in formats.glob("*.lock"):
+        with open(lock, "rb") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                return True
+    return False

@@ -77,7 +77,8 @@ def test_an_edit_is_compiled_by_the_pass_begun_before_rendering(tmp_path):
     write_project(tmp_path, {"notes.md": CITING, "refs.bib": BIB})
     notes, out = tmp_path / "notes.md", tmp_path / "out"
     first = build(notes, out)
-    assert not first.head_started  # nothing built here before
+    assert not first.head_started  # nothing built here before: its pass began beside biber instead
+    assert first.beside_biber and (first.passes, first.biber_runs) == (2, 1)
 
     notes.write_text(CITING.replace("showed", "has shown"), encoding="utf-8")
     edited = build(notes, out)
@@ -86,7 +87,7 @@ def test_an_edit_is_compiled_by_the_pass_begun_before_rendering(tmp_path):
     assert "Kingma and Ba (2015) has shown" in text and "Hochreiter and Schmidhuber 1997" in text
 
     forced = build(notes, tmp_path / "forced", force=True)  # an ordinary build of the same notes
-    assert not forced.head_started
+    assert not forced.head_started and forced.beside_biber
     assert squash(pdftotext(tmp_path / "forced" / "notes.pdf")) == text
     assert not head_start_processes(tmp_path) and not any((out / ".work-notes" / "headstart").iterdir())
 
@@ -99,7 +100,7 @@ def test_a_new_citation_or_preamble_abandons_it_and_builds_as_usual(tmp_path):
 
     notes.write_text(CITING + "\nAlso [@reyesortiz2016].\n", encoding="utf-8")
     cited = build(notes, out)  # biber rewrites the .bbl the waiting pass had read: not taken
-    assert not cited.head_started and cited.biber_runs == 1
+    assert not cited.head_started and cited.beside_biber and cited.biber_runs == 1
     assert "Reyes-Ortiz et al. 2016" in squash(pdftotext(out / "notes.pdf"))
 
     notes.write_text(CITING.replace("title: Head start", "title: Head start\nmacros:\n  R: \\mathbb{R}")

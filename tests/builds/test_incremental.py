@@ -12,7 +12,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from pdfcheck import REPO, pdftotext, run_notes, squash, write_project
+from pdfcheck import REPO, dumped_formats, pdftotext, run_notes, squash, write_project
 
 YAML = "title: Incremental\noutput: inc\nsections: [a.md]\ntemplate:\n  directory: tpl\n"
 BODY = "# Start\n\nFirst version of the text.\n\n```python {include=\"code.py\"}\n```\n"
@@ -50,8 +50,8 @@ def test_unchanged_save_runs_nothing(project):
 
 def test_prose_edit_is_one_pass_on_the_precompiled_preamble(project):
     work = project / "out" / ".work-inc"
-    formats = list((project / "cache" / "notes-builder" / "formats").glob("nbpreamble-*.fmt"))
-    assert formats, "the first build dumps the preamble format into the user cache"
+    formats = dumped_formats(project / "cache")
+    assert formats, "the first build dumps the preamble format into the user cache (and does not wait for it)"
     (project / "a.md").write_text(BODY.replace("First", "Second"))
     compiled, text = rebuild(project)
     assert compiled and "Second version of the text." in text
@@ -148,7 +148,7 @@ def test_a_broken_precompiled_preamble_in_the_cache_is_not_fatal(tmp_path):
     notes = write_project(tmp_path, {"a.md": "# T\n\nHello.\n"})
     env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
     assert run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out", env=env).returncode == 0
-    [fmt] = (tmp_path / "cache" / "notes-builder" / "formats").glob("*.fmt")
+    [fmt] = dumped_formats(tmp_path / "cache")
     fmt.write_text("not a format")
     (notes / "a.md").write_text("# T\n\nHello again.\n")
     result = run_notes("build", notes / "a.md", "--pdf", "--out", tmp_path / "out", env=env)
