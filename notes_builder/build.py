@@ -166,6 +166,8 @@ def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderR
         raise CompileError(f"{len(result.warnings)} LaTeX warning(s) with --strict; first: {first.message}",
                            first.location, diagnostics=result.warnings[1:5], log_path=result.log)
     publish(result.pdf, pdf_path)
+    if config.template.engine == "pdflatex":
+        HeadStart.remember(config.source, rendered.tex)  # for a first build of these notes in another folder
     write_atomic(stamp, json.dumps({"digest": digest}))
     write_manifest(work / MANIFEST, config.source, inputs, rendered.warnings, began)
     return BuildResult(pdf_path, tex_path, pdf_path, True, warnings, result.seconds,

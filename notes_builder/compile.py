@@ -99,8 +99,9 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     tex = tex_path.read_text(encoding="utf-8")
     runs = _Runs(work, engine, PreambleFormat(tex_path, tex, engine), timeout)
     log = tex_path.with_suffix(".log")
-    if head_start is not None and (fresh or not head_start.fits(tex_path, tex, engine) or (
-            citations is not None and not _bbl_current(tex_path, citations))):
+    if head_start is not None and (not head_start.fits(tex_path, tex, engine) or (
+            head_start.read_document_start
+            and (fresh or (citations is not None and not _bbl_current(tex_path, citations))))):
         head_start.abandon()  # before anything rewrites the .aux or .bbl it has read
         head_start = None
     if fresh:
@@ -201,8 +202,8 @@ class _Runs:
         self.returncode = self.process.returncode
         self.process = None
         self.passes += 1
-        self.head_started = head_start.before_rendering
-        self.beside_biber = not head_start.before_rendering
+        self.head_started = head_start.early
+        self.beside_biber = not head_start.early
         return self.returncode
 
     def engine(self, tex_path: Path, precompiled: bool = True) -> int:

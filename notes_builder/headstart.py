@@ -24,6 +24,7 @@ nothing heavy.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import signal
@@ -34,6 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from notes_builder.files import read_bytes_or_none, replace_bytes
+from notes_builder.places import cache_dir
 from notes_builder.preamble import BEGIN_DOCUMENT as _BEGIN
 from notes_builder.preamble import PreambleFormat, formats_dir, safe_tex_environment
 
@@ -58,9 +60,9 @@ class HeadStart:
     def __init__(self, tex_path: Path, prefix: str, process: subprocess.Popen, pipe: int, pipe_path: Path,
                  saved: dict[Path, bytes | None]):
         self.tex_path, self.prefix, self.process = tex_path, prefix, process
-        # begun on the last build's .tex through `\\begin{document}` (before rendering), else on this build's
-        # preamble beside biber (before_document)
-        self.before_rendering = _BEGIN in prefix
+        # it has run `\\begin{document}`, which read the .aux and .bbl (`begin`), or waits before it
+        self.read_document_start = _BEGIN in prefix
+        self.early = False  # begun before the .tex was written (by the build, on a preamble it expects)
         self._pipe, self._pipe_path, self._saved = pipe, pipe_path, saved
         self.done = False  # fed to the compile (which then owns the process) or abandoned
 
@@ -81,7 +83,38 @@ class HeadStart:
             preamble.wait(DUMP_WAIT)  # the last build's dump, still under way (an edit saved right after it)
             if not preamble.ready():
                 return None
-        return cls.start(tex_path, tex[:tex.find("\n", begin) + 1 or len(tex)], preamble.name)
+        return cls._early(cls.start(tex_path, tex[:tex.find("\n", begin) + 1 or len(tex)], preamble.name))
+
+    @classmethod
+    def guess(cls, tex_path: Path, source: Path) -> HeadStart | None:
+        """A first build in this work folder (a new `--out`) of notes built before elsewhere: a pass of the
+        preamble they had last time (`remember`), up to its `\\begin{document}`, when it is precompiled. The
+        .aux and .bbl are read only once it is fed, so it serves whatever the build then prepares."""
+        prefix = read_bytes_or_none(_remembered(source))
+        if prefix is None:
+            return None
+        preamble = PreambleFormat(tex_path, prefix.decode("utf-8", "replace"), "pdflatex")
+        if not preamble.ready():
+            return None
+        return cls._early(cls.start(tex_path, prefix.decode("utf-8", "replace"), preamble.name))
+
+    @staticmethod
+    def remember(source: Path, tex: str) -> None:
+        """After a pdflatex build of the notes `source`: their preamble, for `guess` in another work folder."""
+        begin = tex.find(_BEGIN)
+        path = _remembered(source)
+        if begin < 0 or read_bytes_or_none(path) == tex[:begin].encode():
+            return
+        with contextlib.suppress(OSError):  # no writable cache: no guess next time
+            path.parent.mkdir(parents=True, exist_ok=True)
+            replace_bytes(path, tex[:begin].encode())
+            _keep_newest(path.parent)
+
+    @staticmethod
+    def _early(head_start: HeadStart | None) -> HeadStart | None:
+        if head_start is not None:
+            head_start.early = True
+        return head_start
 
     @classmethod
     def before_document(cls, tex_path: Path, tex: str, format_name: str | None) -> HeadStart | None:
@@ -192,6 +225,17 @@ class HeadStart:
             else:
                 with contextlib.suppress(OSError):
                     replace_bytes(path, content)
+
+
+def _remembered(source: Path) -> Path:
+    return cache_dir() / "preambles" / (hashlib.sha256(str(source).encode()).hexdigest()[:24] + ".tex")
+
+
+def _keep_newest(folder: Path, keep: int = 64) -> None:
+    with contextlib.suppress(OSError):  # another build trims the same folder: what it removed is gone anyway
+        found = sorted(folder.glob("*.tex"), key=lambda path: path.stat().st_mtime, reverse=True)
+        for old in found[keep:]:
+            old.unlink(missing_ok=True)
 
 
 def _parent_death_signal() -> Callable[[], None] | None:

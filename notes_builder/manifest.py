@@ -212,6 +212,9 @@ def run_build(target: str | Path | None, options: BuildOptions,
                     locks.enter_context(_building(plan.work))
                     result = reuse_unchanged(options, str(plan.config.source), plan.work, plan.tex_path,
                                              plan.pdf_path)  # what a build finished meanwhile made
+                if result is None and head_start is None and options.pdf and plan.config.template.engine == "pdflatex":
+                    # nothing built in this folder yet: the preamble these notes had elsewhere, if precompiled
+                    head_start = HeadStart.guess(plan.work / plan.tex_path.name, plan.config.source)
                 result = result or build_stale(plan, options, head_start, began)
             finally:
                 if head_start is not None:

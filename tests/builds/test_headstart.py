@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from pdfcheck import REPO, pdftotext, squash, write_project
+from pdfcheck import REPO, dumped_formats, pdftotext, squash, write_project
 
 from notes_builder.build import build_notes
 from notes_builder.errors import CompileError, NotesError
@@ -87,7 +87,7 @@ def test_an_edit_is_compiled_by_the_pass_begun_before_rendering(tmp_path):
     assert "Kingma and Ba (2015) has shown" in text and "Hochreiter and Schmidhuber 1997" in text
 
     forced = build(notes, tmp_path / "forced", force=True)  # an ordinary build of the same notes
-    assert not forced.head_started and forced.beside_biber
+    assert forced.head_started  # a first build in this folder: begun on the preamble the notes had in out/
     assert squash(pdftotext(tmp_path / "forced" / "notes.pdf")) == text
     assert not head_start_processes(tmp_path) and not any((out / ".work-notes" / "headstart").iterdir())
 
@@ -132,6 +132,25 @@ def test_a_build_that_compiles_nothing_leaves_the_work_folder_as_it_was(tmp_path
     with pytest.raises(NotesError):  # lint stops the build before LaTeX
         build(notes, out)
     assert work_files(work) == before
+    assert not head_start_processes(tmp_path)
+
+
+@needs_biber
+def test_a_first_build_in_another_folder_begins_on_the_preamble_the_notes_had(tmp_path):
+    write_project(tmp_path, {"notes.md": CITING, "refs.bib": BIB})
+    notes = tmp_path / "notes.md"
+    first = build(notes, tmp_path / "out")
+    assert dumped_formats(tmp_path / "cache")
+    elsewhere = build(notes, tmp_path / "elsewhere")  # biber's results come from the user cache
+    assert elsewhere.head_started and (elsewhere.passes, elsewhere.biber_runs) == (1, 0)
+    assert pdftotext(tmp_path / "elsewhere" / "notes.pdf") == pdftotext(tmp_path / "out" / "notes.pdf")
+    assert first.passes == 2
+
+    # another preamble since: the guess does not fit and is abandoned; the build is as usual
+    notes.write_text(CITING.replace("title: Head start", "title: Head start\nmacros:\n  R: \\mathbb{R}")
+                     + "\nIn $\\R^n$.\n", encoding="utf-8")
+    third = build(notes, tmp_path / "third")
+    assert not third.head_started and "In Rn" in squash(pdftotext(tmp_path / "third" / "notes.pdf"))
     assert not head_start_processes(tmp_path)
 
 
