@@ -167,7 +167,8 @@ def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderR
                            first.location, diagnostics=result.warnings[1:5], log_path=result.log)
     publish(result.pdf, pdf_path)
     if config.template.engine == "pdflatex":
-        HeadStart.remember(config.source, rendered.tex)  # for a first build of these notes in another folder
+        # for a first build of these notes in another folder
+        HeadStart.remember(config.source, rendered.tex, citations.digest if citations is not None else None)
     write_atomic(stamp, json.dumps({"digest": digest}))
     write_manifest(work / MANIFEST, config.source, inputs, rendered.warnings, began)
     return BuildResult(pdf_path, tex_path, pdf_path, True, warnings, result.seconds,

@@ -387,6 +387,20 @@ def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations, fre
     return files.findings(), None
 
 
+def restore_citations(tex_path: Path, digest: str) -> bool:
+    """A new work folder: biber's results for the citations of `digest` from the user cache, put in place as
+    `_prepare_bibliography` leaves them, so that a pass begun before rendering can run `\\begin{document}` (which
+    reads the .bbl and .aux). False, with nothing written, when the folder has its own or the cache has none."""
+    files = _BiberFiles(tex_path)
+    if files.digest.exists() or tex_path.with_suffix(".aux").exists():
+        return False
+    if not _restore(cache_dir() / "biber", digest, files.shared()):
+        return False
+    _seed_aux(tex_path, read_log(files.seed))
+    write_atomic(files.digest, digest)
+    return True
+
+
 def _bbl_current(tex_path: Path, citations: Citations) -> bool:
     """The .bbl in the work folder was made for these citations: `_prepare_bibliography` keeps it as it is."""
     files = _BiberFiles(tex_path)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -86,28 +87,39 @@ class HeadStart:
         return cls._early(cls.start(tex_path, tex[:tex.find("\n", begin) + 1 or len(tex)], preamble.name))
 
     @classmethod
-    def guess(cls, tex_path: Path, source: Path) -> HeadStart | None:
+    def guess(cls, tex_path: Path, source: Path, restore_citations: Callable[[str], bool]) -> HeadStart | None:
         """A first build in this work folder (a new `--out`) of notes built before elsewhere: a pass of the
-        preamble they had last time (`remember`), up to its `\\begin{document}`, when it is precompiled. The
-        .aux and .bbl are read only once it is fed, so it serves whatever the build then prepares."""
-        prefix = read_bytes_or_none(_remembered(source))
-        if prefix is None:
+        preamble they had last time (`remember`), when it is precompiled. It runs `\\begin{document}` too when
+        `restore_citations` could put biber's results for the citations they had in place (or they had none);
+        else it waits before it. The compile takes it as any other head start: only if it fits."""
+        try:
+            record = json.loads(_remembered(source).read_text(encoding="utf-8"))
+            prefix, citations = record["preamble"], record["citations"]
+        except (OSError, ValueError, KeyError, TypeError):
             return None
-        preamble = PreambleFormat(tex_path, prefix.decode("utf-8", "replace"), "pdflatex")
+        if not isinstance(prefix, str) or _BEGIN not in prefix:
+            return None
+        preamble = PreambleFormat(tex_path, prefix, "pdflatex")
         if not preamble.ready():
             return None
-        return cls._early(cls.start(tex_path, prefix.decode("utf-8", "replace"), preamble.name))
+        if tex_path.with_suffix(".aux").exists() or (citations is not None and not restore_citations(citations)):
+            prefix = prefix[:prefix.find(_BEGIN)]  # this folder's own files: `\\begin{document}` waits for the build
+        return cls._early(cls.start(tex_path, prefix, preamble.name))
 
     @staticmethod
-    def remember(source: Path, tex: str) -> None:
-        """After a pdflatex build of the notes `source`: their preamble, for `guess` in another work folder."""
+    def remember(source: Path, tex: str, citations: str | None) -> None:
+        """After a pdflatex build of the notes `source`: their preamble through `\\begin{document}` and the digest
+        of their citations (compile.Citations.digest), for `guess` in another work folder."""
         begin = tex.find(_BEGIN)
+        if begin < 0:
+            return
+        record = json.dumps({"preamble": tex[:tex.find("\n", begin) + 1 or len(tex)], "citations": citations})
         path = _remembered(source)
-        if begin < 0 or read_bytes_or_none(path) == tex[:begin].encode():
+        if read_bytes_or_none(path) == record.encode():
             return
         with contextlib.suppress(OSError):  # no writable cache: no guess next time
             path.parent.mkdir(parents=True, exist_ok=True)
-            replace_bytes(path, tex[:begin].encode())
+            replace_bytes(path, record.encode())
             _keep_newest(path.parent)
 
     @staticmethod
@@ -228,12 +240,12 @@ class HeadStart:
 
 
 def _remembered(source: Path) -> Path:
-    return cache_dir() / "preambles" / (hashlib.sha256(str(source).encode()).hexdigest()[:24] + ".tex")
+    return cache_dir() / "preambles" / (hashlib.sha256(str(source).encode()).hexdigest()[:24] + ".json")
 
 
 def _keep_newest(folder: Path, keep: int = 64) -> None:
     with contextlib.suppress(OSError):  # another build trims the same folder: what it removed is gone anyway
-        found = sorted(folder.glob("*.tex"), key=lambda path: path.stat().st_mtime, reverse=True)
+        found = sorted(folder.glob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
         for old in found[keep:]:
             old.unlink(missing_ok=True)
 

@@ -214,7 +214,11 @@ def run_build(target: str | Path | None, options: BuildOptions,
                                              plan.pdf_path)  # what a build finished meanwhile made
                 if result is None and head_start is None and options.pdf and plan.config.template.engine == "pdflatex":
                     # nothing built in this folder yet: the preamble these notes had elsewhere, if precompiled
-                    head_start = HeadStart.guess(plan.work / plan.tex_path.name, plan.config.source)
+                    from notes_builder.compile import restore_citations  # the build imports it next anyway
+
+                    tex_path = plan.work / plan.tex_path.name
+                    head_start = HeadStart.guess(tex_path, plan.config.source,
+                                                 lambda digest: restore_citations(tex_path, digest))
                 result = result or build_stale(plan, options, head_start, began)
             finally:
                 if head_start is not None:

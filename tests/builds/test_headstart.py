@@ -87,7 +87,9 @@ def test_an_edit_is_compiled_by_the_pass_begun_before_rendering(tmp_path):
     assert "Kingma and Ba (2015) has shown" in text and "Hochreiter and Schmidhuber 1997" in text
 
     forced = build(notes, tmp_path / "forced", force=True)  # an ordinary build of the same notes
-    assert forced.head_started  # a first build in this folder: begun on the preamble the notes had in out/
+    # a first build in this folder began on what the notes had in out/ (their preamble and biber's results),
+    # which --force does not take: its pass reads nothing an earlier build made
+    assert not forced.head_started and forced.beside_biber and forced.biber_runs == 1
     assert squash(pdftotext(tmp_path / "forced" / "notes.pdf")) == text
     assert not head_start_processes(tmp_path) and not any((out / ".work-notes" / "headstart").iterdir())
 
@@ -145,6 +147,18 @@ def test_a_first_build_in_another_folder_begins_on_the_preamble_the_notes_had(tm
     assert elsewhere.head_started and (elsewhere.passes, elsewhere.biber_runs) == (1, 0)
     assert pdftotext(tmp_path / "elsewhere" / "notes.pdf") == pdftotext(tmp_path / "out" / "notes.pdf")
     assert first.passes == 2
+
+    # another citation since: the pass had read the .bbl of the remembered citations, so it is abandoned
+    notes.write_text(CITING + "\nAlso [@reyesortiz2016].\n", encoding="utf-8")
+    cited = build(notes, tmp_path / "cited")
+    assert not cited.head_started and cited.biber_runs == 1
+    assert "Reyes-Ortiz et al. 2016" in squash(pdftotext(tmp_path / "cited" / "notes.pdf"))
+    # a folder with files of its own (its record of the last build lost): the guess waits before
+    # \begin{document}, so the build's own citations are read there
+    (tmp_path / "elsewhere" / ".notes-last-builds.json").unlink()
+    again = build(notes, tmp_path / "elsewhere")
+    assert again.head_started and again.biber_runs in (0, 1)
+    assert "Reyes-Ortiz et al. 2016" in squash(pdftotext(tmp_path / "elsewhere" / "notes.pdf"))
 
     # another preamble since: the guess does not fit and is abandoned; the build is as usual
     notes.write_text(CITING.replace("title: Head start", "title: Head start\nmacros:\n  R: \\mathbb{R}")
