@@ -6,7 +6,9 @@ a wall-clock timeout that kills the whole process group. Errors come back mapped
 Passes: the renderer resolves references itself, so notes need one pass, plus one while a table of contents
 changes. Citations need biber, which reads the .bcf biblatex writes in a pass: a short pass over the citations
 alone writes it (not a whole pass of the notes, as latexmk would run), biber runs, and the notes' pass finds the
-.bbl ready. biber runs again only when the citations or a .bib file change.
+.bbl ready; meanwhile that pass has already run the preamble (headstart.HeadStart.before_document). biber runs
+again only when the citations or a .bib file change. The precompiled preamble (preamble.py) is dumped beside the
+passes, after biber when it runs, and the build does not wait for the end of the dump.
 """
 
 from __future__ import annotations

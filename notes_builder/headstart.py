@@ -6,9 +6,15 @@ on a pipe and writes the last build's preamble into it: the engine's start, the 
 `\\begin{document}` (about 0.14 s on the default notes) overlap with Python's own start, imports and rendering.
 compile.py then takes it: if the new .tex has the same preamble (`fits`) and nothing the engine has read since
 changed (no biber run, no `--force`), the rest of the .tex goes into the pipe (`feed`) and the pass goes on as any
-other. Otherwise
-`abandon` kills it and puts back the files `\\begin{document}` had started to rewrite; the build runs its passes
-as before. A head start never decides what the PDF contains: it is the same pass, begun earlier.
+other. Otherwise `abandon` kills it and puts back the files `\\begin{document}` had started to rewrite; the build
+runs its passes as before. A head start never decides what the PDF contains: it is the same pass, begun earlier.
+
+Two more kinds wait before `\\begin{document}` instead, so that they serve whatever the build prepares there:
+- `before_document`, begun by the compile on the build's own preamble when biber is to run: the preamble (a first
+  build's longest part, without a precompiled one) runs beside the citations pass and biber.
+- `guess`, a first build in a new folder (`--out`) of notes built before elsewhere: the preamble they had, which
+  `remember` kept in the user cache. When biber's results for the citations they had can be put in place first
+  (compile.restore_citations), it runs `\\begin{document}` too, and is abandoned like `begin`'s if those differ.
 
 The pipe is a FIFO `headstart/<pid>/<name>.tex` in the work folder (one per process: two builds never share it),
 read with `-jobname=<name>`, so the log, .aux and PDF are the usual ones and an error names `<name>.tex` as always.
