@@ -29,7 +29,7 @@ from notes_builder.errors import CompileError, Diagnostic, Location, ToolMissing
 from notes_builder.files import read_bytes_or_none, replace_bytes, write_atomic
 from notes_builder.headstart import ENGINE_FLAGS, HeadStart
 from notes_builder.places import cache_dir
-from notes_builder.preamble import PreambleFormat, safe_tex_environment
+from notes_builder.preamble import BEGIN_DOCUMENT, PreambleFormat, safe_tex_environment
 from notes_builder.texlog import LogReport, SourceMap, last_reached, parse_blg, parse_log, read_log
 
 BIBER_RUNS_KEPT = 32  # biber runs the user cache keeps (a few kB each)
@@ -37,6 +37,7 @@ MAX_PASSES = 4  # a table of contents settles in three; a fourth only if LaTeX s
 # what LaTeX, hyperref's rerunfilecheck and biblatex print when the next pass would come out different
 _RERUN = re.compile(r"Rerun to get|Please rerun LaTeX|Label\(s\) may have changed")
 _BIBER_REQUEST = re.compile(r"Please \(re\)run Biber")
+_BIBLATEX = re.compile(r"\\usepackage\s*(\[[^\]]*\])?\s*\{[^}]*\bbiblatex\b")
 
 
 @dataclass
@@ -101,13 +102,19 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     tex = tex_path.read_text(encoding="utf-8")
     runs = _Runs(work, engine, PreambleFormat(tex_path, tex, engine), timeout)
     log = tex_path.with_suffix(".log")
+    unfinished = tex_path.with_suffix(".compiling")  # there while a compile runs: left by one that was killed
+    killed = unfinished.exists()  # the passes it ran may have left an .aux or .toc cut short
+    stale_citations = not _BIBLATEX.search(tex.split(BEGIN_DOCUMENT, 1)[0]) and _has_citation_lines(tex_path)
     if head_start is not None and (not head_start.fits(tex_path, tex, engine) or (
-            head_start.read_document_start
-            and (fresh or (citations is not None and not _bbl_current(tex_path, citations))))):
+            head_start.read_document_start and (killed or fresh or stale_citations or (
+                citations is not None and not _bbl_current(tex_path, citations))))):
         head_start.abandon()  # before anything rewrites the .aux or .bbl it has read
         head_start = None
-    if fresh:
+    if fresh or killed:
         forget_passes(tex_path)
+    elif stale_citations:  # notes that cited, and now load no biblatex: its lines in the .aux would stop LaTeX
+        _seed_aux(tex_path, "")
+    unfinished.touch()
     begun_here = (head_start is None and citations is not None and engine == "pdflatex"
                   and (fresh or not _bbl_current(tex_path, citations)))
     if begun_here:
@@ -134,13 +141,16 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
         if head_start is not None:
             head_start.abandon()  # when not fed yet
         runs.stop()
+        unfinished.unlink(missing_ok=True)
         if not isinstance(interrupted, subprocess.TimeoutExpired):
             raise
-        where = last_reached(read_log(log), SourceMap.from_tex(tex))
+        stopped = runs.log or log  # the citations document's, when that pass did not end
+        where = last_reached(read_log(stopped), SourceMap.from_tex(tex)) if stopped == log else None
         raise CompileError(f"LaTeX did not finish within {timeout:g} s (a macro that never ends?); stopped it",
                            where, hint=("look for a recursive definition near this line" if where else
                                         "look for a macro that calls itself (TeX's log names no line)")
-                           + "; the limit is compile_timeout in notes.yaml", log_path=log) from None
+                           + "; the limit is compile_timeout in notes.yaml", log_path=stopped) from None
+    unfinished.unlink(missing_ok=True)
     source_map = SourceMap.from_tex(tex)
     report = parse_log(read_log(log), source_map, tex_path.name)
     pdf = tex_path.with_suffix(".pdf")
@@ -185,6 +195,7 @@ class _Runs:
         self.head_started = False
         self.beside_biber = False
         self.biber_preload: _BiberPreload | None = None
+        self.log: Path | None = None  # the log of the pass that ran last
 
     def left(self) -> float:
         return max(0.0, self.deadline - time.perf_counter())
@@ -196,6 +207,7 @@ class _Runs:
         """The pass `head_start` began, given the rest of `tex`; else (it does not fit the pipe) an ordinary one."""
         if not head_start.feed(tex):
             return self.engine(head_start.tex_path)
+        self.log = head_start.tex_path.with_suffix(".log")
         self.process = head_start.process
         try:
             self.process.communicate(timeout=max(1.0, self.left()))  # at once at the end (wait() would poll)
@@ -213,7 +225,7 @@ class _Runs:
         precompiled preamble if that did not load."""
         self.preamble.adopt(self.left() if precompiled else 0.0)  # a dump done meanwhile serves this pass already
         fast = precompiled and self.preamble.ready()
-        log = tex_path.with_suffix(".log")
+        log = self.log = tex_path.with_suffix(".log")
         begun = time.time()  # the log's age is compared with the wall clock
         self._run([self.engine_name, *([f"-fmt={self.preamble.name}"] if fast else []), *ENGINE_FLAGS,
                    tex_path.name], self.preamble.environment() if fast else safe_tex_environment())
@@ -389,18 +401,24 @@ def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations, fre
     return files.findings(), None
 
 
-def restore_citations(tex_path: Path, digest: str) -> bool:
+def restore_citations(tex_path: Path, digest: str) -> list[Path] | None:
     """A new work folder: biber's results for the citations of `digest` from the user cache, put in place as
     `_prepare_bibliography` leaves them, so that a pass begun before rendering can run `\\begin{document}` (which
-    reads the .bbl and .aux). False, with nothing written, when the folder has its own or the cache has none."""
+    reads the .bbl and .aux). The files written (none were there), or None, with nothing written, when the folder
+    has its own or the cache has none."""
     files = _BiberFiles(tex_path)
     if files.digest.exists() or tex_path.with_suffix(".aux").exists():
-        return False
+        return None
     if not _restore(cache_dir() / "biber", digest, files.shared()):
-        return False
+        return None
     _seed_aux(tex_path, read_log(files.seed))
     write_atomic(files.digest, digest)
-    return True
+    return [*files.shared(), files.digest, tex_path.with_suffix(".aux")]
+
+
+def _has_citation_lines(tex_path: Path) -> bool:
+    """The .aux holds biblatex's lines (of a build that cited)."""
+    return "\\abx@aux@" in read_log(tex_path.with_suffix(".aux"))
 
 
 def _bbl_current(tex_path: Path, citations: Citations) -> bool:

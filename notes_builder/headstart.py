@@ -44,7 +44,7 @@ from pathlib import Path
 from notes_builder.files import read_bytes_or_none, replace_bytes
 from notes_builder.places import cache_dir
 from notes_builder.preamble import BEGIN_DOCUMENT as _BEGIN
-from notes_builder.preamble import PreambleFormat, formats_dir, safe_tex_environment
+from notes_builder.preamble import DUMP_WAIT, PreambleFormat, formats_dir, safe_tex_environment
 
 try:
     import fcntl
@@ -57,7 +57,6 @@ _PIPE_FOLDER = "headstart"
 # head start is abandoned, as if it had never run
 _REWRITTEN = (".aux", ".bcf", ".log")
 _PROC_FDS = Path("/proc/self/fd")
-DUMP_WAIT = 2.0  # s to wait for the rest of a dump under way: much less is left of it once a build has ended
 
 
 class HeadStart:
@@ -93,7 +92,8 @@ class HeadStart:
         return cls._early(cls.start(tex_path, tex[:tex.find("\n", begin) + 1 or len(tex)], preamble.name))
 
     @classmethod
-    def guess(cls, tex_path: Path, source: Path, restore_citations: Callable[[str], bool]) -> HeadStart | None:
+    def guess(cls, tex_path: Path, source: Path, restore_citations: Callable[[str], list[Path] | None]
+              ) -> HeadStart | None:
         """A first build in this work folder (a new `--out`) of notes built before elsewhere: a pass of the
         preamble they had last time (`remember`), when it is precompiled. It runs `\\begin{document}` too when
         `restore_citations` could put biber's results for the citations they had in place (or they had none);
@@ -108,9 +108,15 @@ class HeadStart:
         preamble = PreambleFormat(tex_path, prefix, "pdflatex")
         if not preamble.ready():
             return None
-        if tex_path.with_suffix(".aux").exists() or (citations is not None and not restore_citations(citations)):
-            prefix = prefix[:prefix.find(_BEGIN)]  # this folder's own files: `\\begin{document}` waits for the build
-        return cls._early(cls.start(tex_path, prefix, preamble.name))
+        own_files = tex_path.with_suffix(".aux").exists()  # of an earlier pass here: read by the build's own pass
+        restored = restore_citations(citations) or [] if citations is not None and not own_files else []
+        if own_files or (citations is not None and not restored):
+            prefix = prefix[:prefix.find(_BEGIN)]  # `\\begin{document}` waits for what the build prepares
+        head_start = cls._early(cls.start(tex_path, prefix, preamble.name))
+        if head_start is None:
+            return None
+        head_start._saved.update(dict.fromkeys(restored))  # abandoned, it takes them away again: none were there
+        return head_start
 
     @staticmethod
     def remember(source: Path, tex: str, citations: str | None) -> None:
@@ -272,9 +278,11 @@ def _parent_death_signal() -> Callable[[], None] | None:
 
 
 def _remove(pipe_path: Path) -> None:
+    """The pipe, its process's folder, and `headstart/` once no other build's is in it."""
     pipe_path.unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         pipe_path.parent.rmdir()
+        pipe_path.parent.parent.rmdir()
 
 
 def _remove_orphans(folder: Path) -> None:

@@ -35,22 +35,27 @@ except ImportError:  # not POSIX: no lock to see another build's dump by; each b
 BEGIN_DOCUMENT = "\\begin{document}"
 KEEP = 8  # formats kept in the cache (about 7 MB each)
 WORTH_WAITING = 0.25  # s a dump has run after which the rest of it is shorter than a preamble's pass
+DUMP_WAIT = 2.0  # s at most to wait for the rest of a dump: a dump still running after that is not worth it
+STALE_LOCK = 86400.0  # s after which a lock without its format is left over from a dump that failed
 
 # Run with `python -I -S`: pdflatex's dump under a lock; the format put in place only whole.
 _DUMP = r"""
 import fcntl, os, shutil, subprocess, sys
 lock_path, job, name, shared, limit = sys.argv[1:6]
-lock = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
 try:
+    lock = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-except OSError:
+    os.utime(lock_path)  # when this dump began: whether the rest is worth waiting for
+except BlockingIOError:
     sys.exit(0)  # another process dumps this preamble
-os.utime(lock_path)  # when this dump began: whether the rest is worth waiting for
+except OSError:
+    pass  # no lock to be had: the dump runs unseen by other builds
 made, temporary = job + ".fmt", os.path.join(shared, "." + name + ".fmt." + str(os.getpid()))
 try:
     if subprocess.call(sys.argv[6:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=float(limit)) == 0 and os.path.exists(made):
         try:
+            os.makedirs(shared, exist_ok=True)
             shutil.copyfile(made, temporary)
             os.replace(temporary, os.path.join(shared, name + ".fmt"))
         except OSError:  # no writable cache: the format stays in this work folder
@@ -107,15 +112,24 @@ class PreambleFormat:
         """Where a dump's lock is: the user cache, else (not writable) the work folder."""
         return self.shared / f"{self.name}.lock", self.work / f"{self.name}.lock"
 
+    def _lock(self) -> Path:
+        """The user cache's lock when it can take one, else the work folder's."""
+        for lock in self._locks():
+            with contextlib.suppress(OSError):
+                lock.parent.mkdir(parents=True, exist_ok=True)
+                os.close(os.open(lock, os.O_RDWR | os.O_CREAT, 0o644))
+                return lock
+        return self._locks()[1]
+
     def ready(self) -> bool:
         """A format exists for this preamble (whole: it is put in place by a rename); a cached one is marked as
         just used, so that another build's trimming of the cache (oldest first) leaves it alone."""
         if not self.usable:
             return False
-        with contextlib.suppress(OSError):
-            os.utime(self.shared / f"{self.name}.fmt")
-            return True
-        return self.path.exists()
+        cached = self.shared / f"{self.name}.fmt"
+        with contextlib.suppress(OSError):  # a read-only cache: its formats serve all the same
+            os.utime(cached)
+        return cached.exists() or self.path.exists()
 
     def forget(self) -> None:
         with contextlib.suppress(OSError):
@@ -141,8 +155,10 @@ class PreambleFormat:
                 continue
             try:
                 fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except OSError:  # held: a dump runs
+            except BlockingIOError:  # held: a dump runs
                 return max(0.0, time.time() - os.fstat(handle).st_mtime)
+            except OSError:  # no locks here (a file system without them): none to be seen
+                pass
             finally:
                 os.close(handle)
         return None
@@ -153,17 +169,14 @@ class PreambleFormat:
         if not self.usable or self.ready() or self.running_for() is not None:
             return
         _keep_newest(self.shared, KEEP - 1)  # room for this one
-        lock = self._locks()[0]
-        try:
-            self.shared.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            lock = self._locks()[1]
         job = f"{self.name}-dumping"
+        for leftover in (*self.work.glob("nbpreamble-*.fmt"), self.work / f"{job}.fmt", self.work / f"{job}.log"):
+            leftover.unlink(missing_ok=True)  # other preambles' formats kept here (no writable cache), a killed dump's
         engine = ["pdflatex", "-ini", "-interaction=batchmode", "-halt-on-error", "-no-shell-escape",
                   f"-jobname={job}", "&pdflatex", "mylatexformat.ltx", self.tex_path.name]
         # stdout: a pipe whose end tells `wait` at once that the dump is done (it writes nothing into it)
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", _DUMP, str(lock), job, self.name, str(self.shared), str(timeout),
+            [sys.executable, "-I", "-S", "-c", _DUMP, str(self._lock()), job, self.name, str(self.shared), str(timeout),
              *engine], cwd=self.work, env=safe_tex_environment(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, start_new_session=True)
         self.started = time.perf_counter()
@@ -175,7 +188,7 @@ class PreambleFormat:
         without it would spend again on the preamble (0.57 s cold)."""
         ran = self.running_for()
         if ran is not None and wait_up_to > 0 and ran > WORTH_WAITING:
-            self.wait(wait_up_to)
+            self.wait(min(wait_up_to, DUMP_WAIT))
 
     def wait(self, timeout: float) -> None:
         """Wait for the dump under way, if any, for up to `timeout` s."""
@@ -203,3 +216,6 @@ def _keep_newest(folder: Path, keep: int) -> None:
         for old in found[keep:]:
             old.unlink(missing_ok=True)
             old.with_suffix(".lock").unlink(missing_ok=True)
+        for lock in folder.glob("nbpreamble-*.lock"):  # of dumps that never made a format
+            if not lock.with_suffix(".fmt").exists() and time.time() - lock.stat().st_mtime > STALE_LOCK:
+                lock.unlink(missing_ok=True)

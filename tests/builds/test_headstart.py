@@ -91,7 +91,7 @@ def test_an_edit_is_compiled_by_the_pass_begun_before_rendering(tmp_path):
     # which --force does not take: its pass reads nothing an earlier build made
     assert not forced.head_started and forced.beside_biber and forced.biber_runs == 1
     assert squash(pdftotext(tmp_path / "forced" / "notes.pdf")) == text
-    assert not head_start_processes(tmp_path) and not any((out / ".work-notes" / "headstart").iterdir())
+    assert not head_start_processes(tmp_path) and not (out / ".work-notes" / "headstart").exists()
 
 
 @needs_biber
@@ -270,8 +270,6 @@ def test_a_build_killed_while_its_head_start_waits_leaves_no_engine_behind(tmp_p
     write_project(tmp_path, {"notes.md": long, "refs.bib": BIB})
     notes, out = tmp_path / "notes.md", tmp_path / "out"
     build(notes, out)
-    work = out / ".work-notes"
-    before = work_files(work)
     notes.write_text(long.replace("showed", "has shown"), encoding="utf-8")
     command = [sys.executable, "-m", "notes_builder", "build", str(notes), "--pdf", "--out", str(out)]
     process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=Path.cwd(),
@@ -285,6 +283,56 @@ def test_a_build_killed_while_its_head_start_waits_leaves_no_engine_behind(tmp_p
     while head_start_processes(tmp_path) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not head_start_processes(tmp_path)
-    if signum == signal.SIGTERM and not (work / "headstart").exists():  # stopped before the pass was fed:
-        assert work_files(work) == before  # what its \begin{document} rewrote is back
     assert build(notes, out).compiled and "has shown" in pdftotext(out / "notes.pdf")
+
+
+@needs_biber
+def test_notes_that_no_longer_cite_build_in_a_new_folder_and_in_their_own(tmp_path):
+    """The guess put the citations they had in place; abandoned, it takes them away again. In their own folder the
+    .aux of a build that cited is rid of biblatex's lines, which LaTeX without biblatex stops on."""
+    write_project(tmp_path, {"notes.md": CITING, "refs.bib": BIB})
+    notes = tmp_path / "notes.md"
+    build(notes, tmp_path / "out")
+    assert dumped_formats(tmp_path / "cache")
+    notes.write_text(CITING.replace("bibliography: refs.bib\n", "").replace(" [@hochreiter1997]", "")
+                     .replace(" [@gers2000]", "").replace("As @kingma2015 showed", "As shown"), encoding="utf-8")
+    for out in ("new", "out", "new"):
+        result = build(notes, tmp_path / out)
+        assert result.biber_runs == 0 and "As shown, Adam" in squash(pdftotext(tmp_path / out / "notes.pdf"))
+    assert not list((tmp_path / "new" / ".work-notes").glob("notes.bbl*"))
+    assert not head_start_processes(tmp_path)
+
+
+@needs_biber
+@pytest.mark.parametrize("after", [0.5, 0.9, 1.3])
+def test_a_build_killed_at_any_moment_leaves_the_next_one_right(tmp_path, after):
+    """SIGKILL: nothing can be put back, and the passes die with the build (their .aux may be cut short mid-line).
+    The compile's marker (`<name>.compiling`) tells the next build to forget those passes."""
+    write_project(tmp_path, {"notes.md": CITING, "refs.bib": BIB})
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "notes_builder", "build", str(tmp_path / "notes.md"), "--pdf", "--out",
+               str(tmp_path / "out")]
+    killed = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(after)
+    killed.kill()
+    killed.wait()
+    again = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "Kingma and Ba (2015) showed" in squash(pdftotext(tmp_path / "out" / "notes.pdf"))
+    assert not (tmp_path / "out" / ".work-notes" / "notes.compiling").exists()
+
+
+def test_an_aux_cut_short_by_a_killed_compile_is_not_read_again(tmp_path):
+    """The state a SIGKILL leaves, made exactly: the marker, and an .aux that ends mid-line."""
+    contents = PLAIN.replace("lint:", "template: {toc: true}\nlint:")
+    write_project(tmp_path, {"notes.md": contents})
+    notes, out = tmp_path / "notes.md", tmp_path / "out"
+    build(notes, out)
+    work = out / ".work-notes"
+    (work / "notes.aux").write_text("\\relax\n\\@writefile{toc}{\\contentsline {section}{\\numberline {1}Ga",
+                                    encoding="utf-8")
+    (work / "notes.compiling").touch()
+    notes.write_text(contents.replace("One line.", "One edited line."), encoding="utf-8")
+    build(notes, out)
+    assert "One edited line." in pdftotext(out / "notes.pdf") and not (work / "notes.compiling").exists()
+    assert not head_start_processes(tmp_path)

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 import pytest
-from pdfcheck import dumped_formats, pdftotext, run_notes, write_project
+from pdfcheck import REPO, dumped_formats, pdftotext, run_notes, write_project
 
-from notes_builder.preamble import PreambleFormat, formats_dir
+from notes_builder.preamble import DUMP_WAIT, WORTH_WAITING, PreambleFormat, formats_dir
 
 NOTES = "---\ntitle: Dump\nlint:\n  ignore: [NB141]\n---\n# Gates\n\nOne line.\n"
 
@@ -80,3 +80,51 @@ def test_a_preamble_that_never_ends_is_stopped_with_the_dump(tmp_path, monkeypat
     assert time.monotonic() - started < 20
     assert not engines_below(tmp_path) and not dumping.ready()
     assert not list(tmp_path.glob("*.fmt"))
+
+
+def test_a_dump_that_runs_on_is_waited_for_only_a_while(tmp_path, monkeypatch):
+    """A build that finds a dump under way waits for the rest of it (it is about to end), but not for one that
+    never ends: at most DUMP_WAIT, then it compiles without the format."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    tex = "\\documentclass{article}\n\\def\\loop{\\loop}\\loop\n\\begin{document}\nx\n\\end{document}\n"
+    (tmp_path / "notes.tex").write_text(tex, encoding="utf-8")
+    dumping = PreambleFormat(tmp_path / "notes.tex", tex, "pdflatex")
+    dumping.start_dump(timeout=60)
+    other = PreambleFormat(tmp_path / "notes.tex", tex, "pdflatex")
+    deadline = time.monotonic() + 10
+    while (other.running_for() or 0) <= WORTH_WAITING and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    other.adopt(wait_up_to=60)
+    assert time.monotonic() - started < DUMP_WAIT + 1
+    dumping.stop()
+    assert not engines_below(tmp_path)
+
+
+def test_a_read_only_cache_still_serves_its_formats(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    tex = "\\documentclass{article}\n\\begin{document}\nx\n\\end{document}\n"
+    preamble = PreambleFormat(tmp_path / "notes.tex", tex, "pdflatex")
+    preamble.shared.mkdir(parents=True)
+    (preamble.shared / f"{preamble.name}.fmt").write_bytes(b"format")
+
+    def read_only(path, *args, **kwargs):
+        raise PermissionError(30, "Read-only file system", str(path))
+
+    monkeypatch.setattr(os, "utime", read_only)  # the file system, not the code under test: it cannot mark it used
+    assert preamble.ready()
+
+
+def test_a_citations_pass_that_never_ends_is_the_log_named(tmp_path):
+    """The pass stopped at compile_timeout was the citations document's: its log is the one named."""
+    template = (REPO / "templates" / "preamble.tex.j2").read_text(encoding="utf-8")
+    write_project(tmp_path, {
+        "notes.md": "---\ntitle: Loop\nbibliography: refs.bib\ncompile_timeout: 3\ntemplate:\n  directory: tpl\n"
+                    "lint:\n  ignore: [NB141]\n---\n# Gates\n\nThe LSTM [@hochreiter1997].\n",
+        "refs.bib": (REPO / "content" / "references.bib").read_text(encoding="utf-8"),
+        "tpl/preamble.tex.j2": template + "\n\\def\\nbloop{\\nbloop}\\nbloop\n"})
+    result = run_notes("build", tmp_path / "notes.md", "--pdf", "--out", tmp_path / "out",
+                       env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert result.returncode == 1 and "did not finish within 3 s" in result.stderr, result.stderr
+    assert "notes-citations.log" in result.stderr
+    assert not engines_below(tmp_path)
