@@ -37,7 +37,7 @@ MAX_PASSES = 4  # a table of contents settles in three; a fourth only if LaTeX s
 # what LaTeX, hyperref's rerunfilecheck and biblatex print when the next pass would come out different
 _RERUN = re.compile(r"Rerun to get|Please rerun LaTeX|Label\(s\) may have changed")
 _BIBER_REQUEST = re.compile(r"Please \(re\)run Biber")
-_BIBLATEX = re.compile(r"\\usepackage\s*(\[[^\]]*\])?\s*\{[^}]*\bbiblatex\b")
+_BIBLATEX = re.compile(r"\\(?:usepackage|RequirePackage)\s*(\[[^\]]*\])?\s*\{[^}]*\bbiblatex\b")
 
 
 @dataclass
