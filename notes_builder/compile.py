@@ -37,6 +37,7 @@ MAX_PASSES = 4  # a table of contents settles in three; a fourth only if LaTeX s
 # what LaTeX, hyperref's rerunfilecheck and biblatex print when the next pass would come out different
 _RERUN = re.compile(r"Rerun to get|Please rerun LaTeX|Label\(s\) may have changed")
 _BIBER_REQUEST = re.compile(r"Please \(re\)run Biber")
+_TEX_COMMENT = re.compile(r"(?<!\\)%.*")
 _BIBLATEX = re.compile(r"\\(?:usepackage|RequirePackage)\s*(\[[^\]]*\])?\s*\{[^}]*\bbiblatex\b")
 
 
@@ -104,7 +105,9 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     log = tex_path.with_suffix(".log")
     unfinished = tex_path.with_suffix(".compiling")  # there while a compile runs: left by one that was killed
     killed = unfinished.exists()  # the passes it ran may have left an .aux or .toc cut short
-    stale_citations = not _BIBLATEX.search(tex.split(BEGIN_DOCUMENT, 1)[0]) and _has_citation_lines(tex_path)
+    # the .aux as the last build left it (a head start that ran `\\begin{document}` has begun to rewrite it)
+    aux = head_start.before(".aux") if head_start is not None else read_bytes_or_none(tex_path.with_suffix(".aux"))
+    stale_citations = b"\\abx@aux@" in (aux or b"") and not _loads_biblatex(tex.split(BEGIN_DOCUMENT, 1)[0])
     if head_start is not None and (not head_start.fits(tex_path, tex, engine) or (
             head_start.read_document_start and (killed or fresh or stale_citations or (
                 citations is not None and not _bbl_current(tex_path, citations))))):
@@ -144,7 +147,11 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
         unfinished.unlink(missing_ok=True)
         if not isinstance(interrupted, subprocess.TimeoutExpired):
             raise
-        stopped = runs.log or log  # the citations document's, when that pass did not end
+        stopped = runs.log or log  # the citations document's, when that pass did not end; biber's
+        if stopped.suffix == ".blg":
+            raise CompileError(f"biber did not finish within {timeout:g} s; stopped it", None,
+                               hint="a very large .bib file? the limit is compile_timeout in notes.yaml",
+                               log_path=stopped) from None
         where = last_reached(read_log(stopped), SourceMap.from_tex(tex)) if stopped == log else None
         raise CompileError(f"LaTeX did not finish within {timeout:g} s (a macro that never ends?); stopped it",
                            where, hint=("look for a recursive definition near this line" if where else
@@ -195,7 +202,7 @@ class _Runs:
         self.head_started = False
         self.beside_biber = False
         self.biber_preload: _BiberPreload | None = None
-        self.log: Path | None = None  # the log of the pass that ran last
+        self.log: Path | None = None  # the log of what ran last (a pass's .log, biber's .blg)
 
     def left(self) -> float:
         return max(0.0, self.deadline - time.perf_counter())
@@ -248,6 +255,7 @@ class _Runs:
             self.biber_preload = None
 
     def biber(self, tex_path: Path) -> int:
+        self.log = tex_path.with_suffix(".blg")
         arguments = ["--noconf", tex_path.stem]
         preload, self.biber_preload = self.biber_preload, None
         if preload is None or not preload.ready():
@@ -416,9 +424,9 @@ def restore_citations(tex_path: Path, digest: str) -> list[Path] | None:
     return [*files.shared(), files.digest, tex_path.with_suffix(".aux")]
 
 
-def _has_citation_lines(tex_path: Path) -> bool:
-    """The .aux holds biblatex's lines (of a build that cited)."""
-    return "\\abx@aux@" in read_log(tex_path.with_suffix(".aux"))
+def _loads_biblatex(preamble: str) -> bool:
+    """The preamble loads biblatex (comments aside): an .aux with its lines is then read by it."""
+    return _BIBLATEX.search(_TEX_COMMENT.sub("", preamble)) is not None
 
 
 def _bbl_current(tex_path: Path, citations: Citations) -> bool:

@@ -188,6 +188,10 @@ class HeadStart:
             return None
         return cls(tex_path, prefix, process, pipe, pipe_path, saved)
 
+    def before(self, suffix: str) -> bytes | None:
+        """What the work folder's `suffix` file held before this pass began to rewrite it (if it does)."""
+        return self._saved.get(self.tex_path.with_suffix(suffix), read_bytes_or_none(self.tex_path.with_suffix(suffix)))
+
     def fits(self, tex_path: Path, tex: str, engine: str) -> bool:
         """This pass can go on to compile `tex`: the same file and engine, the same preamble, still waiting."""
         return (tex_path == self.tex_path and engine == "pdflatex" and tex.startswith(self.prefix)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import signal
 import sys
@@ -28,8 +29,11 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except NotesError as error:
             print_error(error)
             sys.exit(error.exit_code)
-        except PermissionError as error:  # a folder made read-only inside the output (the work folder, say)
-            print_error(OutputError(f"cannot write {error.filename}: permission denied",
+        except OSError as error:  # a folder made read-only inside the output (the work folder, say)
+            if error.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+            reason = "read-only file system" if error.errno == errno.EROFS else "permission denied"
+            print_error(OutputError(f"cannot write {error.filename}: {reason}",
                                     hint="make it writable, or choose another output folder with --out DIR"))
             sys.exit(OutputError.exit_code)
         except KeyboardInterrupt:

@@ -336,3 +336,42 @@ def test_an_aux_cut_short_by_a_killed_compile_is_not_read_again(tmp_path):
     build(notes, out)
     assert "One edited line." in pdftotext(out / "notes.pdf") and not (work / "notes.compiling").exists()
     assert not head_start_processes(tmp_path)
+
+
+@needs_biber
+def test_notes_that_stop_citing_build_when_the_head_start_has_rewritten_the_aux(tmp_path):
+    """The head start runs `\\begin{document}` of the last .tex (which cited) and begins to rewrite the .aux; the
+    compile must judge the .aux the last build left, not the one being rewritten (which has no biblatex lines yet),
+    or the pass it falls back to meets biblatex's lines without biblatex."""
+    from notes_builder.build import build_stale
+    from notes_builder.manifest import run_build
+    from notes_builder.plan import plan_and_reuse
+
+    write_project(tmp_path, {"notes.md": CITING, "refs.bib": BIB})
+    notes, out = tmp_path / "notes.md", tmp_path / "out"
+    build(notes, out)
+    assert dumped_formats(tmp_path / "cache")
+    notes.write_text(CITING.replace("bibliography: refs.bib\n", "").replace(" [@hochreiter1997]", "")
+                     .replace(" [@gers2000]", "").replace("As @kingma2015 showed", "As shown"), encoding="utf-8")
+    began = []
+
+    def after_the_head_start_has_begun_the_document(plan, options, head_start, started):
+        assert head_start is not None and head_start.read_document_start
+        wait_for_the_rest(head_start)  # the .aux is being rewritten now
+        began.append(True)
+        return build_stale(plan, options, head_start, started)
+
+    result = run_build(notes, BuildOptions(pdf=True, out_dir=out), plan_and_reuse,
+                       after_the_head_start_has_begun_the_document)
+    assert began and result.compiled and not result.head_started
+    assert "As shown, Adam" in squash(pdftotext(out / "notes.pdf"))
+    assert "abx@aux" not in (out / ".work-notes" / "notes.aux").read_text(encoding="utf-8")
+
+
+def test_biblatex_in_a_comment_is_not_biblatex_loaded():
+    from notes_builder.compile import _loads_biblatex
+
+    assert _loads_biblatex("\\usepackage[backend=biber]{biblatex}\n")
+    assert _loads_biblatex("\\RequirePackage{biblatex}  % citations\n")
+    assert not _loads_biblatex("% \\usepackage{biblatex} was here\n\\usepackage{amsmath}\n")
+    assert _loads_biblatex("\\def\\pct{50\\%} \\usepackage{biblatex}\n")

@@ -131,3 +131,30 @@ def test_a_citations_pass_that_never_ends_is_the_log_named(tmp_path):
     assert result.returncode == 1 and "did not finish within 3 s" in result.stderr, result.stderr
     assert "notes-citations.log" in result.stderr
     assert not engines_below(tmp_path)
+
+
+def test_biber_that_never_ends_is_named_with_its_log(tmp_path):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "biber").write_text("#!/bin/sh\nsleep 30\n", encoding="utf-8")
+    (fake / "biber").chmod(0o755)
+    write_project(tmp_path, {
+        "notes.md": "---\ntitle: Slow\nbibliography: refs.bib\ncompile_timeout: 3\nlint:\n  ignore: [NB141]\n---\n"
+                    "# Gates\n\nThe LSTM [@hochreiter1997].\n",
+        "refs.bib": (REPO / "content" / "references.bib").read_text(encoding="utf-8")})
+    result = run_notes("build", tmp_path / "notes.md", "--pdf", "--out", tmp_path / "out",
+                       env={"XDG_CACHE_HOME": str(tmp_path / "cache"), "PATH": f"{fake}:{os.environ['PATH']}"})
+    assert result.returncode == 1 and "biber did not finish within 3 s" in result.stderr, result.stderr
+    assert "notes-citations.blg" in result.stderr
+    assert not engines_below(tmp_path)
+
+
+def test_a_read_only_template_cache_only_costs_compiling_again(tmp_path):
+    import jinja2
+
+    from notes_builder.render.writers.base import _KeptIfWritable
+
+    cache = _KeptIfWritable("/proc")  # a folder no one may write in
+    bucket = jinja2.bccache.Bucket(jinja2.Environment(), "key", "checksum")
+    bucket.code = compile("x = 1", "<template>", "exec")
+    cache.dump_bytecode(bucket)  # no error: nothing kept

@@ -4,6 +4,7 @@ with one macro per element (templates/elements.tex.j2 is the reference)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,7 +34,15 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return _KeptIfWritable(str(folder))
+
+
+class _KeptIfWritable(jinja2.FileSystemBytecodeCache):
+    """A cache that cannot be written (read-only) serves what it has; what is new is compiled again next time."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
 
 
 def template_environment(override: Path | None = None, folder: Path | None = None) -> jinja2.Environment:
