@@ -28,7 +28,7 @@ from pathlib import Path
 from notes_builder.errors import CompileError, Diagnostic, Location, ToolMissingError
 from notes_builder.files import read_bytes_or_none, replace_bytes, write_atomic
 from notes_builder.headstart import ENGINE_FLAGS, HeadStart
-from notes_builder.places import cache_dir
+from notes_builder.places import cache_dir, keep_newest
 from notes_builder.preamble import BEGIN_DOCUMENT, PreambleFormat, safe_tex_environment
 from notes_builder.texlog import LogReport, SourceMap, last_reached, parse_blg, parse_log, read_log
 
@@ -104,19 +104,7 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     runs = _Runs(work, engine, PreambleFormat(tex_path, tex, engine), timeout)
     log = tex_path.with_suffix(".log")
     unfinished = tex_path.with_suffix(".compiling")  # there while a compile runs: left by one that was killed
-    killed = unfinished.exists()  # the passes it ran may have left an .aux or .toc cut short
-    # the .aux as the last build left it (a head start that ran `\\begin{document}` has begun to rewrite it)
-    aux = head_start.before(".aux") if head_start is not None else read_bytes_or_none(tex_path.with_suffix(".aux"))
-    stale_citations = b"\\abx@aux@" in (aux or b"") and not _loads_biblatex(tex.split(BEGIN_DOCUMENT, 1)[0])
-    if head_start is not None and (not head_start.fits(tex_path, tex, engine) or (
-            head_start.read_document_start and (killed or fresh or stale_citations or (
-                citations is not None and not _bbl_current(tex_path, citations))))):
-        head_start.abandon()  # before anything rewrites the .aux or .bbl it has read
-        head_start = None
-    if fresh or killed:
-        forget_passes(tex_path)
-    elif stale_citations:  # notes that cited, and now load no biblatex: its lines in the .aux would stop LaTeX
-        _seed_aux(tex_path, "")
+    head_start = _repair_passes(tex_path, tex, engine, citations, head_start, fresh, killed=unfinished.exists())
     unfinished.touch()
     begun_here = (head_start is None and citations is not None and engine == "pdflatex"
                   and (fresh or not _bbl_current(tex_path, citations)))
@@ -176,6 +164,27 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
                            log_path=log)
     return CompileResult(pdf, log, runs.seconds(), report, report.warnings, runs.passes, runs.biber_runs,
                          runs.head_started, runs.beside_biber)
+
+
+def _repair_passes(tex_path: Path, tex: str, engine: str, citations: Citations | None, head_start: HeadStart | None,
+                   fresh: bool, killed: bool) -> HeadStart | None:
+    """What earlier passes left, made fit for this compile's: forgotten with --force or after a compile that was
+    killed (its .aux or .toc may be cut short), biblatex's lines taken out of the .aux when the notes no longer
+    load biblatex (LaTeX would stop on them). `head_start`, if it fits and has read nothing that changes here;
+    else it is abandoned (None), before anything rewrites what it read."""
+    # the .aux as the last build left it (a head start that ran `\\begin{document}` has begun to rewrite it)
+    aux = head_start.before(".aux") if head_start is not None else read_bytes_or_none(tex_path.with_suffix(".aux"))
+    stale_citations = b"\\abx@aux@" in (aux or b"") and not _loads_biblatex(tex.split(BEGIN_DOCUMENT, 1)[0])
+    if head_start is not None and (not head_start.fits(tex_path, tex, engine) or (
+            head_start.read_document_start and (killed or fresh or stale_citations or (
+                citations is not None and not _bbl_current(tex_path, citations))))):
+        head_start.abandon()
+        head_start = None
+    if fresh or killed:
+        forget_passes(tex_path)
+    elif stale_citations:
+        _seed_aux(tex_path, "")
+    return head_start
 
 
 def forget_passes(tex_path: Path) -> None:
@@ -453,16 +462,7 @@ def _keep(folder: Path, digest: str, files: dict[Path, str]) -> None:
             replace_bytes(folder / f"{digest}{suffix}", source.read_bytes())
     except OSError:
         return  # no writable cache: only the next new folder pays biber again
-    _keep_newest(folder, "*.bbl", BIBER_RUNS_KEPT, tuple(set(files.values())))
-
-
-def _keep_newest(folder: Path, pattern: str, keep: int, siblings: tuple[str, ...] = ()) -> None:
-    """Trim a cache folder to its `keep` newest `pattern` files, each with its files of the `siblings` suffixes."""
-    with contextlib.suppress(OSError):  # another build trims the same folder: what it removed is gone anyway
-        found = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in found[keep:]:
-            for path in (old, *(old.with_suffix(suffix) for suffix in siblings)):
-                path.unlink(missing_ok=True)
+    keep_newest(folder, "*.bbl", BIBER_RUNS_KEPT, tuple(set(files.values())))
 
 
 def _biber_missed(tex_path: Path) -> bool:

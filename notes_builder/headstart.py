@@ -42,7 +42,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from notes_builder.files import read_bytes_or_none, replace_bytes
-from notes_builder.places import cache_dir
+from notes_builder.places import cache_dir, keep_newest
 from notes_builder.preamble import BEGIN_DOCUMENT as _BEGIN
 from notes_builder.preamble import DUMP_WAIT, PreambleFormat, formats_dir, safe_tex_environment
 
@@ -132,7 +132,7 @@ class HeadStart:
         with contextlib.suppress(OSError):  # no writable cache: no guess next time
             path.parent.mkdir(parents=True, exist_ok=True)
             replace_bytes(path, record.encode())
-            _keep_newest(path.parent)
+            keep_newest(path.parent, "*.json", 64)
 
     @staticmethod
     def _early(head_start: HeadStart | None) -> HeadStart | None:
@@ -190,7 +190,8 @@ class HeadStart:
 
     def before(self, suffix: str) -> bytes | None:
         """What the work folder's `suffix` file held before this pass began to rewrite it (if it does)."""
-        return self._saved.get(self.tex_path.with_suffix(suffix), read_bytes_or_none(self.tex_path.with_suffix(suffix)))
+        path = self.tex_path.with_suffix(suffix)
+        return self._saved[path] if path in self._saved else read_bytes_or_none(path)
 
     def fits(self, tex_path: Path, tex: str, engine: str) -> bool:
         """This pass can go on to compile `tex`: the same file and engine, the same preamble, still waiting."""
@@ -257,13 +258,6 @@ class HeadStart:
 
 def _remembered(source: Path) -> Path:
     return cache_dir() / "preambles" / (hashlib.sha256(str(source).encode()).hexdigest()[:24] + ".json")
-
-
-def _keep_newest(folder: Path, keep: int = 64) -> None:
-    with contextlib.suppress(OSError):  # another build trims the same folder: what it removed is gone anyway
-        found = sorted(folder.glob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
-        for old in found[keep:]:
-            old.unlink(missing_ok=True)
 
 
 def _parent_death_signal() -> Callable[[], None] | None:

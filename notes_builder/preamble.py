@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from notes_builder.places import cache_dir
+from notes_builder.places import cache_dir, keep_newest
 
 try:
     import fcntl
@@ -168,7 +168,7 @@ class PreambleFormat:
         s (the compile's limit), whether or not the build is still there."""
         if not self.usable or self.ready() or self.running_for() is not None:
             return
-        _keep_newest(self.shared, KEEP - 1)  # room for this one
+        _trim(self.shared)
         job = f"{self.name}-dumping"
         for leftover in (*self.work.glob("nbpreamble-*.fmt"), self.work / f"{job}.fmt", self.work / f"{job}.log"):
             leftover.unlink(missing_ok=True)  # other preambles' formats kept here (no writable cache), a killed dump's
@@ -209,13 +209,10 @@ class PreambleFormat:
         self.process = None
 
 
-def _keep_newest(folder: Path, keep: int) -> None:
-    """Trim the cache to its `keep` most recently used formats."""
-    with contextlib.suppress(OSError):  # another build trims the same folder: what it removed is gone anyway
-        found = sorted(folder.glob("nbpreamble-*.fmt"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in found[keep:]:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".lock").unlink(missing_ok=True)
-        for lock in folder.glob("nbpreamble-*.lock"):  # of dumps that never made a format
+def _trim(folder: Path) -> None:
+    """Make room for one more format in the cache, and take away the locks of dumps that never made one."""
+    keep_newest(folder, "nbpreamble-*.fmt", KEEP - 1, (".lock",))
+    with contextlib.suppress(OSError):
+        for lock in folder.glob("nbpreamble-*.lock"):
             if not lock.with_suffix(".fmt").exists() and time.time() - lock.stat().st_mtime > STALE_LOCK:
                 lock.unlink(missing_ok=True)

@@ -20,7 +20,7 @@ from typing import Any
 
 from notes_builder import __version__
 from notes_builder.errors import ConfigError, Location
-from notes_builder.places import cache_dir
+from notes_builder.places import cache_dir, keep_newest
 
 YamlPath = tuple[str | int, ...]
 Positions = dict[YamlPath, tuple[int, int]]
@@ -141,15 +141,4 @@ def _write_entry(path: Path, entry: tuple[Any, ...]) -> None:
         with contextlib.suppress(OSError):
             temporary.unlink()
         return
-    _keep_newest(path.parent)
-
-
-def _keep_newest(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # another command trims the same folder: what it removed is gone anyway
-        entries = list(os.scandir(folder))
-        if len(entries) <= KEEP:
-            return
-        entries.sort(key=lambda entry: entry.stat().st_mtime_ns, reverse=True)
-        for old in entries[KEEP:]:
-            with contextlib.suppress(OSError):
-                os.unlink(old.path)
+    keep_newest(path.parent, "*.marshal", KEEP)
