@@ -93,10 +93,10 @@ def formats_dir() -> Path:
 class PreambleFormat:
     """The precompiled preamble of one .tex: whether it exists, its dump, waiting for a dump under way."""
 
-    def __init__(self, tex_path: Path, tex: str, engine: str, name: str | None = None):
+    def __init__(self, tex_path: Path, tex: str, engine: str):
         self.work = tex_path.parent
         self.tex_path = tex_path
-        self.name = name or preamble_format_name(tex, engine)
+        self.name = preamble_format_name(tex, engine)
         # Without mylatexformat.ltx (`notes doctor` reports it) the dump fails at once and leaves no format.
         self.usable = engine == "pdflatex"
         self.process: subprocess.Popen | None = None
