@@ -21,14 +21,13 @@ def timed(command: list[str], cwd: Path | None = None, env: dict[str, str] | Non
 def settle(cache: Path, timeout: float = 60.0) -> None:
     """Until the precompiled-preamble dumps that builds left running in the user cache `cache` (XDG_CACHE_HOME)
     are done (preamble.py: a build does not wait for its dump), so that they take no CPU from the next timed run."""
-    import fcntl
+    import sys
+
+    repo = str(Path(__file__).resolve().parent.parent)
+    if repo not in sys.path:
+        sys.path.insert(0, repo)
+    from notes_builder.preamble import dumps_running
 
     deadline = time.monotonic() + timeout
-    for lock in (cache / "notes-builder" / "formats").glob("*.lock"):
-        with open(lock, "rb") as handle:
-            while time.monotonic() < deadline:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                    break
-                except OSError:
-                    time.sleep(0.01)
+    while time.monotonic() < deadline and dumps_running(cache / "notes-builder" / "formats"):
+        time.sleep(0.01)

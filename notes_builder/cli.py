@@ -7,7 +7,6 @@ place in the package that loads code by name (besides the optional training extr
 
 from __future__ import annotations
 
-import gc
 import importlib
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import click
 
 from notes_builder import __version__
+from notes_builder.gcpause import no_collection_pauses
 
 # command name -> "module:attribute". Names with a ':' are not commands: they are the heavy halves a command
 # loads only when it needs them (`build:plan`: read notes.yaml, when the record of the last build does not answer;
@@ -46,13 +46,8 @@ class LazyGroup(click.Group):
         """Import `name`'s module without the cyclic collector: an import allocates much and frees almost nothing,
         so the collector's passes over it are wasted (5 ms of `notes lint`'s start)."""
         module, _, attribute = COMMANDS[name].partition(":")
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with no_collection_pauses():
             return getattr(importlib.import_module(module), attribute)
-        finally:
-            if collecting:
-                gc.enable()
 
     def deferred(self, name: str) -> Callable[..., Any]:
         """`name`'s function, imported only when it is called."""

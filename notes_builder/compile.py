@@ -413,8 +413,7 @@ def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations, fre
         write_atomic(files.seed, _after_biber(read_log(job.with_suffix(".aux"))))
         write_atomic(files.keys, cited_keys(read_log(job.with_suffix(".bcf"))))
         _keep(shared, digest, files.shared())
-    _seed_aux(tex_path, read_log(files.seed))
-    write_atomic(files.digest, digest)
+    _in_place(tex_path, digest)
     return files.findings(), None
 
 
@@ -428,9 +427,16 @@ def restore_citations(tex_path: Path, digest: str) -> list[Path] | None:
         return None
     if not _restore(cache_dir() / "biber", digest, files.shared()):
         return None
+    _in_place(tex_path, digest)
+    return [*files.shared(), files.digest, tex_path.with_suffix(".aux")]
+
+
+def _in_place(tex_path: Path, digest: str) -> None:
+    """biber's run for the citations of `digest`, its files in the work folder, made the notes' own: biblatex's
+    lines seeded into their .aux, and the digest recorded (which `_bbl_current` compares)."""
+    files = _BiberFiles(tex_path)
     _seed_aux(tex_path, read_log(files.seed))
     write_atomic(files.digest, digest)
-    return [*files.shared(), files.digest, tex_path.with_suffix(".aux")]
 
 
 def _loads_biblatex(preamble: str) -> bool:

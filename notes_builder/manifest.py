@@ -212,13 +212,8 @@ def run_build(target: str | Path | None, options: BuildOptions,
                     locks.enter_context(_building(plan.work))
                     result = reuse_unchanged(options, str(plan.config.source), plan.work, plan.tex_path,
                                              plan.pdf_path)  # what a build finished meanwhile made
-                if result is None and head_start is None and options.pdf and plan.config.template.engine == "pdflatex":
-                    # nothing built in this folder yet: the preamble these notes had elsewhere, if precompiled
-                    from notes_builder.compile import restore_citations  # the build imports it next anyway
-
-                    tex_path = plan.work / plan.tex_path.name
-                    head_start = HeadStart.guess(tex_path, plan.config.source,
-                                                 lambda digest: restore_citations(tex_path, digest))
+                if result is None and head_start is None and options.pdf:
+                    head_start = _guessed_head_start(plan)
                 result = result or build_stale(plan, options, head_start, began)
             finally:
                 if head_start is not None:
@@ -226,6 +221,17 @@ def run_build(target: str | Path | None, options: BuildOptions,
             if result.pdf_path is not None:
                 remember_build(target, options, plan.config.source, plan.work, result)
     return result
+
+
+def _guessed_head_start(plan: Any) -> HeadStart | None:
+    """Nothing built in this folder yet: a pass begun on the preamble these notes had elsewhere, if precompiled."""
+    if plan.config.template.engine != "pdflatex":
+        return None
+    from notes_builder.compile import restore_citations  # deliberate: the build imports it next anyway
+    from notes_builder.headstart import HeadStart
+
+    tex_path = plan.work / plan.tex_path.name
+    return HeadStart.guess(tex_path, plan.config.source, lambda digest: restore_citations(tex_path, digest))
 
 
 @contextlib.contextmanager

@@ -146,21 +146,10 @@ class PreambleFormat:
             if self.process.poll() is None:
                 return time.perf_counter() - self.started
             self.process = None
-        if fcntl is None:
-            return None
         for lock in self._locks():
-            try:
-                handle = os.open(lock, os.O_RDONLY)
-            except OSError:
-                continue
-            try:
-                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:  # held: a dump runs
-                return max(0.0, time.time() - os.fstat(handle).st_mtime)
-            except OSError:  # no locks here (a file system without them): none to be seen
-                pass
-            finally:
-                os.close(handle)
+            held = _held_for(lock)
+            if held is not None:
+                return held
         return None
 
     def start_dump(self, timeout: float) -> None:
@@ -207,6 +196,31 @@ class PreambleFormat:
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.communicate()
         self.process = None
+
+
+def _held_for(lock: Path) -> float | None:
+    """How long the dump holding `lock` has run; None when no dump holds it."""
+    if fcntl is None:
+        return None
+    try:
+        handle = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:  # held: a dump runs
+        return max(0.0, time.time() - os.fstat(handle).st_mtime)
+    except OSError:  # no locks here (a file system without them): none to be seen
+        return None
+    finally:
+        os.close(handle)
+    return None
+
+
+def dumps_running(folder: Path) -> bool:
+    """A dump holds a lock in the formats folder `folder` (for the benchmarks and tests, which wait for the dumps
+    a build left running)."""
+    return any(_held_for(lock) is not None for lock in folder.glob("*.lock"))
 
 
 def _trim(folder: Path) -> None:

@@ -11,6 +11,7 @@ date) is simply not kept.
 from __future__ import annotations
 
 import contextlib
+import functools
 import marshal
 import os
 import sys
@@ -99,6 +100,7 @@ def _entry_path(text: str, first_line: int) -> Path:
     return cache_dir() / "yaml" / f"{zlib.crc32(encoded):08x}-{len(encoded)}-{first_line}.marshal"
 
 
+@functools.cache
 def _stamp() -> tuple[Any, ...]:
     """What else an entry depends on: this package's version, Python's, and the PyYAML installed (found on the
     import path without importing it)."""

@@ -87,20 +87,10 @@ def dumped_formats(cache: Path, timeout: float = 30.0) -> list[Path]:
     are done (preamble.py: a build does not wait for its dump)."""
     import time
 
+    from notes_builder.preamble import dumps_running
+
     formats = cache / "notes-builder" / "formats"
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and (not list(formats.glob("*.fmt")) or _dump_running(formats)):
+    while time.monotonic() < deadline and (not list(formats.glob("*.fmt")) or dumps_running(formats)):
         time.sleep(0.02)
     return sorted(formats.glob("*.fmt"))
-
-
-def _dump_running(formats: Path) -> bool:
-    import fcntl
-
-    for lock in formats.glob("*.lock"):
-        with open(lock, "rb") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except OSError:
-                return True
-    return False
