@@ -16,6 +16,7 @@ from pathlib import Path
 import bibtexparser
 from bibtexparser import model
 
+from notes_builder import reads
 from notes_builder.errors import Diagnostic, Location
 
 logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)  # its findings come back as diagnostics instead
@@ -92,6 +93,7 @@ def load_bibliography(paths: list[Path]) -> Bibliography:
     for path in paths:
         try:
             raw = path.read_bytes()
+            reads.note(path, raw)
             text = raw.decode("utf-8")
         except OSError as exc:
             bibliography.diagnostics.append(_problem(Location(path), f"cannot read this bibliography: "

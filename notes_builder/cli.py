@@ -11,10 +11,11 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-import click
-
 from notes_builder import __version__
 from notes_builder.gcpause import no_collection_pauses
+
+with no_collection_pauses():  # click's import, as a command's below: the collector's passes over it are wasted
+    import click
 
 # command name -> "module:attribute". Names with a ':' are not commands: they are the heavy halves a command
 # loads only when it needs them (`build:plan`: read notes.yaml, when the record of the last build does not answer;

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from notes_builder import plugins
+from notes_builder import plugins, reads
 from notes_builder.errors import ConfigError, Diagnostic, Location, UsageError
 from notes_builder.places import cache_dir as cache_dir  # the training code imports it from here (its hash is recorded)
 from notes_builder.tex import safety
@@ -620,6 +620,7 @@ def read_text(path: Path) -> str:
         raise UsageError(f"{path} is a folder, expected a file") from None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    reads.note(path, raw)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

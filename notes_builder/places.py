@@ -23,3 +23,18 @@ def keep_newest(folder: Path, pattern: str, keep: int, siblings: tuple[str, ...]
         for old in found[keep:]:
             for path in (old, *(old.with_suffix(suffix) for suffix in siblings)):
                 path.unlink(missing_ok=True)
+
+
+def write_entry(path: Path, data: bytes, keep: int) -> None:
+    """Put a cache entry in place atomically (a temporary file renamed over it) and trim its folder to its `keep`
+    newest entries; without a writable cache, keep nothing (the next command computes it again)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        return
+    keep_newest(path.parent, f"*{path.suffix}", keep)

@@ -21,7 +21,7 @@ from typing import Any
 
 from notes_builder import __version__
 from notes_builder.errors import ConfigError, Location
-from notes_builder.places import cache_dir, keep_newest
+from notes_builder.places import cache_dir, write_entry
 
 YamlPath = tuple[str | int, ...]
 Positions = dict[YamlPath, tuple[int, int]]
@@ -133,14 +133,4 @@ def _write_entry(path: Path, entry: tuple[Any, ...]) -> None:
         encoded = marshal.dumps(entry)
     except (ValueError, RecursionError):  # a date, or another type marshal cannot hold: parsed again next time
         return
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(temporary, "wb") as handle:
-            handle.write(encoded)
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        return
-    keep_newest(path.parent, "*.marshal", KEEP)
+    write_entry(path, encoded, KEEP)

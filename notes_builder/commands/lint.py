@@ -23,13 +23,15 @@ from notes_builder.lint.cli import run_lint
 @click.option("--compile", "compile_", is_flag=True, help="Also compile every formula (one pdflatex run).")
 @click.option("--select", multiple=True, help="Only these codes or prefixes (repeatable).")
 @click.option("--ignore", multiple=True, help="Skip these codes or prefixes (repeatable).")
+@click.option("--no-cache", is_flag=True,
+              help="Lint afresh, even where nothing changed since the last run (whose findings it would repeat).")
 @reports_errors
 def lint(paths: tuple[str, ...], fix: bool, unsafe_fixes: bool, show_diff: bool, interactive: bool,
          output_format: str, explain: str | None, compile_: bool, select: tuple[str, ...],
-         ignore: tuple[str, ...]) -> None:
+         ignore: tuple[str, ...], no_cache: bool) -> None:
     """Check the LaTeX math of the notes at PATHS (default content/): exit 0 clean, 1 findings, 2 usage."""
     with no_collection_pauses(process_ends=True):
         code = run_lint(paths, fix=fix, show_diff=show_diff, interactive=interactive, output_format=output_format,
                         explain=explain, compile_=compile_, select=list(select), ignore=list(ignore),
-                        unsafe_fixes=unsafe_fixes)
+                        unsafe_fixes=unsafe_fixes, replay=not no_cache)
     sys.exit(code)

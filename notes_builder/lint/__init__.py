@@ -23,13 +23,26 @@ Nothing else: the runners, `--explain`, select/ignore, `--compile` and the JSON 
 
 Public API: `lint_paths(paths, options) -> LintReport`; `lint_document(document)` (every diagnostic of a gathered
 document); `check_document(document)` (the build's check); `error_findings(document)`; `RULES` (code -> Rule).
+
+Its names are loaded when first used (PEP 562): `notes lint` imports this package for its light modules
+(results.py, record.py, output.py) and must not load the parser and the rules when its record answers.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from notes_builder.errors import Diagnostic, Fix
-from notes_builder.lint.engine import LintOptions, check_document, error_findings, lint_document
-from notes_builder.lint.registry import Rule
-from notes_builder.lint.rules import RULES
-from notes_builder.lint.run import LintReport, lint_paths
+
+_HOMES = {"LintOptions": "results", "LintReport": "results", "check_document": "engine", "error_findings": "engine",
+          "lint_document": "engine", "Rule": "registry", "RULES": "rules", "lint_paths": "run"}
 
 __all__ = ["RULES", "Diagnostic", "Fix", "LintOptions", "LintReport", "Rule", "check_document", "error_findings",
            "lint_document", "lint_paths"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)

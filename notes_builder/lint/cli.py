@@ -1,14 +1,14 @@
-"""The body of `notes lint` (kept out of notes_builder/cli.py, which only parses options)."""
+"""The body of `notes lint` (kept out of notes_builder/cli.py, which only parses options). It loads the parser and
+the rules only when it has to lint: not for a rerun its record answers (record.py)."""
 
 from __future__ import annotations
 
 import click
 
 from notes_builder.errors import Diagnostic, UsageError
-from notes_builder.lint.engine import LintOptions
 from notes_builder.lint.output import print_text, to_json
-from notes_builder.lint.rules import RULES
-from notes_builder.lint.run import lint_paths
+from notes_builder.lint.record import lint_recorded
+from notes_builder.lint.results import LintOptions
 from notes_builder.report import print_diagnostic, stderr
 
 
@@ -30,9 +30,13 @@ def _ask(finding: Diagnostic) -> str:
 
 def run_lint(paths, *, fix: bool = False, show_diff: bool = False, interactive: bool = False,
              output_format: str = "text", explain: str | None = None, compile_: bool = False,
-             select: list[str] | None = None, ignore: list[str] | None = None, unsafe_fixes: bool = False) -> int:
-    """Run `notes lint`; returns the exit code (0 clean, 1 findings; usage errors raise UsageError)."""
+             select: list[str] | None = None, ignore: list[str] | None = None, unsafe_fixes: bool = False,
+             replay: bool = True) -> int:
+    """Run `notes lint`; returns the exit code (0 clean, 1 findings; usage errors raise UsageError). `replay`: a
+    plain run may repeat the findings of the last one when nothing they depend on changed (lint/record.py)."""
     if explain:
+        from notes_builder.lint.rules import RULES  # deliberate, for start-up time: every rule's module
+
         code = explain.strip().upper()
         if code not in RULES:
             raise UsageError(f"unknown rule {explain}", hint=f"codes: {', '.join(RULES)}")
@@ -50,7 +54,7 @@ def run_lint(paths, *, fix: bool = False, show_diff: bool = False, interactive: 
         text = diff_files(paths, options)
         click.echo(text, nl=False)
         return 1 if text else 0
-    report = lint_paths(paths, options, confirm=_ask if interactive else None, fix=fix)
+    report = lint_recorded(paths, options, confirm=_ask if interactive else None, fix=fix, replay=replay)
     if output_format == "json":
         click.echo(to_json(report.findings))
     else:

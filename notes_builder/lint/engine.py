@@ -13,7 +13,6 @@ import fnmatch
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from notes_builder.config import (
@@ -36,18 +35,10 @@ from notes_builder.errors import ConfigError, ContentError, Diagnostic, LintFail
 from notes_builder.lint.checker import FormulaChecker
 from notes_builder.lint.located import locate
 from notes_builder.lint.registry import CHECKS, SPAN_FILTERS, selected
+from notes_builder.lint.results import LintOptions
 from notes_builder.lint.rules.parse import parse_error, parse_lenient
 from notes_builder.tex import macros as M
 from notes_builder.tex.safety import FORBIDDEN_COMMANDS
-
-
-@dataclass
-class LintOptions:
-    compile: bool = False
-    unsafe_fixes: bool = False  # --unsafe-fixes: --fix applies the fixes that may change meaning too
-    select: list[str] = field(default_factory=list)  # added to the configuration's select (CLI)
-    ignore: list[str] = field(default_factory=list)
-
 
 # ---------------------------------------------------------------------------------------------------
 # Configuration

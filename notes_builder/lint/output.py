@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from notes_builder.errors import Diagnostic
-from notes_builder.lint.run import LintReport
+from notes_builder.lint.results import LintReport
 from notes_builder.report import Stream, display_path, forget_sources, format_diagnostic, stdout
 
 

@@ -4,31 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
-from notes_builder.content import Document
 from notes_builder.errors import Diagnostic
 from notes_builder.gcpause import no_collection_pauses
-from notes_builder.lint.engine import LintOptions, gather, lint_document, resolve_targets
+from notes_builder.lint.engine import gather, lint_document, resolve_targets
 from notes_builder.lint.registry import CHECKS
-
-
-@dataclass
-class LintReport:
-    findings: list[Diagnostic] = field(default_factory=list)
-    documents: list[Document] = field(default_factory=list)
-    formulas: int = 0
-    compile_seconds: float | None = None
-    compiled_formulas: int = 0  # with --compile: those compiled (formulas that already have errors are skipped)
-    fixed: int = 0  # fixes applied by --fix
-
-    @property
-    def fixable(self) -> list[Diagnostic]:
-        return [f for f in self.findings if f.fix is not None]
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.findings else 0
+from notes_builder.lint.results import LintOptions, LintReport
 
 
 def lint_paths(paths: Sequence[str | os.PathLike], options: LintOptions | None = None,

@@ -1,0 +1,42 @@
+"""Which user files a command read, and what it read in them: for a record that must know when to look again
+(lint/record.py). The stages that read the notes' own files (config.read_text, the `.bib` reader) call `note`;
+nothing is kept unless a caller is `recording`. Imports nothing, so that `notes lint` can start light.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+CHANGED = (-1, -1)  # the fingerprint of a file that changed while the command read it: matches no file
+# path -> (size, CRC-32) of the bytes read, while a `recording` block runs
+_read: dict[Path, tuple[int, int]] | None = None
+
+
+def fingerprint(data: bytes) -> tuple[int, int]:
+    """What a record compares a file by: its size and CRC-32 (its content, not its time: an edit saved within
+    the file system's time resolution, or a file put back as it was, is judged by what it holds)."""
+    return len(data), zlib.crc32(data)
+
+
+def note(path: Path, data: bytes) -> None:
+    """`path` was read and held `data`."""
+    if _read is not None:
+        seen = _read.setdefault(path, fingerprint(data))
+        if seen != fingerprint(data):  # read twice, changed in between: no record can say what the run saw
+            _read[path] = CHANGED
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[dict[Path, tuple[int, int]]]:
+    """Collect what `note` is told inside the block."""
+    global _read
+    outer, _read = _read, {}
+    try:
+        yield _read
+    finally:
+        if outer is not None:
+            outer.update(_read)
+        _read = outer

@@ -1,0 +1,215 @@
+"""lint/record.py: a rerun of `notes lint` whose inputs are as they were repeats the findings without parsing, and
+any change its findings could depend on makes it lint again."""
+
+from __future__ import annotations
+
+import marshal
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from notes_builder.errors import NotesError
+from notes_builder.lint import record
+from notes_builder.lint.output import format_text, to_json
+from notes_builder.lint.record import lint_recorded, replayed
+from notes_builder.lint.results import LintOptions
+from notes_builder.lint.run import lint_paths
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "lint" / "fixtures"
+CITING = "# Cell\n\nAs shown by [@hochreiter97], the cell keeps $c_t$ and $h_t-1$.\n"
+BIB = "@article{hochreiter1997, author = {S. Hochreiter}, title = {LSTM}, journal = {NC}, year = {1997}}\n"
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+
+
+def settle(folder: Path) -> None:
+    """Date the folder and those below it a minute back: a run records nothing about a folder that changes under
+    it, and these were just made."""
+    past = time.time() - 60
+    for current, _, _ in os.walk(folder):
+        os.utime(current, (past, past))
+
+
+def outputs(report) -> tuple[str, str]:
+    return format_text(report), to_json(report.findings)
+
+
+def linted(run, *args, **kwargs) -> tuple[str, str] | str:
+    """What a run prints, or the error that stops it (a `.bib` gone is a configuration error, not a finding)."""
+    try:
+        return outputs(run(*args, **kwargs))
+    except NotesError as error:
+        return str(error)
+
+
+def notes_project(tmp_path: Path, body: str = CITING, bib: str = BIB) -> Path:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "notes.yaml").write_text("title: T\nsections: [a.md]\nbibliography: refs.bib\n", encoding="utf-8")
+    (notes / "a.md").write_text(body, encoding="utf-8")
+    (notes / "refs.bib").write_text(bib, encoding="utf-8")
+    settle(tmp_path)
+    return notes
+
+
+def test_a_rerun_repeats_every_finding_as_the_run_printed_it(tmp_path):
+    """All the fixtures (every rule, fixes safe and unsafe, parse errors), as one folder: the replayed report prints
+    the same text and JSON as linting them afresh."""
+    shutil.copytree(FIXTURES, tmp_path / "fixtures")
+    settle(tmp_path)
+    options = LintOptions(select=["NB"])
+    first = lint_recorded(["fixtures"], options)
+    again = replayed(["fixtures"], options)
+    assert again is not None and again.documents == []  # nothing parsed
+    assert len(again.findings) == len(first.findings) > 30 and len(again.fixable) == len(first.fixable) > 10
+    assert outputs(again) == outputs(first) == outputs(lint_paths(["fixtures"], options))
+    assert [f.fix for f in again.findings] == [f.fix for f in first.findings]  # offsets too: --fix could use them
+
+
+def test_a_rerun_imports_neither_parser_nor_rules(tmp_path):
+    (tmp_path / "small.md").write_text("# Gates\n\nThe forget gate $f_t = sigma(W_f x_t)$.\n", encoding="utf-8")
+    settle(tmp_path)
+    probe = ("import sys\nfrom notes_builder.cli import main\nsys.argv = ['notes', 'lint', 'small.md']\n"
+             "try:\n    main()\nexcept SystemExit as end:\n"
+             "    print('exit', end.code, 'markdown_it' in sys.modules, 'notes_builder.lint.rules' in sys.modules)")
+    environment = {**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    runs = [subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=environment, capture_output=True,
+                           text=True, check=False) for _ in range(2)]
+    assert runs[0].stdout.splitlines()[-1] == "exit 1 True True", runs[0].stderr
+    assert runs[1].stdout.splitlines()[-1] == "exit 1 False False", runs[1].stderr
+    printed = [run.stdout.rsplit("exit", 1)[0] for run in runs]
+    assert printed[1] == printed[0] and "NB122" in printed[0]
+
+
+def _same_size_edit(notes: Path) -> None:
+    path = notes / "a.md"
+    before = path.stat()
+    path.write_text(CITING.replace("$h_t-1$", "$h_{t1}$"), encoding="utf-8")  # as many bytes
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same time
+
+
+def _lint_config_above(notes: Path) -> None:
+    (notes.parent / "pyproject.toml").write_text("[tool.notes.lint]\nignore = ['NB111']\n", encoding="utf-8")
+
+
+def _bib_fixed(notes: Path) -> None:
+    (notes / "refs.bib").write_text(BIB.replace("hochreiter1997", "hochreiter97"), encoding="utf-8")
+
+
+def _bib_removed(notes: Path) -> None:
+    (notes / "refs.bib").unlink()
+
+
+def _repository_above(notes: Path) -> None:
+    (notes.parent / ".git").mkdir()  # the project root moves up (find_project_root)
+
+
+CHANGES = {"same-size edit at the same time": _same_size_edit, "pyproject.toml above": _lint_config_above,
+           ".bib fixed": _bib_fixed, ".bib removed": _bib_removed, "a repository above": _repository_above}
+
+
+@pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
+def test_what_the_findings_depend_on_ends_the_record(tmp_path, change):
+    notes = notes_project(tmp_path)
+    first = lint_recorded([str(notes)], LintOptions())
+    assert {f.code for f in first.findings} >= {"NB111", "NB204"}
+    assert replayed([str(notes)], LintOptions()) is not None
+    change(notes)
+    assert replayed([str(notes)], LintOptions()) is None
+    assert linted(lint_recorded, [str(notes)], LintOptions()) == linted(lint_paths, [str(notes)], LintOptions())
+
+
+def test_a_markdown_file_added_below_a_folder_path_ends_the_record(tmp_path):
+    (tmp_path / "book" / "part").mkdir(parents=True)
+    (tmp_path / "book" / "part" / "one.md").write_text("# One\n\nClean $x$.\n", encoding="utf-8")
+    settle(tmp_path)
+    assert lint_recorded(["book"], LintOptions()).findings == []
+    (tmp_path / "book" / "part" / "two.md").write_text("# Two\n\n$\\tilde<c>_t$\n", encoding="utf-8")
+    assert replayed(["book"], LintOptions()) is None
+    assert [f.code for f in lint_recorded(["book"], LintOptions()).findings] == ["NB101"]
+
+
+@pytest.mark.parametrize("other", [LintOptions(select=["NB1"]), LintOptions(ignore=["NB111"]),
+                                   LintOptions(unsafe_fixes=True)], ids=["select", "ignore", "unsafe-fixes"])
+def test_another_command_line_has_its_own_record(tmp_path, other):
+    notes = notes_project(tmp_path)
+    lint_recorded([str(notes)], LintOptions())
+    assert replayed([str(notes)], other) is None
+    assert replayed([str(notes)], LintOptions()) is not None
+
+
+def test_settings_and_code_are_part_of_the_record(tmp_path, monkeypatch):
+    notes = notes_project(tmp_path)
+    lint_recorded([str(notes)], LintOptions())
+    monkeypatch.setenv("NOTES_DATA", str(tmp_path))
+    assert replayed([str(notes)], LintOptions()) is None
+    monkeypatch.delenv("NOTES_DATA")
+    assert replayed([str(notes)], LintOptions()) is not None
+    stamp = record._stamp()
+    monkeypatch.setattr(record, "_stamp", lambda: [*stamp[:2], stamp[2] + 1, stamp[3]])  # a module edited
+    assert replayed([str(notes)], LintOptions()) is None
+
+
+def test_fixing_and_compiling_runs_are_neither_recorded_nor_replayed(tmp_path):
+    notes = notes_project(tmp_path)
+    records = tmp_path / "cache" / "notes-builder" / "lint"
+    unsafe = LintOptions(unsafe_fixes=True)
+    lint_recorded([str(notes)], LintOptions(compile=True))
+    lint_recorded([str(notes)], LintOptions(), fix=True)
+    assert not records.exists()
+    lint_recorded([str(notes)], unsafe)
+    assert len(list(records.iterdir())) == 1
+    fixed = lint_recorded([str(notes)], unsafe, fix=True)  # not the record's findings: it fixes
+    assert fixed.fixed == 1 and "$h_{t-1}$" in (notes / "a.md").read_text(encoding="utf-8")
+
+
+def test_a_run_while_its_folder_changes_records_nothing(tmp_path):
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "one.md").write_text("# One\n\n$x$\n", encoding="utf-8")  # the folder: just now
+    lint_recorded(["book"], LintOptions())
+    assert replayed(["book"], LintOptions()) is None
+    settle(tmp_path)
+    lint_recorded(["book"], LintOptions())
+    assert replayed(["book"], LintOptions()) is not None
+
+
+def test_a_damaged_or_unwritable_record_only_costs_a_run(tmp_path):
+    notes = notes_project(tmp_path)
+    expected = outputs(lint_recorded([str(notes)], LintOptions()))
+    (path,) = (tmp_path / "cache" / "notes-builder" / "lint").iterdir()
+    for damage in (b"", b"not marshal", marshal.dumps({"key": 1}), path.read_bytes()[:-40]):
+        path.write_bytes(damage)
+        assert replayed([str(notes)], LintOptions()) is None
+        assert outputs(lint_recorded([str(notes)], LintOptions())) == expected
+    path.unlink()
+    path.parent.chmod(0o500)
+    try:
+        assert outputs(lint_recorded([str(notes)], LintOptions())) == expected
+    finally:
+        path.parent.chmod(0o700)
+
+
+def test_no_cache_lints_afresh_and_records(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from notes_builder.cli import cli
+
+    notes = notes_project(tmp_path)
+    first = CliRunner().invoke(cli, ["lint", str(notes)])
+    assert first.exit_code == 1 and "NB204" in first.output
+    asked = []
+    monkeypatch.setattr(record, "replayed", lambda *args: asked.append(args))  # None: no record answers
+    fresh = CliRunner().invoke(cli, ["lint", str(notes), "--no-cache"])
+    assert asked == [] and fresh.output == first.output
+    CliRunner().invoke(cli, ["lint", str(notes)])
+    assert len(asked) == 1
