@@ -96,6 +96,7 @@ def load_bibliography(paths: list[Path]) -> Bibliography:
             reads.note(path, raw)
             text = raw.decode("utf-8")
         except OSError as exc:
+            reads.note_unreadable(path)
             bibliography.diagnostics.append(_problem(Location(path), f"cannot read this bibliography: "
                                                      f"{exc.strerror or exc}", "NB201"))
             bibliography.unread.append(path)

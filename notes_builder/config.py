@@ -614,11 +614,12 @@ def read_text(path: Path) -> str:
     """Read a user's file as UTF-8, naming the file and the byte position when it is not UTF-8."""
     try:
         raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a folder, expected a file") from None
     except OSError as exc:
+        reads.note_unreadable(path)  # what lint finds depends on that too (lint/record.py)
+        if isinstance(exc, FileNotFoundError):
+            raise UsageError(f"no such file: {path}") from None
+        if isinstance(exc, IsADirectoryError):
+            raise UsageError(f"{path} is a folder, expected a file") from None
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     reads.note(path, raw)
     try:

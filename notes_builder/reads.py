@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 CHANGED = (-1, -1)  # the fingerprint of a file that changed while the command read it: matches no file
+UNREADABLE = (-2, -2)  # of a file it could not read
 # path -> (size, CRC-32) of the bytes read, while a `recording` block runs
 _read: dict[Path, tuple[int, int]] | None = None
 
@@ -27,6 +28,12 @@ def note(path: Path, data: bytes) -> None:
         seen = _read.setdefault(path, fingerprint(data))
         if seen != fingerprint(data):  # read twice, changed in between: no record can say what the run saw
             _read[path] = CHANGED
+
+
+def note_unreadable(path: Path) -> None:
+    """`path` could not be read (no permission, say): what the command found depends on that too."""
+    if _read is not None:
+        _read[path] = UNREADABLE
 
 
 @contextlib.contextmanager

@@ -81,8 +81,10 @@ def replayed(paths: Sequence[str | os.PathLike], options: LintOptions) -> LintRe
                 return None
             if any(_file_fingerprint(file) != (size, crc) for file, size, crc in record["files"]):
                 return None
-            findings = marshal.load(handle)
-        report = LintReport(findings=_findings(findings), formulas=record["formulas"])
+            kept = handle.read()
+        if zlib.crc32(kept) != record["findings"]:  # cut short or damaged
+            return None
+        report = LintReport(findings=_findings(marshal.loads(kept)), formulas=record["formulas"])
     except (OSError, EOFError, ValueError, KeyError, TypeError, IndexError):  # none yet, or not a record
         return None
     with contextlib.suppress(OSError):
@@ -93,9 +95,11 @@ def replayed(paths: Sequence[str | os.PathLike], options: LintOptions) -> LintRe
 def remember(paths: Sequence[str | os.PathLike], options: LintOptions, report: LintReport,
              read: dict[Path, tuple[int, int]], began: int) -> None:
     """Record a plain run that `began` (time.time_ns()) and read `read` (reads.recording); nothing when one of its
-    folders changed while it ran, or a file it read twice changed in between."""
-    if reads.CHANGED in read.values():
-        return
+    folders changed while it ran, a file it read twice changed in between, a file could not be read, or the
+    settings of a notes file could not be loaded."""
+    if reads.CHANGED in read.values() or reads.UNREADABLE in read.values() or report.unloaded:
+        return  # what the run saw of a file cannot be told again; notes whose settings it could not load would
+        # have read files it cannot name
     probed, listed = _looked_up(paths, report, read)
     folders = {}
     for folder in listed:
@@ -104,20 +108,24 @@ def remember(paths: Sequence[str | os.PathLike], options: LintOptions, report: L
             return
         folders[str(folder)] = time_ns
     kinds = {str(path): _kind(path) for path in probed}
-    if any(_appeared_since(path, began) for path, kind in kinds.items() if kind == "file" and Path(path) not in read):
-        return
+    if any(_appeared_since(path, began) for path, (kind, _) in kinds.items()
+           if kind == "file" and Path(path) not in read or kind == "folder" and Path(path).name in _LOOKED_FOR):
+        return  # it may have appeared after the run looked for it
     key = _key(paths, options)
     record = {"key": key, "stamp": _stamp(), "folders": sorted(folders.items()), "kinds": sorted(kinds.items()),
               "files": sorted((str(file), size, crc) for file, (size, crc) in read.items()),
               "formulas": report.formulas}
-    # marshal, as yamltext.py's entries and Python's own bytecode cache are: trusted as that cache is
-    write_entry(_record_path(key), marshal.dumps(record) + marshal.dumps(_kept(report.findings)), KEEP)
+    kept = marshal.dumps(_kept(report.findings))
+    record["findings"] = zlib.crc32(kept)
+    # marshal, as yamltext.py's entries and Python's own bytecode cache are
+    write_entry(_record_path(key), marshal.dumps(record) + kept, KEEP)
 
 
 def _key(paths: Sequence[str | os.PathLike], options: LintOptions) -> str:
     settings = sorted((name, value) for name, value in os.environ.items() if name.startswith("NOTES_"))
-    return json.dumps([os.getcwd(), [os.fspath(path) for path in paths], options.select, options.ignore,
-                       options.unsafe_fixes, settings])
+    # the home folder too: the project root is never it (config.find_project_root)
+    return json.dumps([os.getcwd(), str(Path.home()), [os.fspath(path) for path in paths], options.select,
+                       options.ignore, options.unsafe_fixes, settings])
 
 
 def _record_path(key: str) -> Path:
@@ -125,18 +133,19 @@ def _record_path(key: str) -> Path:
 
 
 def _stamp() -> tuple[Any, ...]:
-    """The code the findings come from: this package's modules (each one's size and time), Python, the parsers."""
+    """The code the findings come from: this package's files (each one's size and time: modules and data such as
+    the known macros), Python, the parsers, and the folders of the import path (installing or removing any package
+    there, a plugin say, changes their time)."""
     package = Path(__file__).resolve().parent.parent
     modules = []
     for folder, subfolders, files in os.walk(package):
         subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
         for name in sorted(files):
-            if name.endswith(".py"):
-                with contextlib.suppress(OSError):
-                    stat = os.stat(os.path.join(folder, name))
-                    modules.append(f"{folder}/{name}:{stat.st_size}:{stat.st_mtime_ns}")
+            with contextlib.suppress(OSError):
+                stat = os.stat(os.path.join(folder, name))
+                modules.append(f"{folder}/{name}:{stat.st_size}:{stat.st_mtime_ns}")
     return (__version__, tuple(sys.version_info), zlib.crc32("\n".join(modules).encode("utf-8", "replace")),
-            tuple(_installed(name) for name in _PARSERS))
+            tuple(_installed(name) for name in _PARSERS), tuple(map(_folder_time, sys.path)))
 
 
 def _installed(package: str) -> tuple[int, int] | None:
@@ -178,16 +187,18 @@ def _below(folder: Path) -> Iterable[Path]:
         subfolders[:] = [name for name in subfolders if not os.path.islink(os.path.join(current, name))]
 
 
-def _kind(path: str | Path) -> str | None:
-    """"folder", "file" (or anything else that is not a folder), or None where nothing is."""
+def _kind(path: str | Path) -> tuple[str | None, str]:
+    """"folder", "file" (or anything else that is not a folder), or None where nothing is; and where `path`
+    leads through links (a link retargeted to a file of the same kind is another file)."""
     try:
-        return "folder" if stat_module.S_ISDIR(os.stat(path).st_mode) else "file"
+        kind: str | None = "folder" if stat_module.S_ISDIR(os.stat(path).st_mode) else "file"
     except OSError:
-        return None
+        kind = None
+    return kind, os.path.realpath(path)
 
 
 def _appeared_since(path: str, began: int) -> bool:
-    """Whether the file at `path` was made (or put there) after the run that `began` may have looked for it."""
+    """Whether what is at `path` was made (or put there) after the run that `began` may have looked for it."""
     try:
         return os.stat(path).st_ctime_ns >= began - _CLOCK_SLACK_NS
     except OSError:

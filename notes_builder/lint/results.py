@@ -32,6 +32,7 @@ class LintReport:
     compile_seconds: float | None = None
     compiled_formulas: int = 0  # with --compile: those compiled (formulas that already have errors are skipped)
     fixed: int = 0  # fixes applied by --fix
+    unloaded: int = 0  # notes files whose settings (front matter) could not be loaded: their error is a finding
 
     @property
     def fixable(self) -> list[Diagnostic]:

@@ -25,7 +25,7 @@ def lint_paths(paths: Sequence[str | os.PathLike], options: LintOptions | None =
         from notes_builder.lint.fixes import fix_files
 
         fixed = fix_files(targets, options, confirm)
-    report = LintReport(fixed=fixed, findings=broken)
+    report = LintReport(fixed=fixed, findings=broken, unloaded=len(broken))
     with no_collection_pauses():
         for config, only in targets:
             document, parse_errors = gather(config, only)
