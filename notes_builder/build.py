@@ -103,12 +103,11 @@ def build_notes(target: str | Path | None, options: BuildOptions) -> BuildResult
     return run_build(target, options, plan_and_reuse, build_stale)
 
 
-def build_stale(plan: BuildPlan, options: BuildOptions, head_start: HeadStart | None = None, began: int = 0,
-                citations_head_start: HeadStart | None = None) -> BuildResult:
+def build_stale(plan: BuildPlan, options: BuildOptions, head_start: HeadStart | None = None, began: int = 0
+                ) -> BuildResult:
     """Parse, lint, render and write; compile unless the generated LaTeX and figures are unchanged (the compile
-    takes `head_start`, LaTeX's first pass already begun, when it fits, and `citations_head_start`, the citations
-    pass begun, when it runs that). `began`: when the build began, before notes.yaml was read (time.time_ns();
-    write_manifest records what changed since as unseen)."""
+    takes `head_start`, LaTeX's first pass already begun, when it fits). `began`: when the build began, before
+    notes.yaml was read (time.time_ns(); write_manifest records what changed since as unseen)."""
     began = began or time.time_ns()
     document = load_document(config=plan.config)
     lint_warnings = check_document(document)
@@ -116,15 +115,14 @@ def build_stale(plan: BuildPlan, options: BuildOptions, head_start: HeadStart | 
     rendered.warnings[:0] = lint_warnings
     try:
         return _write_outputs(plan.config, options, rendered, plan.work, plan.tex_path, plan.pdf_path, head_start,
-                              began, citations_head_start)
+                              began)
     except NotesError as error:  # what the notes were warned about is still reported, before the error
         error.warnings = [*rendered.warnings, *error.warnings]
         raise
 
 
 def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderResult, work: Path, tex_path: Path,
-                   pdf_path: Path, head_start: HeadStart | None = None, began: int = 0,
-                   citations_head_start: HeadStart | None = None) -> BuildResult:
+                   pdf_path: Path, head_start: HeadStart | None = None, began: int = 0) -> BuildResult:
     """Write the .tex; compile the PDF unless the generated LaTeX and figures are unchanged."""
     inputs = build_inputs(config, rendered.inputs)
     work.mkdir(parents=True, exist_ok=True)
@@ -153,8 +151,7 @@ def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderR
     try:
         result = compile_tex(work_tex, config.template.engine, config.compile_timeout,
                              single_pass=not (config.template.toc or citations), citations=citations,
-                             fresh=options.force, head_start=head_start,
-                             citations_head_start=citations_head_start)
+                             fresh=options.force, head_start=head_start)
     except CompileError as error:
         forget_passes(work_tex)
         _locate_in_notes_yaml(error, config)
@@ -177,4 +174,4 @@ def _write_outputs(config: NotesConfig, options: BuildOptions, rendered: RenderR
     return BuildResult(pdf_path, tex_path, pdf_path, True, warnings, result.seconds,
                        latex_warnings=result.warnings, overfull=result.report.overfull, inputs=inputs,
                        passes=result.passes, biber_runs=result.biber_runs, head_started=result.head_started,
-                       beside_biber=result.beside_biber, citations_early=result.citations_early)
+                       beside_biber=result.beside_biber)

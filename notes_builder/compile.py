@@ -75,7 +75,6 @@ class CompileResult:
     biber_runs: int = 0
     head_started: bool = False  # the first pass was begun before the .tex was written (headstart.py)
     beside_biber: bool = False  # the notes' pass ran its preamble while biber prepared the citations
-    citations_early: bool = False  # the citations pass was begun while Python rendered (begin_citations)
 
 
 def require(tool: str, package: str) -> str:
@@ -86,8 +85,8 @@ def require(tool: str, package: str) -> str:
 
 
 def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0, single_pass: bool = False,
-                citations: Citations | None = None, fresh: bool = False, head_start: HeadStart | None = None,
-                citations_head_start: HeadStart | None = None) -> CompileResult:
+                citations: Citations | None = None, fresh: bool = False, head_start: HeadStart | None = None
+                ) -> CompileResult:
     """Compile `tex_path` inside its own folder; raise CompileError with mapped diagnostics.
 
     One pass when the document needs no rerun by construction (`single_pass`: references resolved by the
@@ -96,7 +95,6 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     the notes. Every pass starts from the precompiled preamble once it exists. `fresh` (`--force`): nothing
     from earlier passes or biber runs is reused. `head_start`: the first pass, already begun (headstart.py);
     taken when it has this preamble and nothing it read changes before it, else abandoned.
-    `citations_head_start`: the bare citations pass, already begun (begin_citations); taken if it is run.
     """
     require(engine, "texlive-xetex" if engine == "xelatex" else "texlive-latex-base")
     if citations is not None:
@@ -117,10 +115,8 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
     else:
         runs.preamble.start_dump(timeout)  # beside the first pass: the next one (or the next build) starts from it
     try:
-        bib_findings, bib_failure = (_prepare_bibliography(runs, tex_path, citations, fresh, citations_head_start)
-                                     if citations else ([], None))
-        if citations_head_start is not None:
-            citations_head_start.abandon()  # not taken (biber's results were kept, or another document)
+        bib_findings, bib_failure = (_prepare_bibliography(runs, tex_path, citations, fresh) if citations
+                                     else ([], None))
         if begun_here:
             runs.preamble.start_dump(timeout)  # only now: first the citations pass and biber, which the notes await
         _passes(runs, tex_path, single_pass, (head_start, tex) if head_start is not None else None)
@@ -133,9 +129,8 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
         runs.drop_biber_preload()  # the citations pass failed, and nothing ran biber after all
         # the preamble's dump, if it still runs, goes on without this build: it serves only the next one
     except BaseException as interrupted:  # timeout, Ctrl-C: never leave TeX running on its own
-        for begun in (head_start, citations_head_start):
-            if begun is not None:
-                begun.abandon()  # when not fed yet
+        if head_start is not None:
+            head_start.abandon()  # when not fed yet
         runs.stop()
         unfinished.unlink(missing_ok=True)
         if not isinstance(interrupted, subprocess.TimeoutExpired):
@@ -168,7 +163,7 @@ def compile_tex(tex_path: Path, engine: str = "pdflatex", timeout: float = 120.0
                            hint="choose a font that has it (template.cjk_main_font) or remove the character",
                            log_path=log)
     return CompileResult(pdf, log, runs.seconds(), report, report.warnings, runs.passes, runs.biber_runs,
-                         runs.head_started, runs.beside_biber, runs.citations_early)
+                         runs.head_started, runs.beside_biber)
 
 
 def _repair_passes(tex_path: Path, tex: str, engine: str, citations: Citations | None, head_start: HeadStart | None,
@@ -215,7 +210,6 @@ class _Runs:
         self.biber_runs = 0
         self.head_started = False
         self.beside_biber = False
-        self.citations_early = False
         self.biber_preload: _BiberPreload | None = None
         self.log: Path | None = None  # the log of what ran last (a pass's .log, biber's .blg)
 
@@ -229,21 +223,6 @@ class _Runs:
         """The pass `head_start` began, given the rest of `tex`; else (it does not fit the pipe) an ordinary one."""
         if not head_start.feed(tex):
             return self.engine(head_start.tex_path)
-        self._finish(head_start)
-        self.head_started = head_start.early
-        self.beside_biber = not head_start.early
-        return self.returncode
-
-    def resume_citations(self, head_start: HeadStart, tex: str) -> int:
-        """The bare citations pass begun by begin_citations, given the rest of its document; else an ordinary
-        one (without the precompiled preamble, which it does not have)."""
-        if not head_start.feed(tex):
-            return self.engine(head_start.tex_path, precompiled=False)
-        self.citations_early = True
-        return self._finish(head_start)
-
-    def _finish(self, head_start: HeadStart) -> int:
-        """Wait for a head-started pass that was fed its document."""
         self.log = head_start.tex_path.with_suffix(".log")
         self.process = head_start.process
         try:
@@ -253,6 +232,8 @@ class _Runs:
         self.returncode = self.process.returncode
         self.process = None
         self.passes += 1
+        self.head_started = head_start.early
+        self.beside_biber = not head_start.early
         return self.returncode
 
     def engine(self, tex_path: Path, precompiled: bool = True) -> int:
@@ -400,14 +381,13 @@ class _BiberFiles:
         return parse_blg(read_log(self.blg), self.tex_path.parent) if self.blg.exists() else []
 
 
-def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations, fresh: bool = False,
-                          early: HeadStart | None = None) -> tuple[list[Diagnostic], CompileError | None]:
+def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations, fresh: bool = False
+                          ) -> tuple[list[Diagnostic], CompileError | None]:
     """biber's .bbl before the notes' pass: biblatex writes the .bcf biber reads in any pass over the citations,
     so a short pass over the citations document does it instead of a whole pass of the notes. The .bbl is kept
     while the citations document and the .bib files are unchanged (a prose edit runs no biber), in the work
     folder and, by digest, in the user cache. Returns biber's findings, and the citations document's own error
-    should the notes' pass not meet it. `fresh`: run biber whatever was kept (`notes build --force`). `early`: the
-    bare citations pass, begun while Python rendered (begin_citations), taken if that is the pass to run."""
+    should the notes' pass not meet it. `fresh`: run biber whatever was kept (`notes build --force`)."""
     files = _BiberFiles(tex_path)
     if not fresh and _bbl_current(tex_path, citations):
         return files.findings(), None
@@ -421,11 +401,7 @@ def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations, fre
         # cold). Should that ever ask biber for something else than the notes do, _biber_missed sees it
         precompiled = citations.bare_tex is None or runs.preamble.ready()
         write_atomic(job, citations.tex if precompiled else citations.bare_tex)
-        if early is not None and not precompiled and early.fits(job, citations.bare_tex, "pdflatex"):
-            failed = runs.resume_citations(early, citations.bare_tex) != 0
-        else:
-            failed = runs.engine(job, precompiled) != 0
-        if failed:  # the notes' own pass meets the same problem, at the user's line
+        if runs.engine(job, precompiled) != 0:  # the notes' own pass meets the same problem, at the user's line
             report = parse_log(read_log(job.with_suffix(".log")), SourceMap.from_tex(citations.tex), job.name)
             first = report.errors[0] if report.errors else Diagnostic(None, "error", "LaTeX failed on the citations")
             return [], CompileError(f"{first.message} (while preparing the citations for biber)", None,
@@ -439,15 +415,6 @@ def _prepare_bibliography(runs: _Runs, tex_path: Path, citations: Citations, fre
         _keep(shared, digest, files.shared())
     _in_place(tex_path, digest)
     return files.findings(), None
-
-
-def begin_citations(tex_path: Path, citation_style: str) -> HeadStart | None:
-    """For a first build (in this folder) of notes that cite, when nothing is precompiled for them: the bare
-    citations pass of `tex_path`, begun on what notes.yaml decides of its document (the loading of biblatex, most
-    of the pass) while Python renders. _prepare_bibliography takes it if that is the pass it runs."""
-    from notes_builder.render.writers.latex import bare_citations_start  # the build loads the writer next anyway
-
-    return HeadStart.start(_BiberFiles(tex_path).job, bare_citations_start("pdflatex", citation_style), None)
 
 
 def restore_citations(tex_path: Path, digest: str) -> list[Path] | None:

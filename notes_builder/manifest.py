@@ -63,7 +63,6 @@ class BuildResult:
     biber_runs: int = 0
     head_started: bool = False  # the first pass was begun before the .tex was written (headstart.py)
     beside_biber: bool = False  # the notes' pass ran its preamble while biber prepared the citations
-    citations_early: bool = False  # the citations pass was begun while Python rendered (compile.begin_citations)
 
     @property
     def notes_warnings(self) -> list[Diagnostic]:
@@ -191,14 +190,12 @@ def reuse_unchanged(options: BuildOptions, notes: str, work: Path, tex_path: Pat
 
 def run_build(target: str | Path | None, options: BuildOptions,
               plan_and_reuse: Callable[[str | Path | None, BuildOptions], tuple[Any, BuildResult | None]],
-              build_stale: Callable[[Any, BuildOptions, HeadStart | None, int, HeadStart | None], BuildResult]
-              ) -> BuildResult:
+              build_stale: Callable[[Any, BuildOptions, HeadStart | None, int], BuildResult]) -> BuildResult:
     """The order of every build: the record of the last one (no notes.yaml read), else the plan and its
     manifest, else a real build. The heavier halves are passed in, so that the command line loads them only
     when it needs them (plan.plan_and_reuse, build.build_stale). When the last build's record does not answer,
     LaTeX's first pass is begun on its .tex at once (headstart.py): the compile takes it if the preamble is
-    still the same, and it is abandoned otherwise. A first build here begins what it can of its passes once
-    notes.yaml is read: the notes' pass on the preamble they had elsewhere, else their citations pass."""
+    still the same, and it is abandoned otherwise."""
     began = time.time_ns()  # before anything is read: a file saved from now on may not be in this build
     last = last_build(target, options)
     with contextlib.ExitStack() as locks:
@@ -209,7 +206,6 @@ def run_build(target: str | Path | None, options: BuildOptions,
             from notes_builder.headstart import HeadStart  # here: a no-op needs none of its imports
 
             head_start = HeadStart.begin(last.work / last.tex_path.name) if last else None
-            early_citations = None
             try:
                 plan, result = plan_and_reuse(target, options)
                 if result is None and (last is None or plan.work != last.work):
@@ -218,12 +214,10 @@ def run_build(target: str | Path | None, options: BuildOptions,
                                              plan.pdf_path)  # what a build finished meanwhile made
                 if result is None and head_start is None and options.pdf:
                     head_start = _guessed_head_start(plan)
-                    early_citations = _early_citations(plan) if head_start is None else None
-                result = result or build_stale(plan, options, head_start, began, early_citations)
+                result = result or build_stale(plan, options, head_start, began)
             finally:
-                for begun in (head_start, early_citations):
-                    if begun is not None:
-                        begun.abandon()  # not taken: nothing changed after all, an error, another preamble
+                if head_start is not None:
+                    head_start.abandon()  # not taken: nothing changed after all, an error, another preamble
             if result.pdf_path is not None:
                 remember_build(target, options, plan.config.source, plan.work, result)
     return result
@@ -238,19 +232,6 @@ def _guessed_head_start(plan: Any) -> HeadStart | None:
 
     tex_path = plan.work / plan.tex_path.name
     return HeadStart.guess(tex_path, plan.config.source, lambda digest: restore_citations(tex_path, digest))
-
-
-def _early_citations(plan: Any) -> HeadStart | None:
-    """Nothing built in this folder yet, nor these notes' preamble precompiled: their citations pass, begun on
-    what notes.yaml decides of it, when they cite and biber's results cannot be in the folder already."""
-    config = plan.config
-    if (not config.bibliography or config.template.engine != "pdflatex" or config.template_dir is not None
-            or config.template.packages):  # the bare citations document is not what such notes run
-        return None
-    from notes_builder.compile import begin_citations
-
-    tex_path = plan.work / plan.tex_path.name
-    return None if tex_path.with_suffix(".bbl").exists() else begin_citations(tex_path, config.citation_style)
 
 
 @contextlib.contextmanager

@@ -355,8 +355,8 @@ def test_notes_that_stop_citing_build_when_the_head_start_has_rewritten_the_aux(
                      .replace(" [@gers2000]", "").replace("As @kingma2015 showed", "As shown"), encoding="utf-8")
     began = []
 
-    def after_the_head_start_has_begun_the_document(plan, options, head_start, started, citations_head_start):
-        assert head_start is not None and head_start.read_document_start and citations_head_start is None
+    def after_the_head_start_has_begun_the_document(plan, options, head_start, started):
+        assert head_start is not None and head_start.read_document_start
         wait_for_the_rest(head_start)  # the .aux is being rewritten now
         began.append(True)
         return build_stale(plan, options, head_start, started)
@@ -375,50 +375,3 @@ def test_biblatex_in_a_comment_is_not_biblatex_loaded():
     assert _loads_biblatex("\\RequirePackage{biblatex}  % citations\n")
     assert not _loads_biblatex("% \\usepackage{biblatex} was here\n\\usepackage{amsmath}\n")
     assert _loads_biblatex("\\def\\pct{50\\%} \\usepackage{biblatex}\n")
-
-
-@needs_biber
-def test_a_first_build_begins_its_citations_pass_while_python_renders(tmp_path, monkeypatch):
-    """Nothing built before, nothing precompiled: the citations pass begins on biblatex's loading once notes.yaml
-    is read, and the PDF is the one a build without that makes."""
-    write_project(tmp_path, {"notes.md": CITING, "refs.bib": BIB})
-    notes = tmp_path / "notes.md"
-    early = build(notes, tmp_path / "early")
-    assert early.citations_early and early.beside_biber and early.biber_runs == 1
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-2"))
-    import notes_builder.manifest
-
-    monkeypatch.setattr(notes_builder.manifest, "_early_citations", lambda plan: None)
-    usual = build(notes, tmp_path / "usual")
-    assert not usual.citations_early and usual.biber_runs == 1
-    assert squash(pdftotext(early.pdf_path)) == squash(pdftotext(usual.pdf_path))
-    assert "Hochreiter" in pdftotext(early.pdf_path)
-    works = [out / ".work-notes" for out in (tmp_path / "early", tmp_path / "usual")]
-    assert [(work / "notes.bbl").read_bytes() for work in works][0] == (works[1] / "notes.bbl").read_bytes()
-    assert not (works[0] / "headstart").exists() and not head_start_processes(tmp_path)
-
-
-@needs_biber
-@pytest.mark.parametrize("case", ["no citations", "xelatex", "template packages", "biber ran here"])
-def test_the_citations_pass_is_begun_early_only_where_it_is_the_pass_to_run(tmp_path, case):
-    notes = tmp_path / "notes.md"
-    text = {"no citations": PLAIN, "xelatex": CITING.replace("lint:", "template:\n  engine: xelatex\nlint:"),
-            "template packages": CITING.replace("lint:", "template:\n  packages: [bm]\nlint:")}.get(case, CITING)
-    write_project(tmp_path, {"notes.md": text, "refs.bib": BIB})
-    if case == "biber ran here":
-        build(notes, tmp_path / "out")
-        (tmp_path / "cache").rename(tmp_path / "cache-before")  # nothing precompiled, so only the .bbl says no
-        (notes).write_text(CITING.replace("One", "Two") + "\nOne more line.\n", encoding="utf-8")
-    result = build(notes, tmp_path / "out")
-    assert not result.citations_early
-    assert not head_start_processes(tmp_path)
-
-
-@needs_biber
-def test_an_error_before_the_compile_stops_the_citations_pass_begun(tmp_path):
-    write_project(tmp_path, {"notes.md": CITING + "\n$\\frac{a}{b$\n", "refs.bib": BIB})
-    with pytest.raises(NotesError):
-        build(tmp_path / "notes.md", tmp_path / "out")
-    work = tmp_path / "out" / ".work-notes"
-    assert not head_start_processes(tmp_path) and not (work / "headstart").exists()
-    assert not (work / "notes-citations.log").exists()  # put back as it was: none

@@ -28,22 +28,12 @@ from notes_builder.render.writers.base import Writer, template_environment
 from notes_builder.tex.chars import escape_code, escape_latex, tex_url
 
 WIDE_TABLE = 90  # a row longer than this many characters of LaTeX: wrapping columns (tabularx)
-BIBLATEX_STYLES = {"author-year": "authoryear", "numeric": "numeric"}  # notes.yaml citation_style -> biblatex's
 
 
 def latex_environment(override: Path | None = None) -> jinja2.Environment:
     env = template_environment(override)
     env.filters.update(escape_latex=escape_latex, escape_code=escape_code, tex_url=tex_url)
     return env
-
-
-def bare_citations_start(engine: str, citation_style: str) -> str:
-    """The start of the bare citations document (LatexWriter.citations_document) that notes.yaml alone decides:
-    through the loading of biblatex, before the names of the staged .bib files. A first build begins the citations
-    pass on it while Python renders (compile.begin_citations); the pass goes on only if the document starts so."""
-    text = latex_environment().get_template("citations.tex.j2").render(
-        bare=True, engine=engine, biblatex_style=BIBLATEX_STYLES[citation_style], bibliography=["?"], citations=[])
-    return text[:text.index("\\addbibresource")]
 
 
 def highlight_cache() -> Path:
@@ -128,7 +118,7 @@ class LatexWriter(Writer):
             "macros": document.macros,
             "packages": list(document.template["packages"]),
             "bibliography": list(document.bibliography),
-            "biblatex_style": BIBLATEX_STYLES[document.citation_style],
+            "biblatex_style": {"author-year": "authoryear", "numeric": "numeric"}[document.citation_style],
         }  # plain data only: a Path or the config dataclass would hand a template folder their methods
 
     def preamble(self) -> str:
