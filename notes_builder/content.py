@@ -160,6 +160,8 @@ def adopt_formula_macros(config: NotesConfig, sections: list[Section]) -> None:
 
 @dataclass
 class Section:
+    """One Markdown file, parsed: its tokens, its math, and where each token lies in its text."""
+
     source: SourceFile
     tokens: list[Token]
     math: list[MathSpan] = field(default_factory=list)
@@ -189,6 +191,8 @@ class Section:
 
 @dataclass
 class Document:
+    """The notes: their settings and their sections, in reading order."""
+
     config: NotesConfig
     sections: list[Section]
 

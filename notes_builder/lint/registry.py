@@ -25,6 +25,8 @@ FIX_TEXT = {
 
 @dataclass(frozen=True)
 class Rule:
+    """One lint rule: its stable code and name, what `--explain` prints, and its check."""
+
     code: str
     name: str
     severity: str  # "error" | "warning"

@@ -10,7 +10,6 @@ The template's own macros, notes.yaml `macros` and `lint.extra_macros` are added
 
 from __future__ import annotations
 
-import difflib
 from functools import lru_cache
 from pathlib import Path
 
@@ -65,6 +64,8 @@ SUGGESTIONS = {
 def suggest(name: str) -> str | None:
     if name in SUGGESTIONS:
         return SUGGESTIONS[name]
+    import difflib  # deliberate, for start-up time: only an unknown command needs it
+
     # No need to sort: get_close_matches ranks (score, word) pairs, so ties go to the same word in any order.
     close = difflib.get_close_matches(name, base_macros(), n=1, cutoff=0.75)
     return f"\\{close[0]}" if close else None
