@@ -44,7 +44,8 @@ def markdown_files(corpus: Path) -> list[Path]:
 
 def lint(corpus: Path, files: list[Path]) -> tuple[list[dict], float]:
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "notes_builder", "lint", "--format", "json",
+    # --no-cache: timed as a first lint; a rerun on the same corpus would repeat the record's findings
+    result = subprocess.run([sys.executable, "-m", "notes_builder", "lint", "--format", "json", "--no-cache",
                              *[str(f.relative_to(corpus)) for f in files]], cwd=corpus, capture_output=True, text=True)
     return json.loads(result.stdout or "[]"), time.perf_counter() - started
 
