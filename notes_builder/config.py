@@ -104,6 +104,7 @@ class NotesConfig:
     positions: dict[YamlPath, tuple[int, int]] = field(default_factory=dict, repr=False)
     # The folder that figures, includes, sections and templates must lie in (see find_project_root).
     project_root: Path | None = None
+    project_root_named: Path | None = None  # `root:` or --root as written (before links are followed: lint's record)
     title_given: bool = False  # False: the title falls back to the first `#` heading (see render)
     macro_arity: dict[str, int] = field(default_factory=dict)  # `\\newcommand{\\x}[2]{#1}`: more than the body uses
     warnings: list[Diagnostic] = field(default_factory=list)  # accepted, but worth saying (foreign keys)
@@ -164,8 +165,8 @@ _RANGES: dict[str, tuple[float, float | None, bool]] = {
 }
 _USER_FIELDS = [
     f.name for f in dataclasses.fields(NotesConfig)
-    if f.name not in {"source", "root", "single_file", "positions", "project_root", "title_given", "warnings",
-                      "macro_arity", "plugin_sections"}
+    if f.name not in {"source", "root", "single_file", "positions", "project_root", "project_root_named",
+                      "title_given", "warnings", "macro_arity", "plugin_sections"}
 ]
 
 
@@ -428,7 +429,8 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
             if name == "root":
                 if single_file:  # the file itself must not choose which files it may read
                     raise ConfigError("'root' is only for notes.yaml; for a single file use --root DIR", at)
-                explicit_root = _explicit_root(root / _coerce(value, str, "root", at), at)
+                config.project_root_named = root / _coerce(value, str, "root", at)
+                explicit_root = _explicit_root(config.project_root_named, at)
                 continue
             declared = plugins.section_of(name) if name not in _USER_FIELDS else None
             if declared is not None:  # a plugin's section, by its own declaration
@@ -476,6 +478,7 @@ def from_mapping(data: Any, source: Path, root: Path, positions: dict[YamlPath, 
     _raise_together(errors)
     config.title_given = "title" in data
     if root_option is not None:
+        config.project_root_named = Path(root_option)
         explicit_root = _explicit_root(Path(root_option), None)
     config.project_root = explicit_root or find_project_root(source)
     if foreign:

@@ -7,6 +7,7 @@ import sys
 import click
 
 from notes_builder.commands import reports_errors
+from notes_builder.errors import UsageError
 from notes_builder.gcpause import no_collection_pauses
 from notes_builder.lint.cli import run_lint
 
@@ -30,8 +31,13 @@ def lint(paths: tuple[str, ...], fix: bool, unsafe_fixes: bool, show_diff: bool,
          output_format: str, explain: str | None, compile_: bool, select: tuple[str, ...],
          ignore: tuple[str, ...], no_cache: bool) -> None:
     """Check the LaTeX math of the notes at PATHS (default content/): exit 0 clean, 1 findings, 2 usage."""
-    with no_collection_pauses(process_ends=True):
-        code = run_lint(paths, fix=fix, show_diff=show_diff, interactive=interactive, output_format=output_format,
-                        explain=explain, compile_=compile_, select=list(select), ignore=list(ignore),
-                        unsafe_fixes=unsafe_fixes, replay=not no_cache)
+    try:
+        with no_collection_pauses(process_ends=True):
+            code = run_lint(paths, fix=fix, show_diff=show_diff, interactive=interactive,
+                            output_format=output_format, explain=explain, compile_=compile_, select=list(select),
+                            ignore=list(ignore), unsafe_fixes=unsafe_fixes, replay=not no_cache)
+    except PermissionError as error:  # a folder lint must look into, or a file --fix must write (not an output)
+        raise UsageError(f"permission denied: {error.filename}",
+                         hint="lint reads the notes and their folders (and --fix writes the notes): check their "
+                              "permissions") from None
     sys.exit(code)

@@ -5,8 +5,9 @@ its findings without parsing anything (ruff's cache; manifest.py is the build's)
 (an editor linting a file it opens, a pre-commit hook, a second terminal) finds the record first, and imports
 neither the parser nor the rules. The record is used only while all the findings could depend on is as it was:
 - the same command line: working folder, paths, --select, --ignore, --unsafe-fixes, the NOTES_* settings;
-- the same code: notes-builder's modules (size and time of each), Python, and the markdown-it, plugins and
-  bibtexparser installed (found on the import path, not imported);
+- the same code: notes-builder's files (size and time of each), Python, the folders of the import path (a package
+  installed or removed), and the file of every other module the run loaded (markdown-it, its plugins, PyYAML,
+  bibtexparser, a notes-builder plugin);
 - every file the run read (notes.yaml, front matters, sections, `.bib` files, pyproject.toml), by content (reads.py);
 - what it looked for and found or not (a file, a folder, nothing): the files the notes name (sections, `.bib`
   files, template folder, project root), the paths, and notes.yaml, .git and pyproject.toml in their folders and
@@ -42,7 +43,6 @@ KEEP = 64  # records kept (command lines), a few kB each
 # what the run looks for in a folder and its parents (config.CONFIG_NAME, find_project_root's .git, pyproject.toml)
 _LOOKED_FOR = ("notes.yaml", ".git", "pyproject.toml")
 CONFIG_NAME = _LOOKED_FOR[0]
-_PARSERS = ("markdown_it", "mdit_py_plugins", "bibtexparser")  # what reads the notes for the rules
 # a folder changed this little before the run began may have changed during it: the file system's clock is coarser
 # than time.time_ns() (a tick, up to 10 ms), so such a run records nothing rather than what it may have missed
 _CLOCK_SLACK_NS = 20_000_000
@@ -79,6 +79,8 @@ def replayed(paths: Sequence[str | os.PathLike], options: LintOptions) -> LintRe
                 return None
             if any(_kind(probed) != kind for probed, kind in record["kinds"]):
                 return None
+            if any(_file_time(module) != (size, time_ns) for module, size, time_ns in record["code"]):
+                return None
             if any(_file_fingerprint(file) != (size, crc) for file, size, crc in record["files"]):
                 return None
             kept = handle.read()
@@ -100,7 +102,10 @@ def remember(paths: Sequence[str | os.PathLike], options: LintOptions, report: L
     if reads.CHANGED in read.values() or reads.UNREADABLE in read.values() or report.unloaded:
         return  # what the run saw of a file cannot be told again; notes whose settings it could not load would
         # have read files it cannot name
-    probed, listed = _looked_up(paths, report, read)
+    try:
+        probed, listed = _looked_up(paths, report, read)
+    except OSError:  # a folder it could not list (no permission): it may see more next time
+        return
     folders = {}
     for folder in listed:
         time_ns = _folder_time(folder)
@@ -112,7 +117,8 @@ def remember(paths: Sequence[str | os.PathLike], options: LintOptions, report: L
            if kind == "file" and Path(path) not in read or kind == "folder" and Path(path).name in _LOOKED_FOR):
         return  # it may have appeared after the run looked for it
     key = _key(paths, options)
-    record = {"key": key, "stamp": _stamp(), "folders": sorted(folders.items()), "kinds": sorted(kinds.items()),
+    record = {"key": key, "stamp": _stamp(), "code": _loaded_code(), "folders": sorted(folders.items()),
+              "kinds": sorted(kinds.items()),
               "files": sorted((str(file), size, crc) for file, (size, crc) in read.items()),
               "formulas": report.formulas}
     kept = marshal.dumps(_kept(report.findings))
@@ -133,9 +139,10 @@ def _record_path(key: str) -> Path:
 
 
 def _stamp() -> tuple[Any, ...]:
-    """The code the findings come from: this package's files (each one's size and time: modules and data such as
-    the known macros), Python, the parsers, and the folders of the import path (installing or removing any package
-    there, a plugin say, changes their time)."""
+    """What the code the findings come from is, as far as a rerun can tell before loading any: this package's files
+    (each one's size and time: modules and data such as the known macros), Python, and the folders of the import
+    path (installing or removing a package there, a plugin say, changes their time). The modules a run loaded are
+    recorded with it (_loaded_code)."""
     package = Path(__file__).resolve().parent.parent
     modules = []
     for folder, subfolders, files in os.walk(package):
@@ -145,16 +152,29 @@ def _stamp() -> tuple[Any, ...]:
                 stat = os.stat(os.path.join(folder, name))
                 modules.append(f"{folder}/{name}:{stat.st_size}:{stat.st_mtime_ns}")
     return (__version__, tuple(sys.version_info), zlib.crc32("\n".join(modules).encode("utf-8", "replace")),
-            tuple(_installed(name) for name in _PARSERS), tuple(map(_folder_time, sys.path)))
+            tuple(map(_folder_time, sys.path)))
 
 
-def _installed(package: str) -> tuple[int, int] | None:
-    """Size and time of `package`'s __init__.py, found as Python would find it (the first on sys.path)."""
-    for folder in sys.path:
-        with contextlib.suppress(OSError):
-            stat = os.stat(os.path.join(folder or ".", package, "__init__.py"))
-            return stat.st_size, stat.st_mtime_ns
-    return None
+def _loaded_code() -> list[tuple[str, int, int]]:
+    """Size and time of the file of every module the run loaded outside Python's standard library: the parsers,
+    click, PyYAML, bibtexparser, a plugin (an edit of one in place changes no folder's time)."""
+    standard = os.path.dirname(os.__file__)
+    code = []
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if not isinstance(file, str) or (file.startswith(standard) and "-packages" not in file):
+            continue
+        if (found := _file_time(file)) is not None:
+            code.append((file, *found))
+    return sorted(code)
+
+
+def _file_time(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _looked_up(paths: Sequence[str | os.PathLike], report: LintReport, read: dict[Path, tuple[int, int]]
@@ -166,13 +186,18 @@ def _looked_up(paths: Sequence[str | os.PathLike], report: LintReport, read: dic
     named: list[Path] = [*read, cwd / CONFIG_NAME, cwd / "content"]  # the notes of a command without PATH
     for document in report.documents:
         config = document.config
-        named += [*config.sections, *config.bibliography, *filter(None, [config.template_dir, config.project_root])]
+        named += [*config.sections, *config.bibliography,
+                  *filter(None, [config.template_dir, config.project_root, config.project_root_named])]
     for raw in paths:
         for path in {Path(os.path.abspath(cwd / raw)), Path(os.path.realpath(cwd / raw))}:  # as given, as resolved
             named.append(path)
             if path.is_dir():
-                listed.update(_below(path))
+                below = list(_below(path))
+                listed.update(below)
                 named += [path / name for name in _LOOKED_FOR]
+                # the Markdown files found there, as found: one may lead elsewhere through links
+                named += [Path(folder, name) for folder in below for name in os.listdir(folder)
+                          if name.endswith(".md")]
     probed = set(named)
     for path in named:
         for folder in Path(os.path.abspath(path)).parents:
@@ -181,10 +206,15 @@ def _looked_up(paths: Sequence[str | os.PathLike], report: LintReport, read: dic
 
 
 def _below(folder: Path) -> Iterable[Path]:
-    """`folder` and the folders below it, as Path.rglob walks them (links to folders are not followed)."""
-    for current, subfolders, _ in os.walk(folder):
+    """`folder` and the folders below it, as Path.rglob walks them (links to folders are not followed). Raises
+    OSError where one cannot be listed: the run did not see into it, and may later."""
+    for current, subfolders, _ in os.walk(folder, onerror=_raise):
         yield Path(current)
         subfolders[:] = [name for name in subfolders if not os.path.islink(os.path.join(current, name))]
+
+
+def _raise(error: OSError) -> None:
+    raise error
 
 
 def _kind(path: str | Path) -> tuple[str | None, str]:

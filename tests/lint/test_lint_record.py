@@ -3,6 +3,7 @@ any change its findings could depend on makes it lint again."""
 
 from __future__ import annotations
 
+import importlib.util
 import marshal
 import os
 import shutil
@@ -290,3 +291,86 @@ def test_damaged_findings_are_not_repeated(tmp_path):
     data[-30] ^= 0x20  # a letter of the last finding's message, or of its path
     path.write_bytes(bytes(data))
     assert replayed([str(notes)], LintOptions()) is None
+
+
+def test_a_project_root_through_a_link_retargeted_ends_the_record(tmp_path):
+    notes = tmp_path / "A" / "notes"
+    notes.mkdir(parents=True)
+    (tmp_path / "B").mkdir()
+    (notes / "notes.yaml").write_text("title: T\nroot: ../link\nsections: [a.md]\n", encoding="utf-8")
+    (notes / "a.md").write_text("# A\n\n$x^2$\n", encoding="utf-8")
+    (tmp_path / "A" / "link").symlink_to("../A")
+    settle(tmp_path)
+    assert lint_recorded([str(notes)], LintOptions()).findings == []
+    (tmp_path / "A" / "link").unlink()
+    (tmp_path / "A" / "link").symlink_to("../B")  # the sections now lie outside the project root
+    assert replayed([str(notes)], LintOptions()) is None
+    assert linted(lint_recorded, [str(notes)], LintOptions()) == linted(lint_paths, [str(notes)], LintOptions())
+
+
+def test_a_markdown_file_found_through_links_retargeted_ends_the_record(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "y.md").write_text("# Y\n\n$h_t-1$\n", encoding="utf-8")
+    (tmp_path / "o" / "z.md").write_text("# Z\n\n$sigma(x)$\n", encoding="utf-8")
+    (tmp_path / "d" / "x.md").symlink_to("../o/l2")
+    (tmp_path / "o" / "l2").symlink_to("y.md")
+    settle(tmp_path)
+    assert [f.code for f in lint_recorded(["d"], LintOptions()).findings] == ["NB111"]
+    (tmp_path / "o" / "l2").unlink()
+    (tmp_path / "o" / "l2").symlink_to("z.md")  # outside the folder linted: no time of it changes
+    assert replayed(["d"], LintOptions()) is None
+    assert [f.code for f in lint_recorded(["d"], LintOptions()).findings] == ["NB122"]
+
+
+def test_a_folder_that_could_not_be_listed_records_nothing(tmp_path, monkeypatch):
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    (tmp_path / "d" / "a.md").write_text("# A\n\n$x$\n", encoding="utf-8")
+    settle(tmp_path)
+    walk = os.walk
+
+    def denied(top, onerror=None, **options):  # chmod 000 does not stop root, who may run this
+        for entry in walk(top, onerror=onerror, **options):
+            if entry[0].endswith("sub") and onerror is not None:
+                onerror(PermissionError(13, "Permission denied", entry[0]))
+                continue
+            yield entry
+
+    monkeypatch.setattr(os, "walk", denied)
+    lint_recorded(["d"], LintOptions())
+    assert replayed(["d"], LintOptions()) is None
+
+
+def test_a_loaded_module_edited_in_place_ends_the_record(tmp_path, monkeypatch):
+    """A plugin under development (an editable install): no folder's time changes when it is edited."""
+    (tmp_path / "plugin").mkdir()
+    module = tmp_path / "plugin" / "nb_record_probe.py"
+    module.write_text("CHOICES = ('a', 'b')\n", encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("nb_record_probe", module)
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    monkeypatch.setitem(sys.modules, "nb_record_probe", loaded)  # loaded by the run, as a plugin is
+    notes = notes_project(tmp_path)
+    lint_recorded([str(notes)], LintOptions())
+    assert replayed([str(notes)], LintOptions()) is not None
+    module.write_text("CHOICES = ('a',)\n", encoding="utf-8")
+    assert replayed([str(notes)], LintOptions()) is None
+
+
+def test_a_folder_lint_cannot_look_into_is_a_usage_error(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from notes_builder.cli import cli
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.md").write_text("# A\n\n$x$\n", encoding="utf-8")
+    is_file = Path.is_file
+
+    def denied(path):
+        if path.name == "notes.yaml":
+            raise PermissionError(13, "Permission denied", str(path))
+        return is_file(path)
+
+    monkeypatch.setattr(Path, "is_file", denied)
+    result = CliRunner().invoke(cli, ["lint", "d"])
+    assert result.exit_code == 2 and "permission denied" in result.output and "Traceback" not in result.output
