@@ -23,6 +23,7 @@ which one of those folders changed, or such a file appeared, records nothing. Un
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import marshal
 import os
@@ -138,6 +139,7 @@ def _record_path(key: str) -> Path:
     return cache_dir() / "lint" / f"{zlib.crc32(key.encode('utf-8', 'surrogatepass')):08x}.marshal"
 
 
+@functools.cache  # once per process: replayed and remember both ask
 def _stamp() -> tuple[Any, ...]:
     """What the code the findings come from is, as far as a rerun can tell before loading any: this package's files
     (each one's size and time: modules and data such as the known macros), Python, and the folders of the import
