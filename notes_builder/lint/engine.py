@@ -288,7 +288,7 @@ def resolve_targets(paths: Sequence[str | os.PathLike], broken: list[Diagnostic]
         if path.is_dir() and (path / CONFIG_NAME).is_file() or path.name == CONFIG_NAME:
             targets.append((_project(path / CONFIG_NAME if path.is_dir() else path, projects)[0], None))
             continue
-        files = sorted(path.rglob("*.md")) if path.is_dir() else [path]
+        files = sorted(p for p in path.rglob("*.md") if p.is_file()) if path.is_dir() else [path]  # not a folder x.md
         if path.is_dir() and not files:
             raise UsageError(f"{raw} has no {CONFIG_NAME} and no Markdown files")
         for file in files:

@@ -32,6 +32,13 @@ def run(*args: str):
     return CliRunner().invoke(cli, ["lint", *args], catch_exceptions=False)
 
 
+def test_a_folder_named_like_markdown_is_searched_not_read(tmp_path):
+    (tmp_path / "book" / "part.md").mkdir(parents=True)  # Hugo's and Jekyll's page bundles are named so
+    (tmp_path / "book" / "part.md" / "page.md").write_text("# P\n\n$h_t-1$\n", encoding="utf-8")
+    result = run(str(tmp_path / "book"))
+    assert result.exit_code == 1 and "NB111" in result.output and "notes.yaml" not in result.output
+
+
 def test_clean_project_exits_0(tmp_path):
     project(tmp_path, "# T\n\nFine $h_{t-1} = \\tanh(x)$.\n")
     result = run(str(tmp_path))
