@@ -374,3 +374,9 @@ def test_a_folder_lint_cannot_look_into_is_a_usage_error(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "is_file", denied)
     result = CliRunner().invoke(cli, ["lint", "d"])
     assert result.exit_code == 2 and "permission denied" in result.output and "Traceback" not in result.output
+
+
+def test_what_a_run_looks_for_is_what_the_configuration_looks_for():
+    from notes_builder import config
+
+    assert record.CONFIG_NAME == config.CONFIG_NAME  # record.py names it without loading the configuration
