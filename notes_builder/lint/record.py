@@ -4,20 +4,21 @@ its findings without parsing anything (ruff's cache; manifest.py is the build's)
 `notes lint` on a small file is mostly imports (click, markdown-it, the rules). A rerun on notes that did not change
 (an editor linting a file it opens, a pre-commit hook, a second terminal) finds the record first, and imports
 neither the parser nor the rules. The record is used only while all the findings could depend on is as it was:
-- the same command line: working folder, paths, --select, --ignore, --unsafe-fixes, the NOTES_* settings;
-- the same code: notes-builder's files (size and time of each), Python, the folders of the import path (a package
+- the command line: working folder, home folder, paths, --select, --ignore, --unsafe-fixes, NOTES_* settings;
+- the code: notes-builder's files (size and time of each), Python, the folders of the import path (a package
   installed or removed), and the file of every other module the run loaded (markdown-it, its plugins, PyYAML,
   bibtexparser, a notes-builder plugin);
 - every file the run read (notes.yaml, front matters, sections, `.bib` files, pyproject.toml), by content (reads.py);
-- what it looked for and found or not (a file, a folder, nothing): the files the notes name (sections, `.bib`
-  files, template folder, project root), the paths, and notes.yaml, .git and pyproject.toml in their folders and
-  every folder above them (where configuration and the project root are looked for);
+- what it looked for, by what it found (a file, a folder, nothing) and where links lead: the paths, the files the
+  notes name (sections, `.bib` files, template folder, project root as written and as found), the Markdown files
+  a folder search found, and notes.yaml, .git and pyproject.toml in every folder above them;
 - every folder below a folder path (where Markdown files are found), by time: a file made or removed there
   changes it.
-Only plain runs are recorded and replayed: --fix, --diff, --interactive and --compile always run, and
---no-cache lints afresh (and records). A run during
-which one of those folders changed, or such a file appeared, records nothing. Unrelated changes (a file made in
-/tmp or in the home folder) leave a record valid.
+Only plain runs are recorded and replayed: --fix, --diff, --interactive and --compile always run; --no-cache lints
+afresh (and records). A run records nothing when one of those folders changed or such a file appeared while it
+looked, when a file could not be read or changed between two reads, when a folder could not be listed, or when the
+settings of a notes file could not be loaded. Unrelated changes (a file made in /tmp or in the home folder) leave a
+record valid.
 """
 
 from __future__ import annotations
@@ -76,11 +77,11 @@ def replayed(paths: Sequence[str | os.PathLike], options: LintOptions) -> LintRe
             record = marshal.load(handle)  # what it depends on; its findings follow, read only if it holds
             if record["key"] != key or record["stamp"] != _stamp():
                 return None
-            if any(_folder_time(folder) != time_ns for folder, time_ns in record["folders"]):
+            if any(_times(folder) != times for folder, times in record["folders"]):
                 return None
             if any(_kind(probed) != kind for probed, kind in record["kinds"]):
                 return None
-            if any(_file_time(module) != (size, time_ns) for module, size, time_ns in record["code"]):
+            if any(_times(module) != times for module, times in record["code"]):
                 return None
             if any(_file_fingerprint(file) != (size, crc) for file, size, crc in record["files"]):
                 return None
@@ -101,18 +102,17 @@ def remember(paths: Sequence[str | os.PathLike], options: LintOptions, report: L
     folders changed while it ran, a file it read twice changed in between, a file could not be read, or the
     settings of a notes file could not be loaded."""
     if reads.CHANGED in read.values() or reads.UNREADABLE in read.values() or report.unloaded:
-        return  # what the run saw of a file cannot be told again; notes whose settings it could not load would
-        # have read files it cannot name
+        return  # what it saw cannot be told again; settings it could not load would name files it never looked for
     try:
         probed, listed = _looked_up(paths, report, read)
     except OSError:  # a folder it could not list (no permission): it may see more next time
         return
     folders = {}
     for folder in listed:
-        time_ns = _folder_time(folder)
-        if time_ns is None or time_ns >= began - _CLOCK_SLACK_NS:  # gone, or changed while the run listed it
+        times = _times(folder)
+        if times is None or times[1] >= began - _CLOCK_SLACK_NS:  # gone, or changed while the run listed it
             return
-        folders[str(folder)] = time_ns
+        folders[str(folder)] = times
     kinds = {str(path): _kind(path) for path in probed}
     if any(_appeared_since(path, began) for path, (kind, _) in kinds.items()
            if kind == "file" and Path(path) not in read or kind == "folder" and Path(path).name in _LOOKED_FOR):
@@ -154,10 +154,10 @@ def _stamp() -> tuple[Any, ...]:
                 stat = os.stat(os.path.join(folder, name))
                 modules.append(f"{folder}/{name}:{stat.st_size}:{stat.st_mtime_ns}")
     return (__version__, tuple(sys.version_info), zlib.crc32("\n".join(modules).encode("utf-8", "replace")),
-            tuple(map(_folder_time, sys.path)))
+            tuple(map(_times, sys.path)))
 
 
-def _loaded_code() -> list[tuple[str, int, int]]:
+def _loaded_code() -> list[tuple[str, tuple[int, int]]]:
     """Size and time of the file of every module the run loaded outside Python's standard library: the parsers,
     click, PyYAML, bibtexparser, a plugin (an edit of one in place changes no folder's time)."""
     standard = os.path.dirname(os.__file__)
@@ -166,12 +166,13 @@ def _loaded_code() -> list[tuple[str, int, int]]:
         file = getattr(module, "__file__", None)
         if not isinstance(file, str) or (file.startswith(standard) and "-packages" not in file):
             continue
-        if (found := _file_time(file)) is not None:
-            code.append((file, *found))
+        if (times := _times(file)) is not None:
+            code.append((file, times))
     return sorted(code)
 
 
-def _file_time(path: str) -> tuple[int, int] | None:
+def _times(path: str | Path) -> tuple[int, int] | None:
+    """Size and modification time (of a folder: its listing's), or None where nothing is."""
     try:
         stat = os.stat(path)
     except OSError:
@@ -235,13 +236,6 @@ def _appeared_since(path: str, began: int) -> bool:
         return os.stat(path).st_ctime_ns >= began - _CLOCK_SLACK_NS
     except OSError:
         return True
-
-
-def _folder_time(folder: str | Path) -> int | None:
-    try:
-        return os.stat(folder).st_mtime_ns
-    except OSError:
-        return None
 
 
 def _file_fingerprint(path: str) -> tuple[int, int] | None:
