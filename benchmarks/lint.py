@@ -147,7 +147,6 @@ def bench_small_file(folder: Path, runs: int = 9) -> None:
                 "notes lint small.md, edited, PYTHONDONTWRITEBYTECODE=1, none cached": (lint_small, no_bytecode, True)}
     if shutil.which("chktex"):
         commands["chktex small.tex"] = ([shutil.which("chktex"), "-q", str(tex)], None, False)
-    time.sleep(0.05)  # the folder was just made: a run records nothing about a folder that may change under it
     wall(lint_small, CACHED_BYTECODE, folder)  # writes the bytecode the cached runs read
     times: dict[str, list[float]] = {label: [] for label in commands}
     for _ in range(runs):

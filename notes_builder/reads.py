@@ -25,8 +25,8 @@ def fingerprint(data: bytes) -> tuple[int, int]:
 def note(path: Path, data: bytes) -> None:
     """`path` was read and held `data`."""
     if _read is not None:
-        seen = _read.setdefault(path, fingerprint(data))
-        if seen != fingerprint(data):  # read twice, changed in between: no record can say what the run saw
+        found = fingerprint(data)
+        if _read.setdefault(path, found) != found:  # read twice, changed in between: no record can tell what it saw
             _read[path] = CHANGED
 
 
@@ -40,10 +40,8 @@ def note_unreadable(path: Path) -> None:
 def recording() -> Iterator[dict[Path, tuple[int, int]]]:
     """Collect what `note` is told inside the block."""
     global _read
-    outer, _read = _read, {}
+    _read = {}
     try:
         yield _read
     finally:
-        if outer is not None:
-            outer.update(_read)
-        _read = outer
+        _read = None

@@ -195,12 +195,10 @@ def _looked_up(paths: Sequence[str | os.PathLike], report: LintReport, read: dic
         for path in {Path(os.path.abspath(cwd / raw)), Path(os.path.realpath(cwd / raw))}:  # as given, as resolved
             named.append(path)
             if path.is_dir():
-                below = list(_below(path))
-                listed.update(below)
                 named += [path / name for name in _LOOKED_FOR]
-                # the Markdown files found there, as found: one may lead elsewhere through links
-                named += [Path(folder, name) for folder in below for name in os.listdir(folder)
-                          if name.endswith(".md")]
+                for folder, markdown in _below(path):
+                    listed.add(folder)
+                    named += markdown  # as found: one may lead elsewhere through links
     probed = set(named)
     for path in named:
         for folder in Path(os.path.abspath(path)).parents:
@@ -208,11 +206,11 @@ def _looked_up(paths: Sequence[str | os.PathLike], report: LintReport, read: dic
     return probed, listed
 
 
-def _below(folder: Path) -> Iterable[Path]:
-    """`folder` and the folders below it, as Path.rglob walks them (links to folders are not followed). Raises
-    OSError where one cannot be listed: the run did not see into it, and may later."""
-    for current, subfolders, _ in os.walk(folder, onerror=_raise):
-        yield Path(current)
+def _below(folder: Path) -> Iterable[tuple[Path, list[Path]]]:
+    """`folder` and each folder below it, as Path.rglob walks them (links to folders are not followed), with the
+    Markdown files in it. Raises OSError where one cannot be listed: the run did not see into it, and may later."""
+    for current, subfolders, files in os.walk(folder, onerror=_raise):
+        yield Path(current), [Path(current, name) for name in files if name.endswith(".md")]
         subfolders[:] = [name for name in subfolders if not os.path.islink(os.path.join(current, name))]
 
 
