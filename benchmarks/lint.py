@@ -1,7 +1,11 @@
 """Benchmark `notes lint`: 10,000 formulas, the checker alone and end to end (the `notes lint` command, text and JSON
 output, target >= 15,000 formulas/s), chktex on the same formulas; one small file (target <= 80 ms) beside chktex on
 it and `python -c pass`, with and without the package's bytecode (PYTHONDONTWRITEBYTECODE=1 on a copy with no
-__pycache__: Python compiles the package at every run); and `notes lint --compile` on the default notes (< 3 s).
+__pycache__: Python compiles the package at every run) and answered by a resident lint process (lint/server.py; the
+other rows run with NOTES_LINT_SERVER=0), and beside its import floor: `python -c "import ..."` of the
+modules a `notes lint --no-cache small.md` run adds to a bare interpreter's sys.modules, less notes_builder* and
+private `_` names (click, markdown-it, its plugins and the stdlib they load; no notes code), bytecode cached, with
+the number of those modules; and `notes lint --compile` on the default notes (< 3 s).
 The command checks 2,000 or more formulas on two CPUs where it may (FormulaChecker.check_all): the JSON run is
 timed on one CPU too.
 
@@ -93,8 +97,10 @@ def wall(command: list[str], env: dict[str, str | None] | None = None, cwd: Path
     return time.perf_counter() - started
 
 
-# `notes` as a user runs it once its bytecode is written: PYTHONDONTWRITEBYTECODE unset, run once before timing.
-CACHED_BYTECODE: dict[str, str | None] = {"PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": None}
+# `notes` as a user runs it once its bytecode is written: PYTHONDONTWRITEBYTECODE unset, run once before timing;
+# in its own process (no resident lint process, lint/server.py), unless a row says otherwise.
+CACHED_BYTECODE: dict[str, str | None] = {"PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": None,
+                                          "NOTES_LINT_SERVER": "0"}
 
 
 def edit(path: Path) -> None:
@@ -125,6 +131,37 @@ def bench_commands(notes: Path, count: int, runs: int = 3) -> None:
               f"formulas/s (median of {runs}; target >= 15,000)")
 
 
+# Prints the modules in sys.modules when it ends, those the import system found (a __spec__): not the ones a module
+# puts there itself (typing.io, cython_runtime), which its import brings anyway. With arguments: after a run of
+# `notes` with them, as `python -m notes_builder` runs it (runpy, which -m imports too).
+_MODULES = """import sys
+if sys.argv[1:]:
+    import runpy
+    sys.argv = ["notes", *sys.argv[1:]]
+    try:
+        runpy.run_module("notes_builder", run_name="__main__", alter_sys=True)
+    except SystemExit:
+        pass
+print(" sys.modules:", *sorted(name for name, module in sys.modules.items() if getattr(module, "__spec__", None)))
+"""
+
+
+def import_floor(small: Path, folder: Path) -> list[str]:
+    """The modules `notes lint --no-cache small.md` adds to a bare interpreter's (`python -c pass`) sys.modules,
+    less notes_builder* and private top-level `_` names: what its run imports that is no notes code. Checks that
+    `python -c "import <them all>"` runs."""
+    def output(command: list[str]) -> str:
+        env = {name: value for name, value in {**os.environ, **CACHED_BYTECODE}.items() if value is not None}
+        return subprocess.run(command, capture_output=True, text=True, check=True, cwd=folder, env=env).stdout
+
+    bare = set(output([sys.executable, "-c", _MODULES]).rsplit(" sys.modules:", 1)[1].split())
+    lint = set(output([sys.executable, "-c", _MODULES, "lint", "--no-cache", str(small)])  # after lint's own output
+               .rsplit(" sys.modules:", 1)[1].split())
+    modules = sorted(name for name in lint - bare if not name.startswith(("notes_builder", "_")))
+    output([sys.executable, "-c", "import " + ", ".join(modules)])  # each imports on its own; writes bytecode
+    return modules
+
+
 def bench_small_file(folder: Path, runs: int = 9) -> None:
     """One small file, the start-up a user waits for: notes lint beside chktex and `python -c pass`. `notes lint` on
     the file as it was at the last run (its record answers) and edited before each run (it lints)."""
@@ -148,17 +185,43 @@ def bench_small_file(folder: Path, runs: int = 9) -> None:
     if shutil.which("chktex"):
         commands["chktex small.tex"] = ([shutil.which("chktex"), "-q", str(tex)], None, False)
     wall(lint_small, CACHED_BYTECODE, folder)  # writes the bytecode the cached runs read
+    modules = import_floor(small, folder)
+    commands["import floor (its third-party modules + their stdlib; no notes code)"] = (
+        [sys.executable, "-c", "import " + ", ".join(modules)], CACHED_BYTECODE, False)
+    runtime = Path(tempfile.mkdtemp(prefix="nb", dir="/tmp"))  # a Unix socket's path is short
+    resident = {**CACHED_BYTECODE, "NOTES_LINT_SERVER": None, "CI": None, "XDG_RUNTIME_DIR": str(runtime)}
+    commands["notes lint small.md, unchanged, resident lint process answers"] = (lint_small, resident, False)
+    commands["notes lint small.md, edited, resident lint process answers"] = (lint_small, resident, True)
+    started_resident(lint_small, resident, folder)
     times: dict[str, list[float]] = {label: [] for label in commands}
-    for _ in range(runs):
-        for label, (command, env, edited) in commands.items():
-            if edited:
-                edit(small)
-            elif command is lint_small:
-                wall(command, env, folder)  # the record of the file as it is now (an edited run changed it)
-            times[label].append(wall(command, env, folder))  # not the repository: -m would import it first
+    try:
+        for _ in range(runs):
+            for label, (command, env, edited) in commands.items():
+                if edited:
+                    edit(small)
+                elif command is lint_small:
+                    wall(command, env, folder)  # the record of the file as it is now (an edited run changed it)
+                times[label].append(wall(command, env, folder))  # not the repository: -m would import it first
+    finally:
+        shutil.rmtree(runtime)  # its socket gone, the resident process ends within a second
+    width = max(map(len, times))
     for label, values in times.items():
-        print(f"one small file: {label:58s} {1000 * statistics.median(values):6.1f} ms  "
+        print(f"one small file: {label:{width}s} {1000 * statistics.median(values):6.1f} ms  "
               f"({1000 * min(values):.0f}-{1000 * max(values):.0f}; target for notes lint <= 80 ms)")
+    third_party = sorted({name.split(".")[0] for name in modules} - set(sys.stdlib_module_names))
+    print(f"one small file: the import floor is {len(modules)} modules (besides the stdlib: {', '.join(third_party)})")
+
+
+def started_resident(command: list[str], env: dict[str, str | None], folder: Path) -> None:
+    """Run `command` until a resident lint process answers it (the first run starts one, which imports for a
+    moment): until a run takes less than half the first one's time."""
+    first = wall(command, env, folder)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        if wall(command, env, folder) < first / 2:
+            return
+    print("one small file: no resident lint process answered (NOTES_LINT_SERVER, CI?): its rows are in-process")
 
 
 _COMPILED = re.compile(r"compiled (\d+) of \d+ formulas? in ([\d.]+) s")

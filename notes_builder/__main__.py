@@ -1,3 +1,3 @@
-from notes_builder.cli import main
+from notes_builder.launch import main
 
 main()

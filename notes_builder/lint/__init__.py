@@ -31,18 +31,18 @@ Its names are loaded when first used (PEP 562): `notes lint` imports this packag
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
-from notes_builder.errors import Diagnostic, Fix
-
-_HOMES = {"LintOptions": "results", "LintReport": "results", "check_document": "engine", "error_findings": "engine",
-          "lint_document": "engine", "Rule": "registry", "RULES": "rules", "lint_paths": "run"}
+# name -> module (in this package, or the package's own errors); nothing is imported here: the client of the
+# resident lint process (server.py) is in this package and runs before any import it does not need
+_HOMES = {"LintOptions": ".results", "LintReport": ".results", "check_document": ".engine",
+          "error_findings": ".engine", "lint_document": ".engine", "Rule": ".registry", "RULES": ".rules",
+          "lint_paths": ".run", "Diagnostic": "notes_builder.errors", "Fix": "notes_builder.errors"}
 
 __all__ = ["RULES", "Diagnostic", "Fix", "LintOptions", "LintReport", "Rule", "check_document", "error_findings",
            "lint_document", "lint_paths"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name not in _HOMES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    return getattr(importlib.import_module(_HOMES[name], __name__), name)

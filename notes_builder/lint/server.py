@@ -1,0 +1,362 @@
+"""A resident `notes lint`: a process that has imported the parser and the rules forks a child for each command, so
+that a lint after an edit costs Python's start and the lint, not the imports (Mercurial's chg, a fork server).
+
+Why: `notes lint` on a small file that changed is 100 ms here, and 80 % of it is imports (click, markdown-it, the
+stdlib they load, the rules); their floor alone, without any notes-builder code, is above 80 ms on this machine
+(benchmarks/lint.py prints it). A client that imports nothing heavy hands its command line to the resident
+process, whose child runs the ordinary click command with the client's terminal (its stdin, stdout and stderr are
+passed over the socket), working folder, environment and umask, and reports the exit code: the output is the one
+the command prints itself, byte for byte.
+
+- Started by the first `notes lint` that found none (after its own run, detached), one per interpreter setting (the
+  key: Python, its flags and import path, the user, the PYTHON*, LANG and LC_* variables). It ends after
+  IDLE_SECONDS without a command, when its socket is removed, or when its code changed: each child first compares
+  the package's files and every loaded module's file with what the resident process imported (lint/record.py's
+  stamp); on a change the client lints itself and the resident process ends.
+- Never used for `--interactive` (the child is not in the terminal's foreground), with interpreter options other
+  than `-m`, on a system without fork and Unix sockets, when NOTES_LINT_SERVER=0, or when CI is set (a one-off run
+  would leave it waiting); then the command runs in its own process, as always.
+- The socket lies in a folder of the user's own (mode 0700, checked), and the resident process serves only its
+  user (SO_PEERCRED).
+
+The client half (answer, start) imports only builtin modules: it runs before click is imported.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import struct
+import sys
+import zlib
+
+try:  # the C modules behind socket and signal: their Python wrappers import enum, 8 M instructions
+    import _signal
+    import _socket
+except ImportError:  # pragma: no cover - a Python without them has no server
+    _socket = None  # type: ignore[assignment]
+
+SWITCH = "NOTES_LINT_SERVER"  # "0": never use or start one
+IDLE_SECONDS = 600
+STALE_EXIT = 75  # a child's exit status that says the code changed: the resident process ends
+_HEADER = struct.Struct("<I")
+# the child's replies: b"R" + its pid (ready: it runs once the client says b"G"), b"S" (its code is stale: lint
+# yourself), b"X" + the exit code at the end
+_REPLY = struct.Struct("<ci")
+_HANDSHAKE_SECONDS = 2.0  # a resident process that does not answer by then (stopped, overloaded) is passed by
+_INTERACTIVE = ("-i", "--interactive")
+_PATH_LIMIT = 104  # bytes of a Unix socket's path (sun_path: 108 on Linux, 104 on macOS and the BSDs)
+
+
+def usable(argv: list[str]) -> bool:
+    """Whether this command line may go to a resident process: `notes lint` without --interactive, run plainly."""
+    if len(argv) < 2 or argv[1] != "lint" or _socket is None or not hasattr(os, "fork"):
+        return False
+    if os.environ.get(SWITCH) == "0" or os.environ.get("CI"):
+        return False
+    # a cluster of short flags (-hi) counts too; so does a path named like one: that only costs the resident run
+    if any(arg in _INTERACTIVE or (arg.startswith("-") and not arg.startswith("--") and "i" in arg)
+           for arg in argv[2:]):
+        return False
+    return _interpreter_options() is not None
+
+
+def answer(argv: list[str]) -> int | None:
+    """Run the command line in the resident process: its exit code, or None where none answered (or its code had
+    changed): the caller then runs the command itself."""
+    try:
+        request = _request(argv)
+        path = socket_path()
+        if path is None:
+            return None
+        connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        connection.settimeout(_HANDSHAKE_SECONDS)
+        connection.connect(path)
+        connection.sendall(_HEADER.pack(len(request)) + request)
+        kind, pid = _REPLY.unpack(_read(connection, _REPLY.size))
+        if kind != b"R":
+            return None  # its code changed: it ends, and the caller lints
+        # the go-ahead, with this process's standard streams: a child never runs for a client that gave up waiting
+        # (and then runs the command itself), and a resident process that does not answer holds none of them
+        connection.sendmsg([b"G"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack("3i", 0, 1, 2))])
+        connection.settimeout(None)
+    except (OSError, ValueError, struct.error):  # none, a dead one's socket, a closed standard stream, no answer
+        return None
+    forward = _forwarding(pid)
+    try:
+        kind, code = _REPLY.unpack(_read(connection, _REPLY.size))
+    except (OSError, ValueError, struct.error):
+        kind, code = b"", 0
+    finally:
+        forward()
+    if kind != b"X":  # it was killed: its output may be half written, so running again would repeat it
+        os.write(2, b"notes: the resident lint process stopped before the end of the command; run it again, "
+                    b"or with NOTES_LINT_SERVER=0\n")
+        return 70
+    return code
+
+
+def start() -> None:
+    """Start a resident process for this interpreter's setting, detached (a new session, its standard streams on
+    /dev/null); nothing where one cannot be. It exits at once when another one holds the setting's lock."""
+    options = _interpreter_options()
+    path = socket_path()
+    if options is None or path is None:
+        return
+    code = (f"import sys; sys.path[:] = {list(sys.path)!r}\n"
+            f"from notes_builder.lint.server import serve; serve({path!r})")
+    null = os.devnull
+    try:  # noqa: SIM105 - no contextlib in the client: its import is a tenth of the client's start
+        os.posix_spawn(sys.executable, [sys.executable, *options, "-c", code], os.environ, setsid=True,
+                       file_actions=[(os.POSIX_SPAWN_OPEN, fd, null, os.O_RDWR, 0) for fd in (0, 1, 2)])
+    except OSError:
+        pass
+
+
+def socket_path() -> str | None:
+    """The socket of this interpreter's setting, in a folder only this user can enter (None without one)."""
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    folder = (os.path.join(base, "notes-builder") if base and os.path.isdir(base)
+              else os.path.join("/tmp", f"notes-builder-{os.getuid()}"))
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    try:
+        info = os.lstat(folder)
+    except OSError:
+        return None
+    if info.st_uid != os.getuid() or (info.st_mode & 0o077) or not os.path.isdir(folder) or os.path.islink(folder):
+        return None  # someone else's, or open to others: no socket there
+    path = os.path.join(folder, f"lint-{zlib.crc32(_key()):08x}.sock")
+    return path if len(os.fsencode(path)) < _PATH_LIMIT else None
+
+
+def _key() -> bytes:
+    """What a resident process must share with its clients to behave as their own process would."""
+    environment = sorted((name, value) for name, value in os.environ.items()
+                         if name.startswith(("PYTHON", "LC_")) or name == "LANG")
+    # repr, not marshal: marshal's bytes for equal values differ with their objects' reference counts
+    return repr((sys.executable, sys.version, list(sys.path), tuple(sys.flags), os.getuid(),
+                 environment)).encode("utf-8", "surrogatepass")
+
+
+def _interpreter_options() -> list[str] | None:
+    """The interpreter options of this process's command line (`python -m notes_builder` and the `notes` script
+    have none): None when there are any, which the resident process would have to repeat."""
+    original = getattr(sys, "orig_argv", None)
+    if not original or len(original) < len(sys.argv):
+        return None
+    options = original[1:len(original) - len(sys.argv)]
+    if options in ([], ["-m"], ["-c"]):
+        return []
+    return None
+
+
+def _request(argv: list[str]) -> bytes:
+    streams = []
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        if stream is None:
+            raise ValueError("a standard stream is closed")
+        streams.append((stream.encoding, stream.errors, stream.line_buffering, stream.write_through))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return marshal.dumps({"key": _key(), "argv": argv, "prog": _program_name(), "cwd": os.getcwd(),
+                          "environment": dict(os.environ), "umask": umask, "streams": streams})
+
+
+def _program_name() -> str:
+    """The name click would show in its usage lines for this process (click.utils._detect_program_name)."""
+    main = sys.modules.get("__main__")
+    package = getattr(main, "__package__", None)
+    path = sys.argv[0]
+    if not package:
+        return os.path.basename(path)
+    name = os.path.splitext(os.path.basename(path))[0]
+    module = package if name == "__main__" else f"{package}.{name}"
+    return f"python -m {module.lstrip('.')}"
+
+
+def _read(connection, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = connection.recv(size - len(data))
+        if not chunk:
+            raise ValueError("connection closed")
+        data += chunk
+    return data
+
+
+def _forwarding(pid: int):
+    """Send the signals that end a command (Ctrl-C, a closed terminal, kill) to the child running it; returns the
+    function that puts the previous handlers back."""
+    signals = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP)
+
+    def forward(signum, frame):
+        try:  # noqa: SIM105 - no contextlib in the client
+            os.kill(pid, signum)
+        except OSError:
+            pass
+
+    previous = {signum: _signal.signal(signum, forward) for signum in signals}
+    return lambda: [_signal.signal(signum, handler) for signum, handler in previous.items()]
+
+
+# The resident process. Everything below runs only there (and in its children).
+
+
+def serve(path: str) -> None:
+    """The resident process: import what `notes lint` runs, then fork a child per command until idle, stale or
+    replaced. Called by the command line that start() spawns, with the socket path its client computed."""
+    import fcntl
+    import gc
+    import socket
+    import time
+
+    os.chdir("/")  # hold no user folder
+    os.closerange(3, 1 << 16)  # nor any file its starter had open that a spawned process inherits (a CI log's pipe)
+    if socket_path() != path:  # this process's setting is not the client's: it would never be asked
+        return
+    lock = open(path + ".lock", "a")  # noqa: SIM115 - held for the process's life
+    for _attempt in range(30):  # a resident process that just found its code stale is still ending
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        return
+    if _replaced(path + ".lock", os.fstat(lock.fileno()).st_ino):
+        return  # its folder was removed (or the file replaced) while it waited: the lock it holds is no one's
+    lock.truncate(0)
+    lock.write(f"{os.getpid()}\n")  # which process this is, for a person (or a test) looking
+    lock.flush()
+    from notes_builder import content
+    from notes_builder.cli import cli
+    from notes_builder.lint import record
+
+    cli.get_command(None, "lint")  # type: ignore[arg-type]  # the command and what it imports for a lint
+    import notes_builder.lint.engine  # noqa: F401  - loaded by a lint that its record does not answer
+    import notes_builder.lint.run  # noqa: F401
+
+    content._parser()  # the one Markdown parser (settings only: a parse keeps its state in its own tokens)
+
+    code = _code(record._stamp.__wrapped__())
+    key = _key()
+    if os.path.exists(path):
+        os.unlink(path)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(16)
+    listener.settimeout(1.0)
+    identity = os.stat(path).st_ino
+    gc.freeze()  # what the imports made is shared with every child, never scanned again
+    last = time.monotonic()
+    while True:
+        if _reaped_stale() or time.monotonic() - last > IDLE_SECONDS or _replaced(path, identity):
+            break
+        try:
+            connection, _ = listener.accept()
+        except TimeoutError:
+            continue
+        last = time.monotonic()
+        if os.fork() == 0:
+            listener.close()
+            _child(connection, key, code, cli)  # never returns
+        connection.close()
+    with_same = not _replaced(path, identity)
+    listener.close()
+    if with_same:
+        os.unlink(path)
+
+
+def _code(stamp: tuple) -> tuple:
+    """What the resident process's code is: the package's files and Python (the record's stamp without the times
+    of the import path's folders, one of which is the working folder of `python -m`: a file saved there must
+    not end it), and the file of every module it loaded. A module that is not loaded yet is imported by the child
+    from the disk as it is then."""
+    from notes_builder.lint import record
+
+    return stamp[:3], record._loaded_code()
+
+
+def _reaped_stale() -> bool:
+    stale = False
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return stale
+        if pid == 0:
+            return stale
+        stale = stale or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == STALE_EXIT)
+
+
+def _replaced(path: str, identity: int) -> bool:
+    try:
+        return os.stat(path).st_ino != identity
+    except OSError:
+        return True
+
+
+def _child(connection, key: bytes, code, cli) -> None:
+    """Run one client's command as its own process would, then exit."""
+    import atexit
+    import contextlib
+    import io
+    import socket
+    import traceback
+
+    from notes_builder.lint import record
+
+    status = 1
+    try:
+        uid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[2]
+        if uid != os.getuid():
+            os._exit(1)
+        request = marshal.loads(_read(connection, _HEADER.unpack(_read(connection, _HEADER.size))[0]))
+        # record._stamp is computed afresh here (the resident process called only its uncached function), and kept
+        # for the run's own record
+        if request["key"] != key or _code(record._stamp()) != code:
+            connection.sendall(_REPLY.pack(b"S", 0))
+            os._exit(STALE_EXIT)
+        connection.sendall(_REPLY.pack(b"R", os.getpid()))
+        go, fds, _flags, _address = socket.recv_fds(connection, 1, 3)
+        if go != b"G" or len(fds) != 3:
+            os._exit(0)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        streams = []
+        for fd, (encoding, errors, line_buffering, write_through) in enumerate(request["streams"]):
+            buffered = io.open(fd, "rb" if fd == 0 else "wb", closefd=False)  # noqa: UP020, SIM115
+            streams.append(io.TextIOWrapper(buffered, encoding=encoding, errors=errors, newline="\n",
+                                            line_buffering=line_buffering, write_through=write_through))
+        sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__ = streams
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["environment"])
+        os.umask(request["umask"])
+        sys.argv = request["argv"]
+        try:
+            cli.main(args=sys.argv[1:], prog_name=request["prog"])
+            status = 0
+        except SystemExit as exit_:
+            status = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+            if not isinstance(exit_.code, int) and exit_.code is not None:
+                print(exit_.code, file=sys.stderr)
+        except KeyboardInterrupt:
+            status = 130
+        except BaseException:  # what Python itself would print for an uncaught error
+            traceback.print_exc()
+            status = 1
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe, a stream the command closed
+                stream.flush()
+        connection.sendall(_REPLY.pack(b"X", status))
+    except BaseException:  # the client went away, or spoke no request: nothing to tell it
+        pass
+    os._exit(0)
