@@ -1,11 +1,12 @@
 """Benchmark `notes lint`: 10,000 formulas, the checker alone and end to end (the `notes lint` command, text and JSON
-output, target >= 15,000 formulas/s), chktex on the same formulas; one small file (target <= 80 ms) beside chktex on
-it and `python -c pass`, with and without the package's bytecode (PYTHONDONTWRITEBYTECODE=1 on a copy with no
-__pycache__: Python compiles the package at every run) and answered by a resident lint process (lint/server.py; the
-other rows run with NOTES_LINT_SERVER=0), and beside its import floor: `python -c "import ..."` of the
-modules a `notes lint --no-cache small.md` run adds to a bare interpreter's sys.modules, less notes_builder* and
-private `_` names (click, markdown-it, its plugins and the stdlib they load; no notes code), bytecode cached, with
-the number of those modules; and `notes lint --compile` on the default notes (< 3 s).
+output, in its own process and answered by a resident lint process; target >= 15,000 formulas/s), chktex on the
+same formulas; one small file (target <= 80 ms) beside chktex on it and `python -c pass`, with and without the
+package's bytecode (PYTHONDONTWRITEBYTECODE=1 on a copy with no __pycache__: Python compiles the package at every
+run) and answered by a resident lint process (lint/server.py; the other rows run with NOTES_LINT_SERVER=0), and
+beside its import floor: `python -c "import ..."` of the modules a `notes lint --no-cache small.md` run adds to a
+bare interpreter's sys.modules, less notes_builder* and private `_` names (click, markdown-it, its plugins and the
+stdlib they load; no notes code), bytecode cached, with the number of those modules; and `notes lint --compile` on
+the default notes (< 3 s).
 The command checks 2,000 or more formulas on two CPUs where it may (FormulaChecker.check_all): the JSON run is
 timed on one CPU too.
 
@@ -16,6 +17,7 @@ Public tools only: time.perf_counter and subprocess.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -113,18 +116,22 @@ def edit(path: Path) -> None:
 def bench_commands(notes: Path, count: int, runs: int = 3) -> None:
     """`notes lint` as a user runs it after an edit, text and JSON output, on the 10,000-formula file (alternating
     runs; each after an edit of the file, so that it lints and writes its record)."""
-    text, json_, single = [], [], []
-    wall([sys.executable, "-m", "notes_builder", "lint", str(notes)], CACHED_BYTECODE, notes)  # writes bytecode
-    lint_json = [sys.executable, "-m", "notes_builder", "lint", str(notes), "--format", "json"]
-    for _ in range(runs):
-        edit(notes / "bench.md")
-        text.append(wall([sys.executable, "-m", "notes_builder", "lint", str(notes)], CACHED_BYTECODE, notes))
-        edit(notes / "bench.md")
-        json_.append(wall(lint_json, CACHED_BYTECODE, notes))
-        if hasattr(os, "sched_setaffinity"):
-            edit(notes / "bench.md")
-            single.append(wall(lint_json, CACHED_BYTECODE, notes, cpus=1))
-    figures = [("text", text), ("JSON", json_)] + ([("JSON, one CPU", single)] if single else [])
+    text, json_, single, served_text, served_json = [], [], [], [], []
+    lint_text = [sys.executable, "-m", "notes_builder", "lint", str(notes)]
+    wall(lint_text, CACHED_BYTECODE, notes)  # writes bytecode
+    lint_json = [*lint_text, "--format", "json"]
+    with resident_environment() as resident:
+        started_resident(lint_text, resident, notes)
+        for _ in range(runs):
+            for command, env, values in ((lint_text, CACHED_BYTECODE, text), (lint_json, CACHED_BYTECODE, json_),
+                                         (lint_text, resident, served_text), (lint_json, resident, served_json)):
+                edit(notes / "bench.md")
+                values.append(wall(command, env, notes))
+            if hasattr(os, "sched_setaffinity"):
+                edit(notes / "bench.md")
+                single.append(wall(lint_json, CACHED_BYTECODE, notes, cpus=1))
+    figures = [("text", text), ("JSON", json_)] + ([("JSON, one CPU", single)] if single else []) + [
+        ("text, resident lint process answers", served_text), ("JSON, resident lint process answers", served_json)]
     for label, values in figures:
         seconds = statistics.median(values)
         print(f"notes lint command, {label} output: {count} formulas in {seconds:.3f} s = {count / seconds:,.0f} "
@@ -188,13 +195,11 @@ def bench_small_file(folder: Path, runs: int = 9) -> None:
     modules = import_floor(small, folder)
     commands["import floor (its third-party modules + their stdlib; no notes code)"] = (
         [sys.executable, "-c", "import " + ", ".join(modules)], CACHED_BYTECODE, False)
-    runtime = Path(tempfile.mkdtemp(prefix="nb", dir="/tmp"))  # a Unix socket's path is short
-    resident = {**CACHED_BYTECODE, "NOTES_LINT_SERVER": None, "CI": None, "XDG_RUNTIME_DIR": str(runtime)}
-    commands["notes lint small.md, unchanged, resident lint process answers"] = (lint_small, resident, False)
-    commands["notes lint small.md, edited, resident lint process answers"] = (lint_small, resident, True)
-    started_resident(lint_small, resident, folder)
-    times: dict[str, list[float]] = {label: [] for label in commands}
-    try:
+    with resident_environment() as resident:
+        commands["notes lint small.md, unchanged, resident lint process answers"] = (lint_small, resident, False)
+        commands["notes lint small.md, edited, resident lint process answers"] = (lint_small, resident, True)
+        started_resident(lint_small, resident, folder)
+        times: dict[str, list[float]] = {label: [] for label in commands}
         for _ in range(runs):
             for label, (command, env, edited) in commands.items():
                 if edited:
@@ -202,8 +207,6 @@ def bench_small_file(folder: Path, runs: int = 9) -> None:
                 elif command is lint_small:
                     wall(command, env, folder)  # the record of the file as it is now (an edited run changed it)
                 times[label].append(wall(command, env, folder))  # not the repository: -m would import it first
-    finally:
-        shutil.rmtree(runtime)  # its socket gone, the resident process ends within a second
     width = max(map(len, times))
     for label, values in times.items():
         print(f"one small file: {label:{width}s} {1000 * statistics.median(values):6.1f} ms  "
@@ -212,16 +215,27 @@ def bench_small_file(folder: Path, runs: int = 9) -> None:
     print(f"one small file: the import floor is {len(modules)} modules (besides the stdlib: {', '.join(third_party)})")
 
 
+@contextlib.contextmanager
+def resident_environment() -> Iterator[dict[str, str | None]]:
+    """The environment of runs that a resident lint process answers, in a runtime folder of their own (a short
+    path: a Unix socket's must be), whose removal at the end ends the process within a second."""
+    runtime = Path(tempfile.mkdtemp(prefix="nb", dir="/tmp"))
+    try:
+        yield {**CACHED_BYTECODE, "NOTES_LINT_SERVER": None, "CI": None, "XDG_RUNTIME_DIR": str(runtime)}
+    finally:
+        shutil.rmtree(runtime)
+
+
 def started_resident(command: list[str], env: dict[str, str | None], folder: Path) -> None:
-    """Run `command` until a resident lint process answers it (the first run starts one, which imports for a
-    moment): until a run takes less than half the first one's time."""
-    first = wall(command, env, folder)
+    """Run `command` once (which starts a resident lint process) and wait until that process listens (it binds its
+    socket once it has imported what a lint needs)."""
+    wall(command, env, folder)
+    sockets = Path(str(env["XDG_RUNTIME_DIR"])) / "notes-builder"
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        time.sleep(0.3)
-        if wall(command, env, folder) < first / 2:
-            return
-    print("one small file: no resident lint process answered (NOTES_LINT_SERVER, CI?): its rows are in-process")
+    while not list(sockets.glob("*.sock")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if not list(sockets.glob("*.sock")):
+        print("no resident lint process started (NOTES_LINT_SERVER, CI?): its rows ran in their own process")
 
 
 _COMPILED = re.compile(r"compiled (\d+) of \d+ formulas? in ([\d.]+) s")

@@ -18,6 +18,10 @@ the command prints itself, byte for byte.
   would leave it waiting); then the command runs in its own process, as always.
 - The socket lies in a folder of the user's own (mode 0700, checked), and the resident process serves only its
   user (SO_PEERCRED).
+- The exchange: the client sends its request; the child answers "stale" or "ready" (its pid, for Ctrl-C); only
+  then does the client send the go-ahead with its standard streams, so that a resident process that does not
+  answer within _HANDSHAKE_SECONDS (stopped, overloaded) holds none of them open and never runs a command its
+  client has given up on (and runs itself); at the end the child sends the exit code.
 
 The client half (answer, start) imports only builtin modules: it runs before click is imported.
 """
