@@ -10,15 +10,15 @@ import sys
 def main() -> None:
     from notes_builder.lint import server
 
-    resident = server.usable(sys.argv)
-    if resident and (code := server.answer(sys.argv)) is not None:
-        sys.exit(code)
+    outcome = server.answer(sys.argv) if server.usable(sys.argv) else "declined"
+    if isinstance(outcome, int):
+        sys.exit(outcome)
     from notes_builder.cli import main as run
 
     try:
         run()
     finally:
-        if resident:
+        if outcome in ("absent", "stale"):
             server.start()  # for the next `notes lint` of this setting
 
 

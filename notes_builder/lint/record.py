@@ -129,7 +129,8 @@ def remember(paths: Sequence[str | os.PathLike], options: LintOptions, report: L
 
 
 def _key(paths: Sequence[str | os.PathLike], options: LintOptions) -> str:
-    settings = sorted((name, value) for name, value in os.environ.items() if name.startswith("NOTES_"))
+    settings = sorted((name, value) for name, value in os.environ.items()
+                      if name.startswith("NOTES_") and name != "NOTES_LINT_SERVER")  # where it runs, not what
     # the home folder too: the project root is never it (config.find_project_root)
     return json.dumps([os.getcwd(), str(Path.home()), [os.fspath(path) for path in paths], options.select,
                        options.ignore, options.unsafe_fixes, settings])

@@ -49,6 +49,7 @@ _HEADER = struct.Struct("<I")
 _REPLY = struct.Struct("<ci")
 _HANDSHAKE_SECONDS = 2.0  # a resident process that does not answer by then (stopped, overloaded) is passed by
 _INTERACTIVE = ("-i", "--interactive")
+_FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM")
 _PATH_LIMIT = 104  # bytes of a Unix socket's path (sun_path: 108 on Linux, 104 on macOS and the BSDs)
 
 
@@ -65,39 +66,47 @@ def usable(argv: list[str]) -> bool:
     return _interpreter_options() is not None
 
 
-def answer(argv: list[str]) -> int | None:
-    """Run the command line in the resident process: its exit code, or None where none answered (or its code had
-    changed): the caller then runs the command itself."""
+def answer(argv: list[str]) -> int | str:
+    """Run the command line in the resident process: its exit code; or, where it did not run there, why not:
+    "absent" (no resident process listens: start one), "stale" (its code changed: it ends; start another) or
+    "declined" (it could not serve this client: do not start one). The caller then runs the command itself."""
     try:
         request = _request(argv)
         path = socket_path()
         if path is None:
-            return None
+            return "declined"
         connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         connection.settimeout(_HANDSHAKE_SECONDS)
-        connection.connect(path)
+        try:
+            connection.connect(path)
+        except OSError:
+            return "absent"
         connection.sendall(_HEADER.pack(len(request)) + request)
         kind, pid = _REPLY.unpack(_read(connection, _REPLY.size))
         if kind != b"R":
-            return None  # its code changed: it ends, and the caller lints
+            return "stale" if kind == b"S" else "declined"
         # the go-ahead, with this process's standard streams: a child never runs for a client that gave up waiting
         # (and then runs the command itself), and a resident process that does not answer holds none of them
         connection.sendmsg([b"G"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack("3i", 0, 1, 2))])
         connection.settimeout(None)
-    except (OSError, ValueError, struct.error):  # none, a dead one's socket, a closed standard stream, no answer
-        return None
-    forward = _forwarding(pid)
+    except (OSError, ValueError, struct.error):  # a closed standard stream, no answer in time
+        return "declined"
+    forwarded: list[int] = []
+    restore = _forwarding(pid, forwarded)
     try:
         kind, code = _REPLY.unpack(_read(connection, _REPLY.size))
     except (OSError, ValueError, struct.error):
         kind, code = b"", 0
     finally:
-        forward()
-    if kind != b"X":  # it was killed: its output may be half written, so running again would repeat it
-        os.write(2, b"notes: the resident lint process stopped before the end of the command; run it again, "
-                    b"or with NOTES_LINT_SERVER=0\n")
-        return 70
-    return code
+        restore()
+    if kind == b"X":
+        return code
+    if forwarded:  # a signal ended the command (SIGTERM, SIGQUIT...): end this process with it, as it would have
+        _signal.signal(forwarded[-1], _signal.SIG_DFL)
+        os.kill(os.getpid(), forwarded[-1])
+    os.write(2, b"notes: the resident lint process stopped before the end of the command; run it again, "
+                b"or with NOTES_LINT_SERVER=0\n")
+    return 70
 
 
 def start() -> None:
@@ -107,11 +116,16 @@ def start() -> None:
     path = socket_path()
     if options is None or path is None:
         return
-    code = (f"import sys; sys.path[:] = {list(sys.path)!r}\n"
+    code = (f"import sys; sys.path[:] = {_import_path()!r}\n"
             f"from notes_builder.lint.server import serve; serve({path!r})")
+    environment = dict(os.environ)
+    if sys.flags.utf8_mode and "PYTHONUTF8" not in environment and environment.get("LC_CTYPE") == "C.UTF-8":
+        # Python coerced the C locale (PEP 538: LC_CTYPE=C.UTF-8, and UTF-8 mode): from the variables as they were,
+        # the resident process does the same; from these, it would not take UTF-8 mode
+        del environment["LC_CTYPE"]
     null = os.devnull
     try:  # noqa: SIM105 - no contextlib in the client: its import is a tenth of the client's start
-        os.posix_spawn(sys.executable, [sys.executable, *options, "-c", code], os.environ, setsid=True,
+        os.posix_spawn(sys.executable, [sys.executable, *options, "-c", code], environment, setsid=True,
                        file_actions=[(os.POSIX_SPAWN_OPEN, fd, null, os.O_RDWR, 0) for fd in (0, 1, 2)])
     except OSError:
         pass
@@ -139,12 +153,46 @@ def socket_path() -> str | None:
 
 
 def _key() -> bytes:
-    """What a resident process must share with its clients to behave as their own process would."""
+    """What a resident process must share with its clients to behave as their own process would: Python, its flags
+    and import path (relative entries made absolute: `python -c` imports from its working folder), the variables
+    that set how Python starts and what it loads (PYTHON*, LANG, LC_*, LD_*), and the process's context
+    (_context)."""
     environment = sorted((name, value) for name, value in os.environ.items()
-                         if name.startswith(("PYTHON", "LC_")) or name == "LANG")
+                         if name.startswith(("PYTHON", "LC_", "LD_")) or name == "LANG")
     # repr, not marshal: marshal's bytes for equal values differ with their objects' reference counts
-    return repr((sys.executable, sys.version, list(sys.path), tuple(sys.flags), os.getuid(),
-                 environment)).encode("utf-8", "surrogatepass")
+    return repr((sys.executable, sys.version, _import_path(), tuple(sys.flags), environment,
+                 _context())).encode("utf-8", "surrogatepass")
+
+
+def _import_path() -> list[str]:
+    return [os.path.abspath(entry) if isinstance(entry, str) else entry for entry in sys.path]
+
+
+def _context() -> tuple:
+    """What the kernel gives a process that its children inherit and a command could notice: ids and groups,
+    capabilities and seccomp, namespaces (what `/` and the files are), cgroup, nice, resource limits, and the
+    signals it ignores. A resident process is started by a client, so it has that client's; another client with
+    other ones is not served by it."""
+    ids = (os.getuid(), os.geteuid(), os.getgid(), os.getegid(), tuple(sorted(os.getgroups())))
+    kernel: list[str] = []
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            kernel += [line for line in status if line.startswith(("Cap", "NoNewPrivs", "Seccomp"))]
+        with open("/proc/self/cgroup", encoding="ascii", errors="replace") as cgroup:
+            kernel.append(cgroup.read())
+        kernel += [os.readlink(f"/proc/self/ns/{name}") for name in ("mnt", "user", "pid", "net", "uts", "ipc")]
+    except OSError:
+        pass  # no /proc (not Linux): the ids and limits still count
+    limits = []
+    try:
+        import resource
+
+        limits = [resource.getrlimit(getattr(resource, name)) for name in dir(resource) if name.startswith("RLIMIT_")]
+    except (ImportError, OSError, ValueError):
+        pass
+    ignored = [name for name in (*_FORWARDED, "SIGTSTP", "SIGPIPE")
+               if _signal.getsignal(getattr(_signal, name)) == _signal.SIG_IGN]
+    return ids, kernel, os.getpriority(os.PRIO_PROCESS, 0), limits, ignored
 
 
 def _interpreter_options() -> list[str] | None:
@@ -193,18 +241,37 @@ def _read(connection, size: int) -> bytes:
     return data
 
 
-def _forwarding(pid: int):
-    """Send the signals that end a command (Ctrl-C, a closed terminal, kill) to the child running it; returns the
-    function that puts the previous handlers back."""
-    signals = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP)
-
+def _forwarding(pid: int, forwarded: list[int]):
+    """Send the signals that end or stop a command (Ctrl-C, Ctrl-\\, Ctrl-Z, a closed terminal, kill) to the child
+    running it, noting each in `forwarded`; returns the function that puts the previous handlers back. Signals this
+    process ignores stay ignored (the resident process of its setting ignores them too: see _key). A client killed
+    outright (SIGKILL) ends its child too: the child watches their connection."""
     def forward(signum, frame):
+        forwarded.append(signum)
         try:  # noqa: SIM105 - no contextlib in the client
             os.kill(pid, signum)
         except OSError:
             pass
 
-    previous = {signum: _signal.signal(signum, forward) for signum in signals}
+    def stop(signum, frame):  # Ctrl-Z: stop the child, then this process, as the terminal would have
+        try:  # noqa: SIM105
+            os.kill(pid, _signal.SIGSTOP)
+        except OSError:
+            pass
+        os.kill(os.getpid(), _signal.SIGSTOP)
+
+    def resume(signum, frame):
+        try:  # noqa: SIM105
+            os.kill(pid, _signal.SIGCONT)
+        except OSError:
+            pass
+
+    handlers = {getattr(_signal, name): forward for name in _FORWARDED}
+    handlers.update({_signal.SIGTSTP: stop, _signal.SIGCONT: resume})
+    previous = {}
+    for signum, handler in handlers.items():
+        if _signal.getsignal(signum) != _signal.SIG_IGN:
+            previous[signum] = _signal.signal(signum, handler)
     return lambda: [_signal.signal(signum, handler) for signum, handler in previous.items()]
 
 
@@ -268,7 +335,7 @@ def serve(path: str) -> None:
         last = time.monotonic()
         if os.fork() == 0:
             listener.close()
-            _child(connection, key, code, cli)  # never returns
+            _child(connection, key, code, cli, lock)  # never returns
         connection.close()
     with_same = not _replaced(path, identity)
     listener.close()
@@ -277,13 +344,19 @@ def serve(path: str) -> None:
 
 
 def _code(stamp: tuple) -> tuple:
-    """What the resident process's code is: the package's files and Python (the record's stamp without the times
-    of the import path's folders, one of which is the working folder of `python -m`: a file saved there must
-    not end it), and the file of every module it loaded. A module that is not loaded yet is imported by the child
-    from the disk as it is then."""
+    """What the resident process's code is: the package's files and Python, the times of the import path's folders
+    (a package installed or removed) but the first, the file of every module it loaded (one edited or upgraded in
+    place), and in the first folder, the files named like a loaded module (one that would shadow it). The first is
+    the working folder of `python -m`, where a saved file must not end it, or the script's. A module not loaded yet
+    is imported by the child from the disk as it is then."""
     from notes_builder.lint import record
 
-    return stamp[:3], record._loaded_code()
+    loaded = {name.partition(".")[0] for name in sys.modules}
+    try:
+        shadows = sorted(entry for entry in os.listdir(sys.path[0] or ".") if entry.partition(".")[0] in loaded)
+    except (OSError, IndexError):
+        shadows = None
+    return stamp[:3], stamp[3][1:], shadows, record._loaded_code()
 
 
 def _reaped_stale() -> bool:
@@ -305,41 +378,61 @@ def _replaced(path: str, identity: int) -> bool:
         return True
 
 
-def _child(connection, key: bytes, code, cli) -> None:
+def _child(connection, key: bytes, code, cli, lock) -> None:
     """Run one client's command as its own process would, then exit."""
     import atexit
     import contextlib
     import io
+    import signal
     import socket
+    import threading
     import traceback
 
     from notes_builder.lint import record
 
+    lock.close()  # a replacement resident process must not wait for this child
     status = 1
     try:
-        uid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[2]
+        uid = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[1]  # pid, uid, gid
         if uid != os.getuid():
             os._exit(1)
         request = marshal.loads(_read(connection, _HEADER.unpack(_read(connection, _HEADER.size))[0]))
         # record._stamp is computed afresh here (the resident process called only its uncached function), and kept
         # for the run's own record
-        if request["key"] != key or _code(record._stamp()) != code:
+        if request["key"] != key:
+            connection.sendall(_REPLY.pack(b"N", 0))
+            os._exit(0)
+        if _code(record._stamp()) != code:
             connection.sendall(_REPLY.pack(b"S", 0))
             os._exit(STALE_EXIT)
+        try:
+            os.chdir(request["cwd"])
+        except OSError:  # a folder this process cannot see or enter: the client's own process runs
+            connection.sendall(_REPLY.pack(b"N", 0))
+            os._exit(0)
         connection.sendall(_REPLY.pack(b"R", os.getpid()))
         go, fds, _flags, _address = socket.recv_fds(connection, 1, 3)
         if go != b"G" or len(fds) != 3:
             os._exit(0)
+
+        def watch() -> None:  # the client killed outright (SIGKILL, a crash): end with it, as its process would
+            with contextlib.suppress(OSError):
+                connection.recv(1)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        threading.Thread(target=watch, daemon=True).start()
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
         streams = []
         for fd, (encoding, errors, line_buffering, write_through) in enumerate(request["streams"]):
-            buffered = io.open(fd, "rb" if fd == 0 else "wb", closefd=False)  # noqa: UP020, SIM115
-            streams.append(io.TextIOWrapper(buffered, encoding=encoding, errors=errors, newline="\n",
+            raw = io.FileIO(fd, "rb" if fd == 0 else "wb", closefd=False)
+            raw.name = ("<stdin>", "<stdout>", "<stderr>")[fd]  # as Python names them (in its messages)
+            unbuffered = write_through and fd > 0  # python -u, PYTHONUNBUFFERED: stdout and stderr unbuffered
+            buffer = raw if unbuffered else (io.BufferedReader(raw) if fd == 0 else io.BufferedWriter(raw))
+            streams.append(io.TextIOWrapper(buffer, encoding=encoding, errors=errors, newline="\n",
                                             line_buffering=line_buffering, write_through=write_through))
         sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__ = streams
-        os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["environment"])
         os.umask(request["umask"])
@@ -357,9 +450,15 @@ def _child(connection, key: bytes, code, cli) -> None:
             traceback.print_exc()
             status = 1
         atexit._run_exitfuncs()
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(OSError, ValueError):  # a closed pipe, a stream the command closed
-                stream.flush()
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError) as error:  # as Python reports a failed flush at exit (a full disk): 120
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.write(f"Exception ignored in: {sys.stdout!r}\n"
+                                 + "".join(traceback.format_exception_only(error)))
+            status = 120
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
         connection.sendall(_REPLY.pack(b"X", status))
     except BaseException:  # the client went away, or spoke no request: nothing to tell it
         pass

@@ -32,8 +32,9 @@ if os.environ.get("NOTES_LINT_SERVER") == "0":
     from notes_builder.launch import main
     main()
 code = server.answer(sys.argv)
-if code is None:
-    server.start()
+if not isinstance(code, int):
+    if code != "declined":
+        server.start()
     sys.exit({NOT_SERVED})
 sys.exit(code)
 """
@@ -219,3 +220,71 @@ def test_the_socket_lies_only_in_a_folder_of_the_users_own(tmp_path, monkeypatch
         assert server.socket_path() is None
     finally:
         shutil.rmtree(runtime)
+
+
+def big_notes(folder: Path) -> None:
+    lines = [f"Formula {index}: $\\alpha_{{{index}}} + \\beta^{{{index}}} = h_t-1$." for index in range(40_000)]
+    (folder / "big.md").write_text("# Big\n\n" + "\n\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_a_client_killed_outright_ends_its_served_command(tmp_path, runtime):
+    big_notes(tmp_path)
+    assert until_served(tmp_path, runtime, "--help").returncode == 0
+    client = subprocess.Popen([sys.executable, str(tmp_path / "probe.py"), "lint", "--no-cache", "big.md"],
+                              cwd=tmp_path, env=runtime, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.5)
+    client.kill()  # SIGKILL: nothing to forward; the child sees their connection close
+    started = time.monotonic()
+    stdout, _ = client.communicate(timeout=60)  # returns once no process holds the pipe
+    assert stdout == b""
+    assert time.monotonic() - started < 1.0  # not after the whole lint (2 to 3 s here)
+
+
+def test_a_signal_that_ends_the_command_ends_the_client_alike(tmp_path, runtime):
+    big_notes(tmp_path)
+    assert until_served(tmp_path, runtime, "--help").returncode == 0
+    codes = []
+    for served in (True, False):
+        environment = runtime if served else {**runtime, "NOTES_LINT_SERVER": "0"}
+        client = subprocess.Popen([sys.executable, str(tmp_path / "probe.py"), "lint", "--no-cache", "big.md"],
+                                  cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(0.5)
+        client.send_signal(signal.SIGTERM)
+        stdout, stderr = client.communicate(timeout=60)
+        codes.append((client.returncode, stdout, stderr))
+    assert codes[0] == codes[1] == (-signal.SIGTERM, b"", b"")
+
+
+def test_a_client_that_ignores_ctrl_c_is_not_served_by_one_that_does_not(tmp_path, runtime):
+    (tmp_path / "small.md").write_text(SMALL, encoding="utf-8")
+    assert until_served(tmp_path, runtime, "small.md").returncode == 1
+
+    def ignore_ctrl_c() -> None:  # a background job of a script: SIGINT ignored, and so in its resident process
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    ignoring = probe(tmp_path, runtime, "small.md", preexec_fn=ignore_ctrl_c)
+    assert ignoring.returncode == NOT_SERVED  # another setting: it starts a resident process of its own
+    sockets = Path(runtime["XDG_RUNTIME_DIR"]) / "notes-builder"
+    deadline = time.monotonic() + 15
+    while len(list(sockets.glob("*.sock"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(list(sockets.glob("*.sock"))) == 2
+
+
+def test_a_module_that_would_shadow_a_loaded_one_ends_the_resident_process(tmp_path, runtime):
+    (tmp_path / "small.md").write_text(SMALL, encoding="utf-8")
+    assert until_served(tmp_path, runtime, "small.md").returncode == 1
+    (tmp_path / "notes.txt").write_text("a file saved beside: nothing imports it", encoding="utf-8")
+    assert probe(tmp_path, runtime, "small.md").returncode == 1  # still served
+    (tmp_path / "click.py").write_text("raise SystemExit('the shadow was imported')\n", encoding="utf-8")
+    assert probe(tmp_path, runtime, "small.md").returncode == NOT_SERVED  # a fresh process would import it
+
+
+def test_the_lint_record_is_the_same_served_or_not(monkeypatch):
+    from notes_builder.lint import record
+    from notes_builder.lint.results import LintOptions
+
+    monkeypatch.setenv("NOTES_LINT_SERVER", "0")
+    off = record._key(["a.md"], LintOptions())
+    monkeypatch.delenv("NOTES_LINT_SERVER")
+    assert record._key(["a.md"], LintOptions()) == off
