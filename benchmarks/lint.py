@@ -182,7 +182,7 @@ def bench_small_file(folder: Path, runs: int = 9) -> None:
     shutil.copytree(REPO / "notes_builder", bare / "notes_builder", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO / "templates", bare / "templates")
     lint_small = [sys.executable, "-m", "notes_builder", "lint", str(small)]
-    no_bytecode = {"PYTHONPATH": str(bare), "PYTHONDONTWRITEBYTECODE": "1"}
+    no_bytecode = {"PYTHONPATH": str(bare), "PYTHONDONTWRITEBYTECODE": "1", "NOTES_LINT_SERVER": "0"}
     commands = {"python -c pass": ([sys.executable, "-c", "pass"], None, False),
                 "notes lint small.md, unchanged, bytecode cached": (lint_small, CACHED_BYTECODE, False),
                 "notes lint small.md, edited, bytecode cached": (lint_small, CACHED_BYTECODE, True),

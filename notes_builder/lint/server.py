@@ -245,7 +245,7 @@ def _forwarding(pid: int, forwarded: list[int]):
     """Send the signals that end or stop a command (Ctrl-C, Ctrl-\\, Ctrl-Z, a closed terminal, kill) to the child
     running it, noting each in `forwarded`; returns the function that puts the previous handlers back. Signals this
     process ignores stay ignored (the resident process of its setting ignores them too: see _key). A client killed
-    outright (SIGKILL) ends its child too: the child watches their connection."""
+    outright (SIGKILL) ends its child too: the resident process watches their connection."""
     def forward(signum, frame):
         forwarded.append(signum)
         try:  # noqa: SIM105 - no contextlib in the client
@@ -283,6 +283,8 @@ def serve(path: str) -> None:
     replaced. Called by the command line that start() spawns, with the socket path its client computed."""
     import fcntl
     import gc
+    import select
+    import signal
     import socket
     import time
 
@@ -321,26 +323,47 @@ def serve(path: str) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(16)
-    listener.settimeout(1.0)
     identity = os.stat(path).st_ino
     gc.freeze()  # what the imports made is shared with every child, never scanned again
+    # each running child's connection, watched for its client's end: a client killed outright (SIGKILL, a crash)
+    # ends its child, as it would have ended its own process. POLLRDHUP: the client closed its end, whatever the
+    # child has yet to read (a thread in the child would keep lint's checker from forking: checker._two_cpus)
+    watched = select.poll()
+    watched.register(listener, select.POLLIN)
+    running: dict[int, tuple[socket.socket, int]] = {}  # connection's fd -> (connection, child's pid)
     last = time.monotonic()
     while True:
-        if _reaped_stale() or time.monotonic() - last > IDLE_SECONDS or _replaced(path, identity):
+        ended, stale = _reaped()
+        for fd, (_connection, pid) in list(running.items()):
+            if pid in ended:
+                _forget(watched, running, fd)
+        if stale or (not running and time.monotonic() - last > IDLE_SECONDS) or _replaced(path, identity):
             break
-        try:
+        for fd, _event in watched.poll(1000):
+            if fd != listener.fileno():
+                os.kill(running[fd][1], signal.SIGKILL)  # not reaped yet: its pid is its own
+                _forget(watched, running, fd)
+                continue
             connection, _ = listener.accept()
-        except TimeoutError:
-            continue
-        last = time.monotonic()
-        if os.fork() == 0:
-            listener.close()
-            _child(connection, key, code, cli, lock)  # never returns
-        connection.close()
+            last = time.monotonic()
+            child = os.fork()
+            if child == 0:
+                listener.close()
+                for other, _pid in running.values():
+                    other.close()
+                _child(connection, key, code, cli, lock)  # never returns
+            watched.register(connection, select.POLLRDHUP)
+            running[connection.fileno()] = (connection, child)
     with_same = not _replaced(path, identity)
     listener.close()
     if with_same:
         os.unlink(path)
+
+
+def _forget(watched, running: dict, fd: int) -> None:
+    connection, _pid = running.pop(fd)
+    watched.unregister(fd)
+    connection.close()
 
 
 def _code(stamp: tuple) -> tuple:
@@ -359,15 +382,17 @@ def _code(stamp: tuple) -> tuple:
     return stamp[:3], stamp[3][1:], shadows, record._loaded_code()
 
 
-def _reaped_stale() -> bool:
-    stale = False
+def _reaped() -> tuple[set[int], bool]:
+    """The children that ended since the last call, and whether one found the code stale."""
+    ended, stale = set(), False
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return stale
+            return ended, stale
         if pid == 0:
-            return stale
+            return ended, stale
+        ended.add(pid)
         stale = stale or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == STALE_EXIT)
 
 
@@ -383,9 +408,7 @@ def _child(connection, key: bytes, code, cli, lock) -> None:
     import atexit
     import contextlib
     import io
-    import signal
     import socket
-    import threading
     import traceback
 
     from notes_builder.lint import record
@@ -415,12 +438,6 @@ def _child(connection, key: bytes, code, cli, lock) -> None:
         if go != b"G" or len(fds) != 3:
             os._exit(0)
 
-        def watch() -> None:  # the client killed outright (SIGKILL, a crash): end with it, as its process would
-            with contextlib.suppress(OSError):
-                connection.recv(1)
-            os.kill(os.getpid(), signal.SIGKILL)
-
-        threading.Thread(target=watch, daemon=True).start()
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
