@@ -447,8 +447,10 @@ def _child(connection, key: bytes, code, cli, lock) -> None:
             raw.name = ("<stdin>", "<stdout>", "<stderr>")[fd]  # as Python names them (in its messages)
             unbuffered = write_through and fd > 0  # python -u, PYTHONUNBUFFERED: stdout and stderr unbuffered
             buffer = raw if unbuffered else (io.BufferedReader(raw) if fd == 0 else io.BufferedWriter(raw))
-            streams.append(io.TextIOWrapper(buffer, encoding=encoding, errors=errors, newline="\n",
-                                            line_buffering=line_buffering, write_through=write_through))
+            stream = io.TextIOWrapper(buffer, encoding=encoding, errors=errors, newline="\n",
+                                      line_buffering=line_buffering, write_through=write_through)
+            stream.mode = "r" if fd == 0 else "w"  # as Python sets it (its repr shows it)
+            streams.append(stream)
         sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__ = streams
         os.environ.clear()
         os.environ.update(request["environment"])

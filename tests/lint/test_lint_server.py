@@ -288,3 +288,19 @@ def test_the_lint_record_is_the_same_served_or_not(monkeypatch):
     off = record._key(["a.md"], LintOptions())
     monkeypatch.delenv("NOTES_LINT_SERVER")
     assert record._key(["a.md"], LintOptions()) == off
+
+
+def test_notes_lint_starts_a_resident_process_that_answers_the_next_one(tmp_path, runtime):
+    """The entry point (launch.py) as a user runs it: the first `notes lint` starts one; later ones print the
+    same."""
+    (tmp_path / "small.md").write_text(SMALL, encoding="utf-8")
+    command = [sys.executable, "-m", "notes_builder", "lint", "small.md"]
+    first = subprocess.run(command, cwd=tmp_path, env=runtime, capture_output=True)
+    sockets = Path(runtime["XDG_RUNTIME_DIR"]) / "notes-builder"
+    deadline = time.monotonic() + 30
+    while not list(sockets.glob("*.sock")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(sockets.glob("*.sock"))
+    later = subprocess.run(command, cwd=tmp_path, env=runtime, capture_output=True)
+    assert (later.returncode, later.stdout, later.stderr) == (first.returncode, first.stdout, first.stderr)
+    assert first.returncode == 1 and b"NB111" in first.stdout
