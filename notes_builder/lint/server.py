@@ -246,28 +246,22 @@ def _forwarding(pid: int, forwarded: list[int]):
     running it, noting each in `forwarded`; returns the function that puts the previous handlers back. Signals this
     process ignores stay ignored (the resident process of its setting ignores them too: see _key). A client killed
     outright (SIGKILL) ends its child too: the resident process watches their connection."""
+    def send(signum: int) -> None:
+        try:  # noqa: SIM105 - no contextlib in the client: its import is a tenth of the client's start
+            os.kill(pid, signum)
+        except OSError:  # it has ended
+            pass
+
     def forward(signum, frame):
         forwarded.append(signum)
-        try:  # noqa: SIM105 - no contextlib in the client
-            os.kill(pid, signum)
-        except OSError:
-            pass
+        send(signum)
 
     def stop(signum, frame):  # Ctrl-Z: stop the child, then this process, as the terminal would have
-        try:  # noqa: SIM105
-            os.kill(pid, _signal.SIGSTOP)
-        except OSError:
-            pass
+        send(_signal.SIGSTOP)
         os.kill(os.getpid(), _signal.SIGSTOP)
 
-    def resume(signum, frame):
-        try:  # noqa: SIM105
-            os.kill(pid, _signal.SIGCONT)
-        except OSError:
-            pass
-
     handlers = {getattr(_signal, name): forward for name in _FORWARDED}
-    handlers.update({_signal.SIGTSTP: stop, _signal.SIGCONT: resume})
+    handlers.update({_signal.SIGTSTP: stop, _signal.SIGCONT: lambda signum, frame: send(_signal.SIGCONT)})
     previous = {}
     for signum, handler in handlers.items():
         if _signal.getsignal(signum) != _signal.SIG_IGN:
@@ -420,11 +414,11 @@ def _child(connection, key: bytes, code, cli, lock) -> None:
         if uid != os.getuid():
             os._exit(1)
         request = marshal.loads(_read(connection, _HEADER.unpack(_read(connection, _HEADER.size))[0]))
-        # record._stamp is computed afresh here (the resident process called only its uncached function), and kept
-        # for the run's own record
         if request["key"] != key:
             connection.sendall(_REPLY.pack(b"N", 0))
             os._exit(0)
+        # record._stamp is computed afresh here (the resident process called only its uncached function), and kept
+        # for the run's own record
         if _code(record._stamp()) != code:
             connection.sendall(_REPLY.pack(b"S", 0))
             os._exit(STALE_EXIT)
@@ -437,7 +431,6 @@ def _child(connection, key: bytes, code, cli, lock) -> None:
         go, fds, _flags, _address = socket.recv_fds(connection, 1, 3)
         if go != b"G" or len(fds) != 3:
             os._exit(0)
-
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
