@@ -55,7 +55,7 @@ _PATH_LIMIT = 104  # bytes of a Unix socket's path (sun_path: 108 on Linux, 104 
 
 def usable(argv: list[str]) -> bool:
     """Whether this command line may go to a resident process: `notes lint` without --interactive, run plainly."""
-    if len(argv) < 2 or argv[1] != "lint" or _socket is None or not hasattr(os, "fork"):
+    if len(argv) < 2 or argv[1] != "lint" or _socket is None or sys.platform != "linux":
         return False
     if os.environ.get(SWITCH) == "0" or os.environ.get("CI"):
         return False
@@ -118,14 +118,13 @@ def start() -> None:
         return
     code = (f"import sys; sys.path[:] = {_import_path()!r}\n"
             f"from notes_builder.lint.server import serve; serve({path!r})")
-    environment = dict(os.environ)
-    if sys.flags.utf8_mode and "PYTHONUTF8" not in environment and environment.get("LC_CTYPE") == "C.UTF-8":
-        # Python coerced the C locale (PEP 538: LC_CTYPE=C.UTF-8, and UTF-8 mode): from the variables as they were,
-        # the resident process does the same; from these, it would not take UTF-8 mode
-        del environment["LC_CTYPE"]
+    if sys.flags.utf8_mode and "PYTHONUTF8" not in os.environ:
+        # Python took UTF-8 mode from a C locale, which it coerced (PEP 538: LC_CTYPE=C.UTF-8 in the variables the
+        # resident process inherits, where it would find no C locale): it is asked for explicitly
+        options = [*options, "-X", "utf8"]
     null = os.devnull
     try:  # noqa: SIM105 - no contextlib in the client: its import is a tenth of the client's start
-        os.posix_spawn(sys.executable, [sys.executable, *options, "-c", code], environment, setsid=True,
+        os.posix_spawn(sys.executable, [sys.executable, *options, "-c", code], os.environ, setsid=True,
                        file_actions=[(os.POSIX_SPAWN_OPEN, fd, null, os.O_RDWR, 0) for fd in (0, 1, 2)])
     except OSError:
         pass
@@ -170,14 +169,19 @@ def _import_path() -> list[str]:
 
 def _context() -> tuple:
     """What the kernel gives a process that its children inherit and a command could notice: ids and groups,
-    capabilities and seccomp, namespaces (what `/` and the files are), cgroup, nice, resource limits, and the
-    signals it ignores. A resident process is started by a client, so it has that client's; another client with
-    other ones is not served by it."""
+    capabilities and seccomp, namespaces and root (what `/` and the files are), cgroup, CPUs, nice and scheduling,
+    resource limits, and the signals it ignores or blocks. A resident process is started by a client, so it has
+    that client's; another client with other ones is not served by it."""
     ids = (os.getuid(), os.geteuid(), os.getgid(), os.getegid(), tuple(sorted(os.getgroups())))
     kernel: list[str] = []
     try:
         with open("/proc/self/status", encoding="ascii", errors="replace") as status:
-            kernel += [line for line in status if line.startswith(("Cap", "NoNewPrivs", "Seccomp"))]
+            for line in status:
+                if line.startswith(("SigIgn", "SigBlk")):  # ignored and blocked signals (SIGCHLD too), 1 to 31:
+                    name, _, mask = line.partition(":")  # glibc's own (32, 33) differ with how a process began
+                    kernel.append(f"{name}:{int(mask, 16) & 0x7FFFFFFF:x}")
+                elif line.startswith(("Cap", "NoNewPrivs", "Seccomp", "Cpus_allowed")):
+                    kernel.append(line)
         with open("/proc/self/cgroup", encoding="ascii", errors="replace") as cgroup:
             kernel.append(cgroup.read())
         kernel += [os.readlink(f"/proc/self/ns/{name}") for name in ("mnt", "user", "pid", "net", "uts", "ipc")]
@@ -192,7 +196,9 @@ def _context() -> tuple:
         pass
     ignored = [name for name in (*_FORWARDED, "SIGTSTP", "SIGPIPE")
                if _signal.getsignal(getattr(_signal, name)) == _signal.SIG_IGN]
-    return ids, kernel, os.getpriority(os.PRIO_PROCESS, 0), limits, ignored
+    root = os.stat("/")  # a chroot
+    scheduling = (os.sched_getscheduler(0), os.sched_getparam(0).sched_priority)
+    return ids, kernel, (root.st_dev, root.st_ino), os.getpriority(os.PRIO_PROCESS, 0), scheduling, limits, ignored
 
 
 def _interpreter_options() -> list[str] | None:
@@ -256,9 +262,12 @@ def _forwarding(pid: int, forwarded: list[int]):
         forwarded.append(signum)
         send(signum)
 
-    def stop(signum, frame):  # Ctrl-Z: stop the child, then this process, as the terminal would have
-        send(_signal.SIGSTOP)
-        os.kill(os.getpid(), _signal.SIGSTOP)
+    def stop(signum, frame):  # Ctrl-Z: stop the child with this process, which stops as the terminal would have it
+        send(_signal.SIGSTOP)  # (the child's process group is orphaned: a SIGTSTP would not stop it)
+        _signal.signal(_signal.SIGTSTP, _signal.SIG_DFL)
+        os.kill(os.getpid(), _signal.SIGTSTP)  # stops here; or not at all, as an orphaned process group's job
+        _signal.signal(_signal.SIGTSTP, stop)
+        send(_signal.SIGCONT)
 
     handlers = {getattr(_signal, name): forward for name in _FORWARDED}
     handlers.update({_signal.SIGTSTP: stop, _signal.SIGCONT: lambda signum, frame: send(_signal.SIGCONT)})
@@ -275,6 +284,7 @@ def _forwarding(pid: int, forwarded: list[int]):
 def serve(path: str) -> None:
     """The resident process: import what `notes lint` runs, then fork a child per command until idle, stale or
     replaced. Called by the command line that start() spawns, with the socket path its client computed."""
+    import contextlib
     import fcntl
     import gc
     import select
@@ -321,33 +331,44 @@ def serve(path: str) -> None:
     gc.freeze()  # what the imports made is shared with every child, never scanned again
     # each running child's connection, watched for its client's end: a client killed outright (SIGKILL, a crash)
     # ends its child, as it would have ended its own process. POLLRDHUP: the client closed its end, whatever the
-    # child has yet to read (a thread in the child would keep lint's checker from forking: checker._two_cpus)
+    # child has yet to read (a thread in the child would keep lint's checker from forking: checker._two_cpus).
+    # And each child's pidfd, readable when it ends: this process then drops its copy of the connection at once,
+    # so that a client whose command died of a signal sees it end without waiting for the next tick.
     watched = select.poll()
     watched.register(listener, select.POLLIN)
-    running: dict[int, tuple[socket.socket, int]] = {}  # connection's fd -> (connection, child's pid)
+    running: dict[int, tuple[socket.socket, int, int | None]] = {}  # connection's fd -> (it, pid, pidfd)
     last = time.monotonic()
     while True:
         ended, stale = _reaped()
-        for fd, (_connection, pid) in list(running.items()):
+        for fd, (_connection, pid, _pidfd) in list(running.items()):
             if pid in ended:
                 _forget(watched, running, fd)
         if stale or (not running and time.monotonic() - last > IDLE_SECONDS) or _replaced(path, identity):
             break
-        for fd, _event in watched.poll(1000):
-            if fd != listener.fileno():
-                os.kill(running[fd][1], signal.SIGKILL)  # not reaped yet: its pid is its own
-                _forget(watched, running, fd)
-                continue
-            connection, _ = listener.accept()
-            last = time.monotonic()
-            child = os.fork()
-            if child == 0:
-                listener.close()
-                for other, _pid in running.values():
-                    other.close()
-                _child(connection, key, code, cli, lock)  # never returns
-            watched.register(connection, select.POLLRDHUP)
-            running[connection.fileno()] = (connection, child)
+        for fd, event in watched.poll(1000):
+            if fd == listener.fileno():
+                connection, _ = listener.accept()
+                last = time.monotonic()
+                child = os.fork()
+                if child == 0:
+                    listener.close()
+                    for other, _pid, pidfd in running.values():
+                        other.close()
+                        if pidfd is not None:
+                            os.close(pidfd)
+                    _child(connection, path, key, code, cli, lock)  # never returns
+                try:
+                    pidfd = os.pidfd_open(child)
+                    watched.register(pidfd, select.POLLIN)
+                except OSError:  # a kernel without pidfds (before Linux 5.3): the tick reaps it
+                    pidfd = None
+                watched.register(connection, select.POLLRDHUP)
+                running[connection.fileno()] = (connection, child, pidfd)
+            elif fd in running and event & (select.POLLRDHUP | select.POLLHUP | select.POLLERR):
+                with contextlib.suppress(ProcessLookupError):  # it has just ended (the next pass reaps it)
+                    os.kill(running[fd][1], signal.SIGKILL)
+                watched.unregister(fd)  # its pidfd says when it is gone
+            # else a child's pidfd: it ended, and the next pass reaps it
     with_same = not _replaced(path, identity)
     listener.close()
     if with_same:
@@ -355,9 +376,15 @@ def serve(path: str) -> None:
 
 
 def _forget(watched, running: dict, fd: int) -> None:
-    connection, _pid = running.pop(fd)
-    watched.unregister(fd)
+    import contextlib
+
+    connection, _pid, pidfd = running.pop(fd)
+    with contextlib.suppress(KeyError):  # unregistered when its client ended
+        watched.unregister(fd)
     connection.close()
+    if pidfd is not None:
+        watched.unregister(pidfd)
+        os.close(pidfd)
 
 
 def _code(stamp: tuple) -> tuple:
@@ -397,7 +424,7 @@ def _replaced(path: str, identity: int) -> bool:
         return True
 
 
-def _child(connection, key: bytes, code, cli, lock) -> None:
+def _child(connection, path: str, key: bytes, code, cli, lock) -> None:
     """Run one client's command as its own process would, then exit."""
     import atexit
     import contextlib
@@ -419,7 +446,9 @@ def _child(connection, key: bytes, code, cli, lock) -> None:
             os._exit(0)
         # record._stamp is computed afresh here (the resident process called only its uncached function), and kept
         # for the run's own record
-        if _code(record._stamp()) != code:
+        if _code(record._stamp()) != code:  # no client can reach it from now on: it ends, whatever happens to this
+            with contextlib.suppress(OSError):
+                os.unlink(path)
             connection.sendall(_REPLY.pack(b"S", 0))
             os._exit(STALE_EXIT)
         try:
