@@ -249,7 +249,8 @@ def bench_compile() -> tuple[float, float, int] | str | None:
         return None
     started = time.perf_counter()
     run = subprocess.run([sys.executable, "-m", "notes_builder", "lint", "--compile", str(content)], cwd=REPO,
-                         capture_output=True, text=True, check=False)
+                         capture_output=True, text=True, check=False,
+                         env={**os.environ, "NOTES_LINT_SERVER": "0"})  # its own process; none left behind
     wall = time.perf_counter() - started
     found = _COMPILED.search(run.stderr)
     if found is None:
