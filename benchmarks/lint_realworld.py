@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -44,9 +45,11 @@ def markdown_files(corpus: Path) -> list[Path]:
 
 def lint(corpus: Path, files: list[Path]) -> tuple[list[dict], float]:
     started = time.perf_counter()
-    # --no-cache: timed as a first lint; a rerun on the same corpus would repeat the record's findings
+    # --no-cache: timed as a first lint; a rerun on the same corpus would repeat the record's findings. In its own
+    # process: a resident lint process (lint/server.py) would answer all but the first
     result = subprocess.run([sys.executable, "-m", "notes_builder", "lint", "--format", "json", "--no-cache",
-                             *[str(f.relative_to(corpus)) for f in files]], cwd=corpus, capture_output=True, text=True)
+                             *[str(f.relative_to(corpus)) for f in files]], cwd=corpus, capture_output=True, text=True,
+                            env={**os.environ, "NOTES_LINT_SERVER": "0"})
     return json.loads(result.stdout or "[]"), time.perf_counter() - started
 
 

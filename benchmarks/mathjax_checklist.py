@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -159,7 +160,8 @@ def outcomes(rows: list[tuple[str, str, str]]) -> list[str]:
                 lines += ["$$", formula, "$$", ""]
         notes.write_text("\n".join(lines) + "\n", encoding="utf-8")
         result = subprocess.run([sys.executable, "-m", "notes_builder", "lint", str(notes), "--compile", "--format",
-                                 "json"], capture_output=True, text=True, cwd=scratch)
+                                 "json"], capture_output=True, text=True, cwd=scratch,
+                                env={**os.environ, "NOTES_LINT_SERVER": "0"})  # none left behind
         findings = json.loads(result.stdout or "[]")
     first_error: dict[int, str] = {}
     for finding in sorted(findings, key=lambda f: (f["line"], f["column"])):
