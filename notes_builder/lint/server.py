@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import stat  # already loaded by os
 import struct
 import sys
 import zlib
@@ -71,8 +72,9 @@ def answer(argv: list[str]) -> int | str:
     "absent" (no resident process listens: start one), "stale" (its code changed: it ends; start another) or
     "declined" (it could not serve this client: do not start one). The caller then runs the command itself."""
     try:
-        request = _request(argv)
-        path = socket_path()
+        key = _key()
+        request = _request(argv, key)
+        path = socket_path(key)
         if path is None:
             return "declined"
         connection = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
@@ -89,7 +91,7 @@ def answer(argv: list[str]) -> int | str:
         # (and then runs the command itself), and a resident process that does not answer holds none of them
         connection.sendmsg([b"G"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack("3i", 0, 1, 2))])
         connection.settimeout(None)
-    except (OSError, ValueError, struct.error):  # a closed standard stream, no answer in time
+    except (OSError, ValueError, struct.error):  # no /proc, a closed standard stream, no answer in time
         return "declined"
     forwarded: list[int] = []
     restore = _forwarding(pid, forwarded)
@@ -113,7 +115,10 @@ def start() -> None:
     """Start a resident process for this interpreter's setting, detached (a new session, its standard streams on
     /dev/null); nothing where one cannot be. It exits at once when another one holds the setting's lock."""
     options = _interpreter_options()
-    path = socket_path()
+    try:
+        path = socket_path(_key())
+    except OSError:  # no /proc
+        return
     if options is None or path is None:
         return
     code = (f"import sys; sys.path[:] = {_import_path()!r}\n"
@@ -130,8 +135,8 @@ def start() -> None:
         pass
 
 
-def socket_path() -> str | None:
-    """The socket of this interpreter's setting, in a folder only this user can enter (None without one)."""
+def socket_path(key: bytes) -> str | None:
+    """The socket of the setting `key` (_key), in a folder only this user can enter (None without one)."""
     base = os.environ.get("XDG_RUNTIME_DIR")
     folder = (os.path.join(base, "notes-builder") if base and os.path.isdir(base)
               else os.path.join("/tmp", f"notes-builder-{os.getuid()}"))
@@ -145,9 +150,9 @@ def socket_path() -> str | None:
         info = os.lstat(folder)
     except OSError:
         return None
-    if info.st_uid != os.getuid() or (info.st_mode & 0o077) or not os.path.isdir(folder) or os.path.islink(folder):
-        return None  # someone else's, or open to others: no socket there
-    path = os.path.join(folder, f"lint-{zlib.crc32(_key()):08x}.sock")
+    if info.st_uid != os.getuid() or (info.st_mode & 0o077) or not stat.S_ISDIR(info.st_mode):
+        return None  # someone else's, open to others, or a link: no socket there
+    path = os.path.join(folder, f"lint-{zlib.crc32(key):08x}.sock")
     return path if len(os.fsencode(path)) < _PATH_LIMIT else None
 
 
@@ -171,22 +176,20 @@ def _context() -> tuple:
     """What the kernel gives a process that its children inherit and a command could notice: ids and groups,
     capabilities and seccomp, namespaces and root (what `/` and the files are), cgroup, CPUs, nice and scheduling,
     resource limits, and the signals it ignores or blocks. A resident process is started by a client, so it has
-    that client's; another client with other ones is not served by it."""
+    that client's; another client with other ones is not served by it. Without /proc to read: OSError (no
+    resident process, since one could not tell a namespace or a blocked signal apart)."""
     ids = (os.getuid(), os.geteuid(), os.getgid(), os.getegid(), tuple(sorted(os.getgroups())))
     kernel: list[str] = []
-    try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
-            for line in status:
-                if line.startswith(("SigIgn", "SigBlk")):  # ignored and blocked signals (SIGCHLD too), 1 to 31:
-                    name, _, mask = line.partition(":")  # glibc's own (32, 33) differ with how a process began
-                    kernel.append(f"{name}:{int(mask, 16) & 0x7FFFFFFF:x}")
-                elif line.startswith(("Cap", "NoNewPrivs", "Seccomp", "Cpus_allowed")):
-                    kernel.append(line)
-        with open("/proc/self/cgroup", encoding="ascii", errors="replace") as cgroup:
-            kernel.append(cgroup.read())
-        kernel += [os.readlink(f"/proc/self/ns/{name}") for name in ("mnt", "user", "pid", "net", "uts", "ipc")]
-    except OSError:
-        pass  # no /proc (not Linux): the ids and limits still count
+    with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+        for line in status:
+            if line.startswith(("SigIgn", "SigBlk")):  # ignored and blocked signals (SIGCHLD too), 1 to 31:
+                name, _, mask = line.partition(":")  # glibc's own (32, 33) differ with how a process began
+                kernel.append(f"{name}:{int(mask, 16) & 0x7FFFFFFF:x}")
+            elif line.startswith(("Cap", "NoNewPrivs", "Seccomp", "Cpus_allowed")):
+                kernel.append(line)
+    with open("/proc/self/cgroup", encoding="ascii", errors="replace") as cgroup:
+        kernel.append(cgroup.read())
+    kernel += [os.readlink(f"/proc/self/ns/{name}") for name in ("mnt", "user", "pid", "net", "uts", "ipc")]
     limits = []
     try:
         import resource
@@ -194,11 +197,9 @@ def _context() -> tuple:
         limits = [resource.getrlimit(getattr(resource, name)) for name in dir(resource) if name.startswith("RLIMIT_")]
     except (ImportError, OSError, ValueError):
         pass
-    ignored = [name for name in (*_FORWARDED, "SIGTSTP", "SIGPIPE")
-               if _signal.getsignal(getattr(_signal, name)) == _signal.SIG_IGN]
     root = os.stat("/")  # a chroot
     scheduling = (os.sched_getscheduler(0), os.sched_getparam(0).sched_priority)
-    return ids, kernel, (root.st_dev, root.st_ino), os.getpriority(os.PRIO_PROCESS, 0), scheduling, limits, ignored
+    return ids, kernel, (root.st_dev, root.st_ino), os.getpriority(os.PRIO_PROCESS, 0), scheduling, limits
 
 
 def _interpreter_options() -> list[str] | None:
@@ -213,7 +214,7 @@ def _interpreter_options() -> list[str] | None:
     return None
 
 
-def _request(argv: list[str]) -> bytes:
+def _request(argv: list[str], key: bytes) -> bytes:
     streams = []
     for stream in (sys.stdin, sys.stdout, sys.stderr):
         if stream is None:
@@ -221,7 +222,7 @@ def _request(argv: list[str]) -> bytes:
         streams.append((stream.encoding, stream.errors, stream.line_buffering, stream.write_through))
     umask = os.umask(0o022)
     os.umask(umask)
-    return marshal.dumps({"key": _key(), "argv": argv, "prog": _program_name(), "cwd": os.getcwd(),
+    return marshal.dumps({"key": key, "argv": argv, "prog": _program_name(), "cwd": os.getcwd(),
                           "environment": dict(os.environ), "umask": umask, "streams": streams})
 
 
@@ -294,7 +295,8 @@ def serve(path: str) -> None:
 
     os.chdir("/")  # hold no user folder
     os.closerange(3, 1 << 16)  # nor any file its starter had open that a spawned process inherits (a CI log's pipe)
-    if socket_path() != path:  # this process's setting is not the client's: it would never be asked
+    key = _key()
+    if socket_path(key) != path:  # this process's setting is not the client's: it would never be asked
         return
     lock = open(path + ".lock", "a")  # noqa: SIM115 - held for the process's life
     for _attempt in range(30):  # a resident process that just found its code stale is still ending
@@ -321,7 +323,6 @@ def serve(path: str) -> None:
     content._parser()  # the one Markdown parser (settings only: a parse keeps its state in its own tokens)
 
     code = _code(record._stamp.__wrapped__())
-    key = _key()
     if os.path.exists(path):
         os.unlink(path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
